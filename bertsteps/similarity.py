@@ -1,0 +1,260 @@
+"""Cosine similarity: matrices of it, and the nearest tokens of a word or a vector.
+
+The cosine similarity of two vectors is their dot product divided by both norms:
+
+    cos(a, b) = a . b / (|a| |b|)
+
+so a matrix of cosines is a matrix product of row-normalised inputs. This module
+does that product in row chunks, on the device you ask for, straight into one
+float32 CPU result: memory stays bounded by the result plus one chunk.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
+
+import torch
+
+from .devices import DeviceLike, resolve_device
+from .errors import BertStepsError, TokenError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .checkpoints import Bert
+
+ArrayLike = Union[torch.Tensor, "np.ndarray[Any, Any]", Sequence[float], Sequence[Sequence[float]]]
+
+# A chunk of the result computed on an accelerator is at most this big before it is copied back.
+_DEVICE_CHUNK_BYTES = 256 * 2**20
+# On the CPU the product is written straight into the result; chunks only keep each block in cache.
+_CPU_CHUNK_BYTES = 4 * 2**20
+
+
+class Neighbour(NamedTuple):
+    """One token and its cosine similarity to a query.
+
+    Example:
+        >>> Neighbour("queen", 0.65)
+        Neighbour(token='queen', score=0.65)
+    """
+
+    token: str
+    score: float
+
+
+def as_matrix(x: ArrayLike, name: str = "input") -> torch.Tensor:
+    """A 2-D floating tensor from a torch tensor, a numpy array or nested lists (1-D becomes one row).
+
+    Example:
+        >>> import numpy as np
+        >>> as_matrix(np.ones(3)).shape
+        torch.Size([1, 3])
+    """
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+    else:
+        try:
+            import numpy as np
+
+            t = torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else torch.as_tensor(x)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise BertStepsError(
+                f"{name} must be a torch tensor, a numpy array or a list of numbers; "
+                f"got {type(x).__name__} ({err})"
+            ) from err
+    if t.is_complex() or t.dtype == torch.bool:
+        raise BertStepsError(f"{name} has dtype {t.dtype}: pass real-valued (float) vectors")
+    if not t.is_floating_point():
+        t = t.to(torch.float32)
+    if t.ndim == 1:
+        t = t.unsqueeze(0)
+    if t.ndim != 2:
+        raise BertStepsError(
+            f"{name} has shape {tuple(t.shape)}: pass one vector (1-D) or a matrix of row vectors (2-D)"
+        )
+    if t.shape[1] == 0:
+        raise BertStepsError(f"{name} has shape {tuple(t.shape)}: vectors of dimension 0 have no direction")
+    return t
+
+
+def unit_rows(x: torch.Tensor) -> torch.Tensor:
+    """Rows scaled to length 1, in float32; a zero row stays zero (so its cosines are 0, not NaN).
+
+    Example:
+        >>> unit_rows(torch.tensor([[3.0, 4.0], [0.0, 0.0]]))
+        tensor([[0.6000, 0.8000],
+                [0.0000, 0.0000]])
+    """
+    x = x.to(torch.float32)
+    norms = torch.linalg.vector_norm(x, dim=1, keepdim=True)
+    return x / norms.clamp_min(torch.finfo(torch.float32).tiny)
+
+
+def _check_finite(t: torch.Tensor, name: str) -> None:
+    if not bool(torch.isfinite(t).all()):
+        bad = (~torch.isfinite(t)).any(dim=1).nonzero().flatten()[:5].tolist()
+        raise BertStepsError(f"{name} holds NaN or infinite values (rows {bad}...): clean the input first")
+
+
+def _chunk_rows(n: int, m: int, device: torch.device, chunk_size: int | None) -> int:
+    if chunk_size is not None:
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise BertStepsError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
+        return min(chunk_size, max(n, 1))
+    budget = _CPU_CHUNK_BYTES if device.type == "cpu" else _DEVICE_CHUNK_BYTES
+    return max(1, min(n, budget // (4 * max(m, 1))))
+
+
+def cosine_matrix(
+    a: ArrayLike,
+    b: ArrayLike | None = None,
+    *,
+    device: DeviceLike = "auto",
+    chunk_size: int | None = None,
+) -> torch.Tensor:
+    """Cosine similarity of every row of ``a`` with every row of ``b`` (or of ``a``): ``(n, m)`` float32 on the CPU.
+
+    Accepts torch tensors, numpy arrays and lists, 1-D or 2-D, of any float dtype.
+    A zero vector has cosine 0 with everything. The work runs on ``device``
+    (``"auto"``: CUDA, then MPS, then CPU) in chunks of ``chunk_size`` rows, so that
+    only the result and one chunk are ever held, however large ``n x m`` is.
+
+    Example:
+        >>> cosine_matrix([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+        tensor([[1.0000, 0.7071, 0.0000],
+                [0.7071, 1.0000, 0.0000],
+                [0.0000, 0.0000, 0.0000]])
+    """
+    dev = resolve_device(device)
+    A = as_matrix(a, "a")
+    B = A if b is None else as_matrix(b, "b")
+    if A.shape[1] != B.shape[1]:
+        raise BertStepsError(
+            f"dimensions differ: a has vectors of size {A.shape[1]} (shape {tuple(A.shape)}), "
+            f"b has vectors of size {B.shape[1]} (shape {tuple(B.shape)})"
+        )
+    _check_finite(A, "a")
+    if b is not None:
+        _check_finite(B, "b")
+    An = unit_rows(A.to(dev))
+    Bt = (An if b is None else unit_rows(B.to(dev))).T
+    n, m = An.shape[0], Bt.shape[1]
+    out = torch.empty((n, m), dtype=torch.float32)
+    step = _chunk_rows(n, m, dev, chunk_size)
+    with torch.inference_mode():
+        for i in range(0, n, step):
+            rows = slice(i, min(i + step, n))
+            if dev.type == "cpu":
+                torch.mm(An[rows], Bt, out=out[rows]).clamp_(-1.0, 1.0)
+            else:
+                out[rows].copy_(torch.mm(An[rows], Bt).clamp_(-1.0, 1.0))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Nearest tokens in the vocabulary
+
+
+_BRACKETED = re.compile(r"^\[[^\]]+\]$")  # [CLS], [unused12], ...: not words
+
+
+@functools.cache
+def excluded_ids(bert: Bert) -> torch.Tensor:
+    """Ids never offered as neighbours: special tokens and placeholders such as ``[unused0]``.
+
+    Example:
+        >>> from bertsteps import load
+        >>> bert = load()
+        >>> bert.tokenizer.cls_token_id in excluded_ids(bert).tolist()
+        True
+    """
+    vocab = bert.tokenizer.get_vocab()
+    ids = set(bert.tokenizer.all_special_ids)
+    ids.update(i for tok, i in vocab.items() if _BRACKETED.match(tok))
+    size = bert.embedding_matrix.shape[0]
+    return torch.tensor(sorted(i for i in ids if 0 <= i < size), dtype=torch.long)
+
+
+@functools.cache
+def unit_embeddings(bert: Bert) -> torch.Tensor:
+    """The input word-embedding matrix with every row scaled to length 1 (on ``bert.device``), computed once.
+
+    Example:
+        >>> from bertsteps import load
+        >>> float(unit_embeddings(load()).norm(dim=1).mean())  # doctest: +ELLIPSIS
+        1.0...
+    """
+    with torch.inference_mode():
+        return unit_rows(bert.embedding_matrix)
+
+
+def _query_vector(bert: Bert, query: str | ArrayLike) -> tuple[torch.Tensor, list[int]]:
+    from .tokens import word_ids, word_vectors
+
+    if isinstance(query, str):
+        ids = word_ids(bert, query, strategy="mean")[0]
+        return word_vectors(bert, query, strategy="mean")[0], ids if len(ids) == 1 else []
+    vec = as_matrix(query, "query")
+    hidden = bert.embedding_matrix.shape[1]
+    if vec.shape != (1, hidden):
+        raise BertStepsError(
+            f"query vector has shape {tuple(vec.shape)}; {bert.name} needs one vector of size {hidden}"
+        )
+    _check_finite(vec, "query")
+    return vec[0], []
+
+
+def _top_k(bert: Bert, vector: torch.Tensor, k: int, exclude: list[int]) -> list[Neighbour]:
+    unit = unit_embeddings(bert)
+    available = unit.shape[0] - len(excluded_ids(bert)) - len(exclude)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise BertStepsError(f"k must be a positive int, got {k!r}")
+    if k > available:
+        raise BertStepsError(f"k={k} is more than the {available} tokens that can be neighbours")
+    with torch.inference_mode():
+        q = unit_rows(vector.to(unit.device).unsqueeze(0))[0]
+        scores = unit @ q
+        scores[excluded_ids(bert).to(unit.device)] = -math.inf
+        if exclude:
+            scores[torch.tensor(exclude, device=unit.device)] = -math.inf
+        top = torch.topk(scores, k)
+    tokens = bert.tokenizer.convert_ids_to_tokens(top.indices.tolist())
+    return [Neighbour(t, float(s)) for t, s in zip(tokens, top.values.tolist(), strict=True)]
+
+
+def nearest(bert: Bert, query: str | ArrayLike, k: int = 10) -> list[Neighbour]:
+    """The ``k`` tokens of the vocabulary whose input embeddings are closest to ``query`` by cosine.
+
+    ``query`` is a word (split words are averaged over their pieces) or a vector of
+    the hidden size. The query token itself and special tokens are never returned.
+
+    Example:
+        >>> from bertsteps import load
+        >>> [n.token for n in nearest(load(), "king", k=3)]  # doctest: +SKIP
+        ['kings', 'queen', 'prince']
+    """
+    vector, own = _query_vector(bert, query)
+    return _top_k(bert, vector, k, own)
+
+
+def analogy(bert: Bert, a: str, b: str, c: str, k: int = 5) -> list[Neighbour]:
+    """"``a`` is to ``b`` as ``c`` is to ?": the tokens closest to ``b - a + c``, the three inputs excluded.
+
+    Example:
+        >>> from bertsteps import load
+        >>> [n.token for n in analogy(load(), "man", "king", "woman", k=3)]  # doctest: +SKIP
+        ['queen', ...]
+    """
+    from .tokens import word_ids, word_vectors
+
+    for word in (a, b, c):
+        if not isinstance(word, str):
+            raise TokenError(f"analogy() takes three words, got {word!r}")
+    va, vb, vc = word_vectors(bert, [a, b, c], strategy="mean")
+    own = sorted({i for ids in word_ids(bert, [a, b, c], strategy="mean") for i in ids})
+    return _top_k(bert, vb - va + vc, k, own)
