@@ -235,8 +235,8 @@ def nearest(bert: Bert, query: str | ArrayLike, k: int = 10) -> list[Neighbour]:
 
     Example:
         >>> from bertsteps import load
-        >>> [n.token for n in nearest(load(), "king", k=3)]  # doctest: +SKIP
-        ['kings', 'queen', 'prince']
+        >>> "queen" in [n.token for n in nearest(load(), "king", k=3)]
+        True
     """
     vector, own = _query_vector(bert, query)
     return _top_k(bert, vector, k, own)
@@ -247,8 +247,8 @@ def analogy(bert: Bert, a: str, b: str, c: str, k: int = 5) -> list[Neighbour]:
 
     Example:
         >>> from bertsteps import load
-        >>> [n.token for n in analogy(load(), "man", "king", "woman", k=3)]  # doctest: +SKIP
-        ['queen', ...]
+        >>> analogy(load(), "man", "king", "woman", k=1)[0].token
+        'queen'
     """
     from .tokens import word_ids, word_vectors
 

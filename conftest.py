@@ -1,0 +1,36 @@
+"""Sybil: every Python code block in docs/ and every docstring example in bertsteps/ is a test.
+
+Blocks within one Markdown page share a namespace, in order. A block with ``>>>`` is
+checked as a doctest (its printed output must match); any other block must run
+without raising.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+
+from sybil import Sybil
+from sybil.parsers.markdown import PythonCodeBlockParser
+from sybil.parsers.rest import DocTestParser
+
+# Unit tests and docstrings state facts of the bundled default; tests that need another
+# checkpoint make one and pass it explicitly.
+os.environ.pop("BERTSTEPS_CHECKPOINT", None)
+
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+docs = Sybil(
+    parsers=[PythonCodeBlockParser(doctest_optionflags=FLAGS)],
+    patterns=["*.md"],
+    path="docs",
+    name="docs",
+)
+docstrings = Sybil(
+    parsers=[DocTestParser(optionflags=FLAGS)],
+    patterns=["*.py"],
+    path="bertsteps",
+    name="docstrings",
+)
+
+pytest_collect_file = (docs + docstrings).pytest()

@@ -1,0 +1,76 @@
+"""The heatmap: labels, values in cells, readable text colours, a colormap centred on 0, alt text."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+
+import bertsteps
+from bertsteps.plotting import _text_colour
+
+
+def test_heatmap_has_labels_values_and_centred_colours() -> None:
+    m = np.array([[1.0, 0.25, -0.5], [0.25, 1.0, 0.0], [-0.5, 0.0, 1.0]])
+    fig = bertsteps.plot_matrix(m, ["a", "b", "c"], title="demo")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    assert [t.get_text() for t in ax.texts] == [format(v, ".2f") for v in m.flat]
+    image = ax.images[0]
+    assert image.norm.vmin == -1.0 and image.norm.vmax == 1.0
+    assert len(fig.axes) == 2  # the heatmap and its colorbar
+    assert fig.axes[1].get_ylabel() == "cosine similarity"
+
+
+def test_values_beyond_one_get_symmetric_limits() -> None:
+    fig = bertsteps.plot_matrix([[3.0, -1.0], [0.5, 2.0]], ["x", "y"], show_values=False)
+    image = fig.axes[0].images[0]
+    assert (image.norm.vmin, image.norm.vmax) == (-3.0, 3.0)
+    assert len(fig.axes[0].texts) == 0
+
+
+def test_cell_text_contrasts_with_its_cell() -> None:
+    cmap = matplotlib.colormaps["RdBu_r"]
+    assert _text_colour(cmap(1.0)) == "white"  # dark red
+    assert _text_colour(cmap(0.0)) == "white"  # dark blue
+    assert _text_colour(cmap(0.5)) != "white"  # near white
+    fig = bertsteps.plot_matrix([[1.0, 0.0]], ["row"], col_labels=["one", "zero"])
+    colours = [t.get_color() for t in fig.axes[0].texts]
+    assert colours[0] == "white" and colours[1] != "white"
+
+
+def test_svg_output_is_accessible_and_fits_the_page() -> None:
+    fig = bertsteps.plot_matrix([[1.0, 0.5], [0.5, 1.0]], ["king", "queen"])
+    html = fig.to_html()
+    assert html.startswith('<figure class="bertsteps-figure"><svg role="img" aria-label="Heatmap of a 2 by 2 matrix')
+    assert "max-width:100%" in html and "<title>Heatmap of a 2 by 2 matrix" in html
+    assert ">king</text>" in html or "king" in html.split("<text")[1]  # text stays text
+    bundle = fig._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
+    assert bundle["image/svg+xml"].startswith("<svg")
+    assert fig.to_svg() == fig.to_svg()  # stable output: no timestamp, stable ids
+
+
+def test_draws_into_given_axes() -> None:
+    fig = bertsteps.figure(alt="two heatmaps", figsize=(8, 4))
+    left, right = fig.subplots(1, 2)
+    assert bertsteps.plot_matrix([[1.0]], ["a"], ax=left) is fig
+    assert left.images and not right.images
+
+
+@pytest.mark.parametrize(
+    ("matrix", "labels", "message"),
+    [
+        ([[1.0, 0.0]], ["a"], r"shape \(1, 2\).*1 row labels and 1 column labels"),
+        ([[np.nan]], ["a"], "NaN"),
+    ],
+)
+def test_bad_input(matrix: object, labels: list[str], message: str) -> None:
+    with pytest.raises(bertsteps.BertStepsError, match=message):
+        bertsteps.plot_matrix(matrix, labels)  # type: ignore[arg-type]
+
+
+def test_alt_text_is_required() -> None:
+    with pytest.raises(bertsteps.BertStepsError, match="alt text"):
+        bertsteps.figure(alt=" ")
