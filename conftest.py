@@ -1,4 +1,4 @@
-"""Sybil: every Python code block in docs/ and every docstring example in bertsteps/ is a test.
+"""Sybil: every Python code block in docs/ and README.md, and every docstring example in bertsteps/ is a test.
 
 Blocks within one Markdown page share a namespace, in order. A block with ``>>>`` is
 checked as a doctest (its printed output must match); any other block must run
@@ -26,6 +26,12 @@ docs = Sybil(
     path="docs",
     name="docs",
 )
+readme = Sybil(
+    parsers=[PythonCodeBlockParser(doctest_optionflags=FLAGS)],
+    patterns=["README.md"],
+    path=".",
+    name="readme",
+)
 docstrings = Sybil(
     parsers=[DocTestParser(optionflags=FLAGS)],
     patterns=["*.py"],
@@ -33,4 +39,4 @@ docstrings = Sybil(
     name="docstrings",
 )
 
-pytest_collect_file = (docs + docstrings).pytest()
+pytest_collect_file = (docs + readme + docstrings).pytest()

@@ -31,8 +31,10 @@ ArrayLike = Union[torch.Tensor, "np.ndarray[Any, Any]", Sequence[float], Sequenc
 
 # A chunk of the result computed on an accelerator is at most this big before it is copied back.
 _DEVICE_CHUNK_BYTES = 256 * 2**20
-# On the CPU the product is written straight into the result; chunks only keep each block in cache.
-_CPU_CHUNK_BYTES = 4 * 2**20
+# Rows per block of a symmetric product on the CPU (benchmarks/cosine.py chose it).
+_CPU_BLOCK_ROWS = 512
+# Below this many rows one plain product beats the blocked symmetric one.
+_SMALL = 256
 
 
 class Neighbour(NamedTuple):
@@ -97,17 +99,46 @@ def unit_rows(x: torch.Tensor) -> torch.Tensor:
 
 def _check_finite(t: torch.Tensor, name: str) -> None:
     if not bool(torch.isfinite(t).all()):
-        bad = (~torch.isfinite(t)).any(dim=1).nonzero().flatten()[:5].tolist()
-        raise BertStepsError(f"{name} holds NaN or infinite values (rows {bad}...): clean the input first")
+        raise BertStepsError(f"{name} holds NaN or infinite values: clean the input first")
+
+
+def _checked_unit_rows(x: torch.Tensor, device: torch.device, name: str) -> torch.Tensor:
+    """Unit rows on ``device``; NaN or infinity anywhere in a row shows up in its norm, checked here."""
+    x = x.to(device, torch.float32)
+    norms = torch.linalg.vector_norm(x, dim=1, keepdim=True)
+    if not math.isfinite(float(norms.sum(dtype=torch.float64))):  # one sync, cheaper than isfinite().all()
+        bad = (~torch.isfinite(norms)).flatten().nonzero().flatten()[:5].tolist()
+        raise BertStepsError(
+            f"{name} holds NaN or infinite values, or values too large for float32 (rows {bad}): clean the input first"
+        )
+    return x / norms.clamp_min(torch.finfo(torch.float32).tiny)
 
 
 def _chunk_rows(n: int, m: int, device: torch.device, chunk_size: int | None) -> int:
     if chunk_size is not None:
-        if not isinstance(chunk_size, int) or chunk_size < 1:
+        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
             raise BertStepsError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
         return min(chunk_size, max(n, 1))
-    budget = _CPU_CHUNK_BYTES if device.type == "cpu" else _DEVICE_CHUNK_BYTES
-    return max(1, min(n, budget // (4 * max(m, 1))))
+    if device.type == "cpu":
+        return _CPU_BLOCK_ROWS
+    return max(1, min(n, _DEVICE_CHUNK_BYTES // (4 * max(m, 1))))
+
+
+def _self_cosines_cpu(unit: torch.Tensor, step: int) -> torch.Tensor:
+    """All cosines of ``unit`` with itself: only blocks on and above the diagonal are multiplied.
+
+    Block row ``i`` gives ``C = unit[i:j] @ unit[i:].T``; ``C`` fills ``out[i:j, i:]`` and its
+    transpose fills ``out[j:, i:j]``. Half the multiplications, exactly symmetric, and one
+    ``step x n`` temporary.
+    """
+    n = unit.shape[0]
+    out = torch.empty((n, n), dtype=torch.float32)
+    for i in range(0, n, step):
+        j = min(i + step, n)
+        block = torch.mm(unit[i:j], unit[i:].T).clamp_(-1.0, 1.0)
+        out[i:j, i:] = block
+        out[j:, i:j] = block[:, j - i :].T
+    return out
 
 
 def cosine_matrix(
@@ -120,9 +151,11 @@ def cosine_matrix(
     """Cosine similarity of every row of ``a`` with every row of ``b`` (or of ``a``): ``(n, m)`` float32 on the CPU.
 
     Accepts torch tensors, numpy arrays and lists, 1-D or 2-D, of any float dtype.
-    A zero vector has cosine 0 with everything. The work runs on ``device``
-    (``"auto"``: CUDA, then MPS, then CPU) in chunks of ``chunk_size`` rows, so that
-    only the result and one chunk are ever held, however large ``n x m`` is.
+    A zero vector has cosine 0 with everything; NaN or infinite input is an error.
+    The work runs on ``device`` (``"auto"``: CUDA, then MPS, then CPU). Memory stays
+    bounded by the result plus one chunk of ``chunk_size`` rows: on the CPU the product
+    is written straight into the result, on an accelerator each chunk is copied back.
+    With ``b=None`` the matrix is symmetric and on the CPU only its upper half is multiplied.
 
     Example:
         >>> cosine_matrix([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -132,27 +165,27 @@ def cosine_matrix(
     """
     dev = resolve_device(device)
     A = as_matrix(a, "a")
-    B = A if b is None else as_matrix(b, "b")
-    if A.shape[1] != B.shape[1]:
+    B = None if b is None else as_matrix(b, "b")
+    if B is not None and A.shape[1] != B.shape[1]:
         raise BertStepsError(
             f"dimensions differ: a has vectors of size {A.shape[1]} (shape {tuple(A.shape)}), "
             f"b has vectors of size {B.shape[1]} (shape {tuple(B.shape)})"
         )
-    _check_finite(A, "a")
-    if b is not None:
-        _check_finite(B, "b")
-    An = unit_rows(A.to(dev))
-    Bt = (An if b is None else unit_rows(B.to(dev))).T
-    n, m = An.shape[0], Bt.shape[1]
-    out = torch.empty((n, m), dtype=torch.float32)
+    An = _checked_unit_rows(A, dev, "a")
+    Bn = An if B is None else _checked_unit_rows(B, dev, "b")
+    n, m = An.shape[0], Bn.shape[0]
     step = _chunk_rows(n, m, dev, chunk_size)
-    with torch.inference_mode():
-        for i in range(0, n, step):
-            rows = slice(i, min(i + step, n))
-            if dev.type == "cpu":
-                torch.mm(An[rows], Bt, out=out[rows]).clamp_(-1.0, 1.0)
-            else:
-                out[rows].copy_(torch.mm(An[rows], Bt).clamp_(-1.0, 1.0))
+    if dev.type == "cpu" and B is None and n > _SMALL:
+        return _self_cosines_cpu(An, step)
+    out = torch.empty((n, m), dtype=torch.float32)
+    if dev.type == "cpu" and chunk_size is None:
+        return torch.mm(An, Bn.T, out=out).clamp_(-1.0, 1.0)  # no temporary at all
+    for i in range(0, n, step):
+        rows = slice(i, min(i + step, n))
+        if dev.type == "cpu":
+            torch.mm(An[rows], Bn.T, out=out[rows]).clamp_(-1.0, 1.0)
+        else:
+            out[rows].copy_(torch.mm(An[rows], Bn.T).clamp_(-1.0, 1.0))
     return out
 
 
