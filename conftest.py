@@ -11,6 +11,7 @@ import doctest
 import os
 
 from sybil import Sybil
+from sybil.sybil import SybilCollection
 from sybil.parsers.markdown import PythonCodeBlockParser
 from sybil.parsers.rest import DocTestParser
 
@@ -39,4 +40,4 @@ docstrings = Sybil(
     name="docstrings",
 )
 
-pytest_collect_file = (docs + readme + docstrings).pytest()
+pytest_collect_file = SybilCollection([docs, readme, docstrings]).pytest()
