@@ -33,6 +33,8 @@ ArrayLike = Union[torch.Tensor, "np.ndarray[Any, Any]", Sequence[float], Sequenc
 _DEVICE_CHUNK_BYTES = 256 * 2**20
 # Rows per block of a symmetric product on the CPU (benchmarks/cosine.py chose it).
 _CPU_BLOCK_ROWS = 512
+# Norms at or above this are far from float32's underflow: no rescaling needed.
+_SAFE_NORM = 1e-18
 # Below this many rows one plain product beats the blocked symmetric one.
 _SMALL = 256
 
@@ -103,15 +105,22 @@ def _check_finite(t: torch.Tensor, name: str) -> None:
 
 
 def _checked_unit_rows(x: torch.Tensor, device: torch.device, name: str) -> torch.Tensor:
-    """Unit rows on ``device``; NaN or infinity anywhere in a row shows up in its norm, checked here."""
+    """Unit rows on ``device``, with NaN and infinity refused and no overflow or underflow.
+
+    The plain norm is used when it is safely representable; rows whose squares would
+    underflow or overflow float32 are first divided by their largest absolute value.
+    """
     x = x.to(device, torch.float32)
     norms = torch.linalg.vector_norm(x, dim=1, keepdim=True)
-    if not math.isfinite(float(norms.sum(dtype=torch.float64))):  # one sync, cheaper than isfinite().all()
-        bad = (~torch.isfinite(norms)).flatten().nonzero().flatten()[:5].tolist()
-        raise BertStepsError(
-            f"{name} holds NaN or infinite values, or values too large for float32 (rows {bad}): clean the input first"
-        )
-    return x / norms.clamp_min(torch.finfo(torch.float32).tiny)
+    lo, hi = torch.aminmax(norms)
+    if float(lo) >= _SAFE_NORM and math.isfinite(float(hi)):
+        return x / norms
+    scale = x.abs().amax(dim=1, keepdim=True)
+    if not math.isfinite(float(scale.sum(dtype=torch.float64))):
+        bad = (~torch.isfinite(scale)).flatten().nonzero().flatten()[:5].tolist()
+        raise BertStepsError(f"{name} holds NaN or infinite values (rows {bad}): clean the input first")
+    scaled = torch.where(scale > 0, x / scale.clamp_min(torch.finfo(torch.float32).smallest_normal), 0.0)
+    return scaled / torch.linalg.vector_norm(scaled, dim=1, keepdim=True).clamp_min(_SAFE_NORM)
 
 
 def _chunk_rows(n: int, m: int, device: torch.device, chunk_size: int | None) -> int:

@@ -196,3 +196,11 @@ def test_analogy_scores_against_b_minus_a_plus_c(bert: bertsteps.Bert) -> None:
     best = bertsteps.analogy(bert, "france", "paris", "germany", k=1)[0]
     target = bertsteps.word_vectors(bert, best.token)[0]
     assert best.score == pytest.approx(float(bertsteps.cosine_matrix(vb - va + vc, target)[0, 0]), abs=1e-5)
+
+
+def test_extreme_magnitudes_keep_their_direction() -> None:
+    tiny = torch.full((2, 4), torch.finfo(torch.float32).smallest_normal)
+    tiny[1] *= 3.5
+    torch.testing.assert_close(bertsteps.cosine_matrix(tiny), torch.ones(2, 2))
+    huge = torch.tensor([[3e38, 3e38, 0.0], [3e38, 0.0, 0.0]])
+    torch.testing.assert_close(bertsteps.cosine_matrix(huge), torch.tensor([[1.0, 2**-0.5], [2**-0.5, 1.0]]))
