@@ -12,6 +12,7 @@ TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help install test site serve bench clean
 

@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import socket
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,7 @@ _HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model"]
 class Source:
     """Where a checkpoint was found: its folder on disk and a name to show people.
 
-    Example:
+    Examples:
         >>> src = resolve()
         >>> src.kind, src.name
         ('bundled', 'sentence-transformers/all-MiniLM-L6-v2')
@@ -69,7 +70,7 @@ class Source:
 def default_folder() -> Path:
     """The folder of the bundled default checkpoint, found without importing its package.
 
-    Example:
+    Examples:
         >>> (default_folder() / "config.json").is_file()
         True
     """
@@ -89,7 +90,7 @@ def resolve(checkpoint: str | os.PathLike[str] | None = None) -> Source:
     safetensors only) if the hub answers within a few seconds; otherwise a
     :class:`~bertsteps.errors.CheckpointError` says what was tried and what to do.
 
-    Example:
+    Examples:
         >>> resolve().folder.name
         'model'
     """
@@ -208,7 +209,9 @@ def _weight_names(folder: Path) -> list[str]:
 @contextlib.contextmanager
 def _quiet_transformers() -> Iterator[None]:
     """Silence load reports and progress bars while loading; restore the caller's settings."""
-    from transformers.utils import logging as hf_logging
+    with warnings.catch_warnings():  # tqdm's "IProgress not found" in kernels without ipywidgets
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from transformers.utils import logging as hf_logging
 
     level = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
@@ -226,7 +229,11 @@ def _quiet_transformers() -> Iterator[None]:
 class Bert:
     """A loaded checkpoint: tokenizer, base encoder (eval mode, on ``device``) and config.
 
-    Example:
+    The encoder's parameters do not require gradients: bertsteps is for looking inside
+    a model, so tensors computed from it print without ``grad_fn`` noise. Call
+    ``bert.model.requires_grad_(True)`` to train it.
+
+    Examples:
         >>> bert = load()
         >>> bert.config.model_type, bert.model.training
         ('bert', False)
@@ -258,7 +265,7 @@ class Bert:
     def info(self) -> dict[str, Any]:
         """The facts a page or the CLI shows about this checkpoint.
 
-        Example:
+        Examples:
             >>> info = load().info()
             >>> info["layers"], info["hidden_size"], info["vocab_size"]
             (6, 384, 30522)
@@ -284,7 +291,7 @@ class Bert:
         Raises :class:`~bertsteps.errors.CheckpointError` when the checkpoint has none,
         rather than inventing a randomly initialised head.
 
-        Example:
+        Examples:
             >>> bert = load()
             >>> bert.has_mlm_head
             False
@@ -301,7 +308,7 @@ class Bert:
                 mlm = AutoModelForMaskedLM.from_pretrained(
                     self.source.folder, **_LOAD_OPTIONS
                 )
-            self._masked_lm = mlm.to(self.device).eval()
+            self._masked_lm = mlm.to(self.device).eval().requires_grad_(False)
         return self._masked_lm
 
 
@@ -319,7 +326,7 @@ def load(checkpoint: str | os.PathLike[str] | None = None, *, device: DeviceLike
     or the bundled default. ``device`` is ``"auto"`` (CUDA, then MPS, then CPU) or a name.
     Loading the same checkpoint on the same device again returns the same object.
 
-    Example:
+    Examples:
         >>> bert = load()
         >>> bert.name, bert.config.hidden_size
         ('sentence-transformers/all-MiniLM-L6-v2', 384)
@@ -334,11 +341,12 @@ def load(checkpoint: str | os.PathLike[str] | None = None, *, device: DeviceLike
 @functools.cache
 def _load(src: Source, device: torch.device) -> Bert:
     import torch
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     weight_names = _weight_names(src.folder)
     has_mlm = any(n.startswith(_MLM_HEAD_PREFIXES) for n in weight_names)
     with _quiet_transformers():
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
         try:
             config = AutoConfig.from_pretrained(src.folder, trust_remote_code=False)
             tokenizer = AutoTokenizer.from_pretrained(src.folder, trust_remote_code=False)
@@ -358,14 +366,14 @@ def _load(src: Source, device: torch.device) -> Bert:
             f"{src.folder} lacks weights the encoder needs ({', '.join(sorted(missing)[:5])}"
             f"{', ...' if len(missing) > 5 else ''}); refusing to fill them with random values"
         )
-    model = model.to(device).eval()
+    model = model.to(device).eval().requires_grad_(False)  # for looking inside, not training
     return Bert(tokenizer=tokenizer, model=model, config=config, device=device, source=src, has_mlm_head=has_mlm)
 
 
 def read_config(checkpoint: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """A checkpoint's ``config.json`` as a dict, without loading any weights.
 
-    Example:
+    Examples:
         >>> read_config()["hidden_size"]
         384
     """

@@ -52,7 +52,7 @@ def cmd_tokens(args: argparse.Namespace) -> None:
 def format_matrix(matrix: Any, labels: Sequence[str], digits: int = 2) -> str:
     """A matrix as an aligned text table with ``labels`` on rows and columns.
 
-    Example:
+    Examples:
         >>> print(format_matrix([[1.0, 0.5], [0.5, 1.0]], ["a", "b"]))
               a     b
         a  1.00  0.50
@@ -123,7 +123,7 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bertsteps`` command.
 
-    Example:
+    Examples:
         >>> build_parser().parse_args(["nearest", "king", "-k", "3"]).k
         3
     """
@@ -178,7 +178,7 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 on success, 2 on bad input).
 
-    Example:
+    Examples:
         >>> main(["tokens", "hi"])  # doctest: +NORMALIZE_WHITESPACE
           #  token     id  text
           0  [CLS]    101

@@ -27,7 +27,7 @@ def resolve_device(device: DeviceLike = "auto") -> torch.device:
     Raises :class:`~bertsteps.errors.DeviceError` for a device this machine lacks,
     instead of failing later inside a kernel.
 
-    Example:
+    Examples:
         >>> resolve_device("cpu")
         device(type='cpu')
         >>> resolve_device("auto").type in {"cpu", "cuda", "mps"}

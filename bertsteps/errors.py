@@ -10,7 +10,7 @@ from __future__ import annotations
 class BertStepsError(ValueError):
     """Base class of every error bertsteps raises on bad input.
 
-    Example:
+    Examples:
         >>> try:
         ...     raise BertStepsError("what went wrong; what to do")
         ... except ValueError as err:
@@ -22,7 +22,7 @@ class BertStepsError(ValueError):
 class CheckpointError(BertStepsError):
     """A checkpoint could not be found, read or trusted.
 
-    Example:
+    Examples:
         >>> issubclass(CheckpointError, BertStepsError)
         True
     """
@@ -31,7 +31,7 @@ class CheckpointError(BertStepsError):
 class DeviceError(BertStepsError):
     """A device was asked for that this machine does not have.
 
-    Example:
+    Examples:
         >>> issubclass(DeviceError, BertStepsError)
         True
     """
@@ -40,7 +40,7 @@ class DeviceError(BertStepsError):
 class TokenError(BertStepsError):
     """A word cannot be turned into one embedding row (unknown, empty, split).
 
-    Example:
+    Examples:
         >>> issubclass(TokenError, BertStepsError)
         True
     """

@@ -41,7 +41,7 @@ STYLE: dict[str, Any] = {
 class Figure(matplotlib.figure.Figure):
     """A matplotlib Figure that knows its alt text and renders itself as accessible inline SVG.
 
-    Example:
+    Examples:
         >>> fig = figure(alt="an empty plot")
         >>> "aria-label=\\"an empty plot\\"" in fig.to_html()
         True
@@ -74,7 +74,7 @@ class Figure(matplotlib.figure.Figure):
 def figure(*, alt: str, figsize: tuple[float, float] = (6.4, 4.8), **kwargs: Any) -> Figure:
     """A new :class:`Figure` outside pyplot, in the site's style. ``alt`` says what it shows.
 
-    Example:
+    Examples:
         >>> fig = figure(alt="a line", figsize=(4, 3))
         >>> ax = fig.add_subplot()
         >>> _ = ax.plot([0, 1], [0, 1])
@@ -116,7 +116,7 @@ def plot_matrix(
     ``[-1, 1]`` when every value lies there (cosines), else symmetric around 0. Cell text
     is white on dark cells and black on light ones. Pass ``ax`` to draw into your own axes.
 
-    Example:
+    Examples:
         >>> fig = plot_matrix([[1.0, 0.5], [0.5, 1.0]], ["king", "queen"])
         >>> [t.get_text() for t in fig.axes[0].texts]
         ['1.00', '0.50', '0.50', '1.00']

@@ -42,7 +42,7 @@ _SMALL = 256
 class Neighbour(NamedTuple):
     """One token and its cosine similarity to a query.
 
-    Example:
+    Examples:
         >>> Neighbour("queen", 0.65)
         Neighbour(token='queen', score=0.65)
     """
@@ -54,7 +54,7 @@ class Neighbour(NamedTuple):
 def as_matrix(x: ArrayLike, name: str = "input") -> torch.Tensor:
     """A 2-D floating tensor from a torch tensor, a numpy array or nested lists (1-D becomes one row).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> as_matrix(np.ones(3)).shape
         torch.Size([1, 3])
@@ -89,7 +89,7 @@ def as_matrix(x: ArrayLike, name: str = "input") -> torch.Tensor:
 def unit_rows(x: torch.Tensor) -> torch.Tensor:
     """Rows scaled to length 1, in float32; a zero row stays zero (so its cosines are 0, not NaN).
 
-    Example:
+    Examples:
         >>> unit_rows(torch.tensor([[3.0, 4.0], [0.0, 0.0]]))
         tensor([[0.6000, 0.8000],
                 [0.0000, 0.0000]])
@@ -166,7 +166,7 @@ def cosine_matrix(
     is written straight into the result, on an accelerator each chunk is copied back.
     With ``b=None`` the matrix is symmetric and on the CPU only its upper half is multiplied.
 
-    Example:
+    Examples:
         >>> cosine_matrix([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
         tensor([[1.0000, 0.7071, 0.0000],
                 [0.7071, 1.0000, 0.0000],
@@ -209,7 +209,7 @@ _BRACKETED = re.compile(r"^\[[^\]]+\]$")  # [CLS], [unused12], ...: not words
 def excluded_ids(bert: Bert) -> torch.Tensor:
     """Ids never offered as neighbours: special tokens and placeholders such as ``[unused0]``.
 
-    Example:
+    Examples:
         >>> from bertsteps import load
         >>> bert = load()
         >>> bert.tokenizer.cls_token_id in excluded_ids(bert).tolist()
@@ -226,7 +226,7 @@ def excluded_ids(bert: Bert) -> torch.Tensor:
 def unit_embeddings(bert: Bert) -> torch.Tensor:
     """The input word-embedding matrix with every row scaled to length 1 (on ``bert.device``), computed once.
 
-    Example:
+    Examples:
         >>> from bertsteps import load
         >>> float(unit_embeddings(load()).norm(dim=1).mean())  # doctest: +ELLIPSIS
         1.0...
@@ -275,7 +275,7 @@ def nearest(bert: Bert, query: str | ArrayLike, k: int = 10) -> list[Neighbour]:
     ``query`` is a word (split words are averaged over their pieces) or a vector of
     the hidden size. The query token itself and special tokens are never returned.
 
-    Example:
+    Examples:
         >>> from bertsteps import load
         >>> "queen" in [n.token for n in nearest(load(), "king", k=3)]
         True
@@ -287,7 +287,7 @@ def nearest(bert: Bert, query: str | ArrayLike, k: int = 10) -> list[Neighbour]:
 def analogy(bert: Bert, a: str, b: str, c: str, k: int = 5) -> list[Neighbour]:
     """"``a`` is to ``b`` as ``c`` is to ?": the tokens closest to ``b - a + c``, the three inputs excluded.
 
-    Example:
+    Examples:
         >>> from bertsteps import load
         >>> analogy(load(), "man", "king", "woman", k=1)[0].token
         'queen'

@@ -20,7 +20,7 @@ Strategy = Literal["mean", "first", "error"]
 class Tokenized:
     """A text as the model sees it: ids with the special tokens, their strings, their character spans.
 
-    Example:
+    Examples:
         >>> from bertsteps import load
         >>> t = tokenize(load(), "let's tokenize something?")
         >>> t.tokens[:3], len(t)
@@ -38,7 +38,7 @@ class Tokenized:
     def pieces(self) -> list[str]:
         """Each token's span of the original text (empty for special tokens).
 
-        Example:
+        Examples:
             >>> from bertsteps import load
             >>> tokenize(load(), "Tokenize!").pieces()
             ['', 'Token', 'ize', '!', '']
@@ -49,7 +49,7 @@ class Tokenized:
 def tokenize(bert: Bert, text: str) -> Tokenized:
     """Split ``text`` into WordPiece tokens, with the special tokens the model expects.
 
-    Example:
+    Examples:
         >>> from bertsteps import load
         >>> tokenize(load(), "let's tokenize something?").ids
         [101, 2292, 1005, 1055, 19204, 4697, 2242, 1029, 102]
@@ -70,7 +70,7 @@ def tokenize(bert: Bert, text: str) -> Tokenized:
 def word_pieces(bert: Bert, word: str) -> list[str]:
     """The WordPiece tokens of one word, without special tokens.
 
-    Example:
+    Examples:
         >>> from bertsteps import load
         >>> word_pieces(load(), "tokenize")
         ['token', '##ize']
@@ -88,7 +88,7 @@ def word_ids(bert: Bert, words: str | Sequence[str], *, strategy: Strategy = "er
     With ``strategy="error"`` a word that splits into several pieces raises an error
     naming the pieces; with ``"mean"`` or ``"first"`` every piece is returned.
 
-    Example:
+    Examples:
         >>> from bertsteps import load
         >>> word_ids(load(), ["king", "queen"])
         [[2332], [3035]]
@@ -126,7 +126,7 @@ def word_vectors(bert: Bert, words: str | Sequence[str], *, strategy: Strategy =
     gives the mean of its pieces (``"mean"``), its first piece (``"first"``), or an
     error naming the pieces (``"error"``).
 
-    Example:
+    Examples:
         >>> from bertsteps import load
         >>> bert = load()
         >>> word_vectors(bert, ["king", "queen"]).shape

@@ -1,0 +1,260 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Word embeddings
+#
+# Word embeddings represent words as dense vectors in a continuous space, so that words
+# used in similar ways end up close to each other. They are the first thing BERT does
+# with text: every token id picks one row of a big matrix, and that row is the vector
+# the rest of the model starts from.
+#
+# Compare that with **one-hot encoding**, where a word is a vector as long as the
+# vocabulary, all zeros except a single 1. One-hot vectors are sparse, huge, and say
+# nothing about meaning: every pair of different words is exactly as far apart as every
+# other. An embedding is short and dense, and it is *learned* from large amounts of text,
+# so its directions carry meaning. This chapter looks at BERT's embedding matrix and
+# measures how close a few words are.
+
+# %% [markdown]
+# ## Loading the checkpoint
+#
+# The original notebook loaded `bert-base-uncased` with `AutoTokenizer`,
+# `BertForPreTraining` and `AutoConfig`. `bertsteps.load()` does the same through the
+# generic `transformers` classes and hands back the three pieces. With no argument it
+# loads the checkpoint this site was built with, offline.
+
+# %%
+import torch
+
+import bertsteps
+
+bert = bertsteps.load()
+tokenizer, model, config = bert.tokenizer, bert.model, bert.config
+
+# %% tags=["hide-input"]
+from IPython.display import Markdown
+
+Markdown(
+    f"This page was computed with **`{bert.name}`**: a `{config.model_type}` encoder with "
+    f"{config.num_hidden_layers} layers and hidden size {config.hidden_size}, on the `{bert.device}` device. "
+    "`model` is the base encoder (the seed's `BertForPreTraining` wraps the same encoder as `model.bert`), "
+    "so below `model.embeddings` stands where the seed wrote `model.bert.embeddings`."
+)
+
+# %% [markdown]
+# ## From text to token ids
+#
+# The tokenizer splits the text into pieces from its vocabulary and replaces each piece by
+# its id. It also adds two special tokens: `[CLS]` at the start and `[SEP]` at the end.
+
+# %%
+encoding = tokenizer.encode("let's tokenize something?", return_tensors="pt")
+encoding = encoding.to(bert.device)  # where the model's weights live
+encoding
+
+# %% [markdown]
+# Turning the ids back into strings shows how the text was cut: `tokenize` is not in the
+# vocabulary as a whole word, so WordPiece splits it into `token` and `##ize`, where `##`
+# marks a piece that continues the previous one.
+
+# %%
+tokens = tokenizer.convert_ids_to_tokens(encoding.flatten())
+tokens
+
+# %% [markdown]
+# ## The model and its embeddings
+#
+# The whole encoder: an embeddings module, a stack of identical layers, and (in some
+# checkpoints) a pooler.
+
+# %%
+model
+
+# %% [markdown]
+# The embeddings module is where text enters the network. It adds three lookups — the
+# word, its position, and its segment (token type) — and normalises the sum; the
+# embedding-layer chapter takes it apart. Here we stay with the first
+# lookup, `word_embeddings`.
+
+# %%
+model.embeddings
+
+# %% [markdown]
+# Two numbers from the configuration fix the shape of that lookup table: how many tokens
+# the vocabulary has, and how long each token's vector is.
+
+# %%
+config.vocab_size
+
+# %%
+config.hidden_size  # dimension of the embeddings
+
+# %%
+model.embeddings.word_embeddings  # (vocab_size, hidden_size)
+
+# %% tags=["hide-input"]
+Markdown(
+    f"So the word-embedding matrix has {config.vocab_size:,} rows, one per token, of "
+    f"{config.hidden_size} numbers each: {config.vocab_size * config.hidden_size:,} learned values. "
+    f"A one-hot vector for one token would have {config.vocab_size:,} entries; its embedding has "
+    f"{config.hidden_size}."
+)
+
+# %% [markdown]
+# ## A sequence of embeddings
+#
+# Looking up every id of our sentence gives one vector per token. The lookup adds a last
+# dimension to the ids: `(batch_size, seq_len)` becomes `(batch_size, seq_len, hidden_size)`.
+
+# %%
+seq_embedding = model.embeddings.word_embeddings(encoding)
+
+seq_embedding.shape  # (batch_size, seq_len)  -> (batch_size, seq_len, hidden_size)
+
+# %% [markdown]
+# A lookup is the same as multiplying a one-hot vector by the matrix: the 1 picks exactly
+# one row. We check that by hand for every token of the sentence.
+
+# %%
+one_hot = torch.nn.functional.one_hot(encoding[0], num_classes=config.vocab_size).float()
+by_hand = one_hot @ model.embeddings.word_embeddings.weight
+
+torch.testing.assert_close(by_hand, seq_embedding[0])
+one_hot.shape, by_hand.shape
+
+# %% [markdown]
+# ## How similar are two words?
+#
+# A common way to compare two embeddings is the cosine of the angle between them:
+#
+# $$
+# \text{CosineSimilarity}(\mathbf{a}, \mathbf{b}) = \frac{\mathbf{a} \cdot \mathbf{b}}{\|\mathbf{a}\| \|\mathbf{b}\|}
+# $$
+#
+# It is $1$ when the vectors point the same way, $0$ when they are orthogonal and $-1$
+# when they point in opposite directions; the length of the vectors does not matter.
+
+# %%
+device = bert.device  # where the model's weights live
+
+queen_token = tokenizer.convert_tokens_to_ids(["queen"])
+queen_embedding = model.embeddings.word_embeddings(torch.tensor(queen_token, device=device))
+
+king_token = tokenizer.convert_tokens_to_ids(["king"])
+king_embedding = model.embeddings.word_embeddings(torch.tensor(king_token, device=device))
+
+# cosine similarity
+# queen_embedding @ king_embedding.T / torch.norm(queen_embedding) / torch.norm(king_embedding)
+cos = torch.nn.CosineSimilarity()
+
+cos(queen_embedding, king_embedding)
+
+# %% [markdown]
+# The commented formula in that cell is the same number, computed by hand:
+
+# %%
+by_hand = (
+    queen_embedding @ king_embedding.T / torch.norm(queen_embedding) / torch.norm(king_embedding)
+)
+torch.testing.assert_close(by_hand.flatten(), cos(queen_embedding, king_embedding))
+
+# %% tags=["hide-input"]
+king_queen = float(cos(queen_embedding, king_embedding))
+Markdown(
+    f"With `{bert.name}`, *king* and *queen* have a cosine similarity of **{king_queen:.3f}**. "
+    "The vocabulary rows are learned, not designed, so the number depends on the checkpoint; "
+    "what is worth comparing is how it sits among other pairs, below."
+)
+
+# %% [markdown]
+# ## A similarity matrix
+#
+# The original notebook compares eight words, two by two, in a double loop.
+
+# %%
+words = ["king", "queen", "man", "woman", "dog", "cat", "apple", "pear"]
+embeddings = []
+
+for word in words:
+    token_id = tokenizer.convert_tokens_to_ids([word])
+    embedding = model.embeddings.word_embeddings(torch.tensor(token_id, device=device))
+    embeddings.append(embedding.squeeze())
+
+similarity_matrix = torch.zeros((len(words), len(words)))
+
+for i in range(len(words)):
+    for j in range(len(words)):
+        similarity_matrix[i, j] = cos(embeddings[i].unsqueeze(0), embeddings[j].unsqueeze(0))
+
+bertsteps.plot_matrix(
+    similarity_matrix.detach().numpy(),
+    words,
+    show_values=True,
+    title="Cosine similarity of input word embeddings",
+    alt="Heatmap of the cosine similarity between the input embeddings of king, queen, "
+    "man, woman, dog, cat, apple and pear; each cell shows its value, the diagonal is 1.",
+)
+
+# %% [markdown]
+# That loop makes $8 \times 8 = 64$ separate calls. `bertsteps.cosine_matrix` computes the
+# same matrix in one call: it scales every row to length 1 and multiplies the matrix by
+# its own transpose. The two agree:
+
+# %%
+vectors = bertsteps.word_vectors(bert, words)
+fast = bertsteps.cosine_matrix(vectors)
+
+torch.testing.assert_close(fast, similarity_matrix.detach())
+fast.shape
+
+# %% [markdown]
+# ## Reading the heatmap
+#
+# - **The diagonal** is every word compared with itself: always exactly $1$.
+# - **The matrix is symmetric**: the cosine of *a* and *b* is the cosine of *b* and *a*.
+# - **Blocks** along the diagonal appear where words of one kind sit next to each other
+#   in the list — royalty, people, animals, fruit. Darker cells off the diagonal mean
+#   pairs that the training text used in similar ways.
+
+# %% tags=["hide-input"]
+groups = {"royalty": (0, 1), "people": (2, 3), "animals": (4, 5), "fruit": (6, 7)}
+same = [float(fast[i, j]) for i, j in groups.values()]
+mask = torch.ones_like(fast, dtype=torch.bool)
+mask.fill_diagonal_(False)
+for i, j in groups.values():
+    mask[i, j] = mask[j, i] = False
+across = fast[mask]
+upper = torch.triu(fast, diagonal=1)
+best = int(upper.argmax())
+a, b = divmod(best, len(words))
+Markdown(
+    f"In this build, the closest pair of different words is **{words[a]}** and **{words[b]}** "
+    f"({float(fast[a, b]):.2f}). The four same-kind pairs "
+    + ", ".join(f"{words[i]}–{words[j]} ({v:.2f})" for (i, j), v in zip(groups.values(), same))
+    + f" average **{sum(same) / len(same):.2f}**, while the {across.numel() // 2} pairs across kinds "
+    f"average **{float(across.mean()):.2f}** (from {float(across.min()):.2f} to {float(across.max()):.2f})."
+)
+
+# %% [markdown]
+# These are *input* embeddings: one fixed vector per token, before the model has seen any
+# context. A word like *apple* (the fruit, or the company) gets one row for both
+# meanings. The layers above change that, one step at a time.
+#
+# ## Try it
+#
+# - Add your own words to `words` and redraw the matrix. Which pairs surprise you?
+# - `bertsteps.nearest(bert, "king", k=10)` lists the closest tokens in the whole vocabulary.
+# - A word that WordPiece splits has no single row: compare
+#   `bertsteps.word_vectors(bert, ["tokenize"], strategy="mean")` with `strategy="first"`.
+# - Run this page with another checkpoint: `BERTSTEPS_CHECKPOINT=bert-base-uncased make site`.

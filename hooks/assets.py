@@ -1,0 +1,65 @@
+"""MkDocs hook: what the site serves itself, and what it says about the checkpoint.
+
+- MathJax is served from the site (from the PyPI package ``jupyter-server-mathjax``),
+  never from a CDN, and Markdown pages and notebook pages use the same copy and settings:
+  the script tag mkdocs-jupyter adds to each notebook page is removed.
+- ``config.extra.checkpoint`` holds the facts of the checkpoint this build renders with,
+  read from its config.json, for the footer and the home page.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import mkdocs.plugins
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+MATHJAX_URL_IN_NOTEBOOKS = "bertsteps:site-mathjax"  # mkdocs.yml's custom_mathjax_url; stripped below
+_NOTEBOOK_MATHJAX = re.compile(
+    r'<script src="' + re.escape(MATHJAX_URL_IN_NOTEBOOKS) + r'">\s*</script>\s*'
+    r'<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">.*?</script>',
+    re.DOTALL,
+)
+# Not needed by HTML-CSS output of TeX: the SVG output processor and MathML-only extensions.
+_MATHJAX_SKIP = ("jax/output/SVG",)
+
+
+def checkpoint_facts() -> dict[str, object]:
+    """Name, layers, hidden size, heads and vocabulary of the checkpoint the site renders with."""
+    from bertsteps.checkpoints import read_config, resolve
+
+    source = resolve()
+    cfg = read_config(source.checkpoint)
+    return {
+        "name": source.name,
+        "kind": source.kind,
+        "model_type": cfg.get("model_type", "?"),
+        "layers": cfg.get("num_hidden_layers", cfg.get("n_layers")),
+        "hidden_size": cfg.get("hidden_size", cfg.get("dim")),
+        "heads": cfg.get("num_attention_heads", cfg.get("n_heads")),
+        "vocab_size": cfg.get("vocab_size"),
+    }
+
+
+@mkdocs.plugins.event_priority(100)
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    config.extra["checkpoint"] = checkpoint_facts()
+    return config
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    import jupyter_server_mathjax
+
+    static = Path(jupyter_server_mathjax.__file__).parent / "static"
+    for path in sorted(static.rglob("*")):
+        rel = path.relative_to(static).as_posix()
+        if path.is_file() and not rel.startswith(_MATHJAX_SKIP):
+            files.append(File.generated(config, f"assets/mathjax/{rel}", abs_src_path=str(path)))
+    return files
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    return _NOTEBOOK_MATHJAX.sub("", html)
