@@ -2,7 +2,8 @@
 
 - MathJax is served from the site (from the PyPI package ``jupyter-server-mathjax``),
   never from a CDN, and Markdown pages and notebook pages use the same copy and settings:
-  the script tag mkdocs-jupyter adds to each notebook page is removed.
+  the script tag mkdocs-jupyter adds to each notebook page is removed, and so is
+  nbconvert's mermaid loader, which would import mermaid from a CDN.
 - ``config.extra.checkpoint`` holds the facts of the checkpoint this build renders with,
   read from its config.json, for the footer and the home page.
 """
@@ -23,6 +24,8 @@ _NOTEBOOK_MATHJAX = re.compile(
     r'<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">.*?</script>',
     re.DOTALL,
 )
+# nbconvert's loader for mermaid diagrams imports mermaid from a CDN; the chapters draw none.
+_NOTEBOOK_MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*?jp-Mermaid.*?</script>', re.DOTALL)
 # Not needed by HTML-CSS output of TeX: the SVG output processor and MathML-only extensions.
 _MATHJAX_SKIP = ("jax/output/SVG",)
 
@@ -62,4 +65,4 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    return _NOTEBOOK_MATHJAX.sub("", html)
+    return _NOTEBOOK_MERMAID.sub("", _NOTEBOOK_MATHJAX.sub("", html))

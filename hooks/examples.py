@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -33,7 +34,6 @@ log = logging.getLogger("mkdocs.hooks.examples")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-PACKAGE = ROOT / "bertsteps"
 CACHE_ROOT = ROOT / ".cache" / "mkdocs-jupyter"
 
 
@@ -42,8 +42,9 @@ def build_fingerprint() -> str:
     from bertsteps.checkpoints import resolve
 
     h = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        h.update(path.relative_to(ROOT).as_posix().encode())
+    package = Path(next(iter(importlib.util.find_spec("bertsteps").submodule_search_locations)))  # as kernels import it
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     source = resolve()
     h.update(f"checkpoint={source.kind}:{source.checkpoint}".encode())
@@ -73,7 +74,15 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     jupyter_config = ROOT / ".cache" / "jupyter-config"
     jupyter_config.mkdir(parents=True, exist_ok=True)
     (jupyter_config / "jupyter_nbconvert_config.json").write_text(
-        json.dumps({"ExecutePreprocessor": {"timeout": timeout, "interrupt_on_timeout": False}})
+        json.dumps(
+            {
+                # NotebookClient, the parent of ExecutePreprocessor: mkdocs-jupyter replaces the
+                # whole ExecutePreprocessor section with its own settings
+                "NotebookClient": {"timeout": timeout, "interrupt_on_timeout": False},
+                # local sockets between the build and its kernels: nothing listens on the network
+                "KernelManager": {"transport": "ipc" if os.name == "posix" else "tcp"},
+            }
+        )
     )
     paths = [str(jupyter_config), *filter(None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
     os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(dict.fromkeys(paths))

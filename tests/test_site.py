@@ -1,0 +1,292 @@
+"""The site: a strict build, the cache rules, and what a reader sees in headless Chromium.
+
+The build runs with ``MPLBACKEND=Agg`` on purpose: CI often sets it, and the figures must
+be on the page all the same. Screenshots go to ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SEED_WORDS = ["king", "queen", "man", "woman", "dog", "cat", "apple", "pear"]
+
+pytestmark = pytest.mark.slow
+
+
+def mkdocs_build(project: Path, site: Path, env: dict[str, str] | None = None, strict: bool = True) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
+    full_env.update({"MPLBACKEND": "Agg", "NO_MKDOCS_2_WARNING": "1"})
+    full_env.update(env or {})
+    args = [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml"), "-d", str(site)]
+    return subprocess.run(
+        [*args, "--strict"] if strict else args, cwd=project, env=full_env, capture_output=True, text=True, timeout=1800
+    )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("site") / "site"
+    out = mkdocs_build(ROOT, folder)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-5000:]
+    assert not re.search(r"^(WARNING|ERROR)\s+-", log, re.MULTILINE), log[-5000:]
+    assert "WARNING" not in log, log[-5000:]  # nor from the kernels
+    return folder
+
+
+def chapter_pages(site: Path) -> list[Path]:
+    return sorted((site / "examples").glob("*/index.html"))
+
+
+def all_pages(site: Path) -> list[Path]:
+    skip = ("assets/", "search/")
+    return sorted(p for p in site.rglob("index.html") if not p.relative_to(site).as_posix().startswith(skip))
+
+
+# ---------------------------------------------------------------------------------------
+# The built HTML
+
+
+def test_every_chapter_is_in_the_site(site: Path) -> None:
+    chapters = {p.stem for p in (ROOT / "examples").glob("*.py")}
+    assert chapters and {p.parent.name for p in chapter_pages(site)} == chapters
+
+
+def test_chapter_figures_are_rendered_even_with_agg_backend(site: Path) -> None:
+    html = (site / "examples" / "word_embeddings" / "index.html").read_text()
+    tags = re.findall(r'<figure class="bertsteps-figure">\s*(<svg\b[^>]*>)', html)
+    assert tags, "the heatmap is missing from the word-embeddings chapter"
+    for tag in tags:
+        assert 'role="img"' in tag
+        alt = re.search(r'aria-label="([^"]+)"', tag)
+        assert alt and "king" in alt.group(1) and "No description" not in alt.group(1)
+    svg = html[html.index('<figure class="bertsteps-figure">') :]
+    svg = svg[: svg.index("</figure>")]
+    for word in SEED_WORDS:
+        assert f">{word}</text>" in svg, word
+
+
+def test_no_images_without_alt_text(site: Path) -> None:
+    for page in all_pages(site):
+        html = page.read_text()
+        assert "No description has been provided for this image" not in html, page
+        for tag in re.findall(r"<img\b[^>]*>", html):
+            assert re.search(r'\balt="[^"]+"', tag), f"{page}: {tag[:120]}"
+
+
+def test_no_stderr_or_errors_in_cell_outputs(site: Path) -> None:
+    for page in chapter_pages(site):
+        html = page.read_text()
+        stderr = re.search(r'<div\b[^>]*data-mime-type="application/vnd.jupyter.stderr"[^>]*>(.{0,300})', html, re.DOTALL)
+        assert stderr is None, f"{page} shows stderr output: {stderr.group(1) if stderr else ''}"
+        assert not re.search(r'<div\b[^>]*class="[^"]*jp-OutputArea-error', html), page
+        assert "Traceback (most recent call last)" not in html, page
+
+
+def test_every_asset_is_served_by_the_site(site: Path) -> None:
+    external = re.compile(
+        r'<(?:script|img|iframe|source|embed)\b[^>]*\bsrc="(https?:)?//'
+        r'|<link\b(?=[^>]*\brel="(?:stylesheet|preload|modulepreload|icon|manifest)")[^>]*\bhref="(https?:)?//'
+    )
+    for page in all_pages(site):
+        html = page.read_text()
+        match = external.search(html)
+        assert match is None, f"{page} loads {html[match.start():match.start() + 160]}"
+        assert "fonts.googleapis" not in html and "cdnjs" not in html and "cdn.jsdelivr" not in html
+
+
+def test_chapters_offer_their_notebook(site: Path) -> None:
+    for page in chapter_pages(site):
+        name = page.parent.name
+        html = page.read_text()
+        assert f'href="{name}.ipynb" download' in html
+        notebook = nbformat.read(page.parent / f"{name}.ipynb", as_version=4)
+        nbformat.validate(notebook)
+        assert notebook.metadata["kernelspec"]["name"] == "python3"
+        assert any(c.cell_type == "code" for c in notebook.cells)
+
+
+def test_footer_and_home_name_the_checkpoint(site: Path) -> None:
+    from bertsteps.checkpoints import read_config, resolve
+
+    name = resolve().name
+    config = read_config()
+    home = (site / "index.html").read_text()
+    assert f"<strong><code>{name}</code></strong>" in home
+    assert f"<strong>{config['num_hidden_layers']} layers</strong>" in home
+    assert f"{config['vocab_size']:,} tokens" in home
+    for page in all_pages(site):
+        assert f"Rendered with <code>{name}</code>" in page.read_text(), page
+
+
+# ---------------------------------------------------------------------------------------
+# What a reader sees
+
+
+@pytest.fixture(scope="session")
+def server(site: Path) -> Iterator[str]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's Chromium with `apt-get install chromium` (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def site_paths(site: Path) -> list[str]:
+    rels = [p.parent.relative_to(site).as_posix() for p in all_pages(site)]
+    return ["" if rel == "." else rel + "/" for rel in rels]
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(1280, "light"), (1280, "dark"), (390, "light")])
+def test_pages_in_the_browser(site: Path, server: str, browser: object, width: int, scheme: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)  # type: ignore[attr-defined]
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in {"error", "warning"} else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url} {r.failure}"))
+    page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else problems.append(f"outside request: {r.url}"))
+    for path in site_paths(site):
+        page.goto(server + path, wait_until="networkidle")
+        page.wait_for_function("() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.running === 0 && MathJax.Hub.queue.pending === 0")
+        name = (path.strip("/").replace("/", "-") or "home") + f"-{width}-{scheme}.png"
+        page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        # nothing wider than the screen: a table or output that overflows scrolls in its own box
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{path} is {overflow}px wider than a {width}px screen"
+    context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_word_embeddings_chapter_as_read(site: Path, server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.goto(server + "examples/word_embeddings/", wait_until="networkidle")
+    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 && document.querySelectorAll('.MathJax_Display').length > 0")
+    heatmap = page.locator("figure.bertsteps-figure svg").first
+    assert heatmap.is_visible()
+    box = heatmap.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 300
+    labels = heatmap.locator("text").all_text_contents()
+    for word in SEED_WORDS:
+        assert word in labels
+    # the formula is typeset, not left as raw TeX
+    formula = page.locator(".MathJax_Display").first
+    assert formula.is_visible()
+    markdown_text = " ".join(page.locator(".jp-RenderedMarkdown").all_inner_texts())
+    assert "$$" not in markdown_text and "\\frac" not in markdown_text
+    page.close()
+
+
+# ---------------------------------------------------------------------------------------
+# Build rules, on a small copy of the project
+
+
+def copy_project(dest: Path, chapters: dict[str, str] | None = None, extra: dict[str, object] | None = None) -> Path:
+    import yaml
+
+    for name in ("hooks", "overrides", "bertsteps", "docs/javascripts", "docs/stylesheets"):
+        shutil.copytree(ROOT / name, dest / name)
+    (dest / "docs" / "index.md").write_text("# A small copy of the site\n")
+    (dest / "examples").mkdir()
+    for name, text in (chapters or {}).items():
+        (dest / "examples" / name).write_text(text)
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    config.pop("nav")  # only what is there
+    config["validation"]["nav"]["omitted_files"] = "ignore"
+    config.setdefault("extra", {}).update(extra or {})
+    (dest / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return dest
+
+
+CHAPTER = """# %% [markdown]
+# # {title}
+# %%
+import bertsteps
+bert = bertsteps.load()
+bertsteps.tokenize(bert, "{title}").tokens
+"""
+
+
+def executed(log: str) -> set[str]:
+    return {Path(p).stem for p in re.findall(r"Converting notebook \(execute=True\): (\S+)", log)}
+
+
+def test_cache_rules(tmp_path: Path, tiny_folder: Path) -> None:
+    """Nothing changed: nothing runs. One chapter changed: it alone runs. The package or the
+    checkpoint changed: everything runs again, so no page is ever stale."""
+    project = copy_project(tmp_path / "p", {"one.py": CHAPTER.format(title="one"), "two.py": CHAPTER.format(title="two")})
+    env = {"PYTHONPATH": str(project)}  # the copy's bertsteps, for the hooks and the kernels
+
+    def build(extra_env: dict[str, str] | None = None) -> set[str]:
+        out = mkdocs_build(project, tmp_path / "site", {**env, **(extra_env or {})}, strict=False)
+        assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
+        return executed(out.stdout + out.stderr)
+
+    assert build() == {"one", "two"}
+    assert build() == set()
+    (project / "examples" / "two.py").write_text(CHAPTER.format(title="two, changed"))
+    assert build() == {"two"}
+    with (project / "bertsteps" / "__init__.py").open("a") as f:
+        f.write("\n# a change to the package\n")
+    assert build() == {"one", "two"}
+    assert build() == set()
+    assert build({"BERTSTEPS_CHECKPOINT": str(tiny_folder)}) == {"one", "two"}
+    html = (tmp_path / "site" / "examples" / "one" / "index.html").read_text()
+    assert "hidden size 48" in html  # the footer follows the checkpoint too
+
+
+@pytest.mark.parametrize(
+    ("chapter", "extra", "message"),
+    [
+        ("# %%\nraise ValueError('a broken chapter')\n", {}, "a broken chapter"),
+        ("# %%\nimport time\ntime.sleep(120)\n", {"cell_timeout_s": 3}, "timed out"),
+        ("# %% [markdown]\n# # Links\n# [nowhere](../no-such-chapter/)\n", {}, "no-such-chapter"),
+    ],
+    ids=["error", "hang", "broken-link"],
+)
+def test_a_bad_chapter_fails_the_strict_build(tmp_path: Path, chapter: str, extra: dict[str, object], message: str) -> None:
+    project = copy_project(tmp_path / "p", {"bad.py": chapter}, extra)
+    out = mkdocs_build(project, tmp_path / "site", {"PYTHONPATH": str(project)})
+    assert out.returncode != 0
+    assert message in out.stdout + out.stderr
