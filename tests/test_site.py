@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("BERTSTEPS_CHROMIUM", "/usr/bin/chromium")  # Debian's package
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -163,7 +163,10 @@ def server(site: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's Chromium with `apt-get install chromium` (.ci/run does)")
+        pytest.fail(
+            f"{CHROMIUM} not found: install Debian's Chromium with `apt-get install chromium` (.ci/run does), "
+            "or point BERTSTEPS_CHROMIUM at another Chromium or Chrome"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
