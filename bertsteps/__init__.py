@@ -43,9 +43,13 @@ _EXPORTS = {
     "cosine_matrix": "similarity",
     "nearest": "similarity",
     "analogy": "similarity",
+    "encode": "inference",
+    "forward": "inference",
     "Figure": "plotting",
     "figure": "plotting",
     "plot_matrix": "plotting",
+    "plot_lines": "plotting",
+    "plot_scatter": "plotting",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -54,7 +58,8 @@ if TYPE_CHECKING:
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
     from .devices import resolve_device
     from .errors import BertStepsError, CheckpointError, DeviceError, TokenError
-    from .plotting import Figure, figure, plot_matrix
+    from .inference import encode, forward
+    from .plotting import Figure, figure, plot_lines, plot_matrix, plot_scatter
     from .similarity import Neighbour, analogy, cosine_matrix, nearest
     from .tokens import Tokenized, tokenize, word_ids, word_pieces, word_vectors
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
@@ -108,9 +108,12 @@ def plot_matrix(
     vmax: float | None = None,
     fmt: str = ".2f",
     colorbar_label: str = "cosine similarity",
+    max_ticks: int = 40,
     alt: str | None = None,
 ) -> matplotlib.figure.Figure:
     """A heatmap of ``matrix`` with ``labels`` on both axes and each value written in its cell.
+
+    With more than ``max_ticks`` labels on an axis, only every k-th label is written.
 
     The colormap is diverging and centred on 0 (blue below, red above); the limits are
     ``[-1, 1]`` when every value lies there (cosines), else symmetric around 0. Cell text
@@ -143,14 +146,16 @@ def plot_matrix(
         )
     with matplotlib.rc_context(STYLE):
         if ax is None:
-            side = max(3.2, 0.62 * max(len(rows), len(cols)) + 1.6)
+            side = min(9.0, max(3.2, 0.62 * max(len(rows), len(cols)) + 1.6))
             fig: matplotlib.figure.Figure = figure(alt=alt, figsize=(side + 1.0, side))
             ax = fig.add_subplot()
         else:
             fig = ax.get_figure()  # type: ignore[assignment]
         image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, aspect="equal")
-        ax.set_xticks(range(len(cols)), labels=cols, rotation=45, ha="right", rotation_mode="anchor")
-        ax.set_yticks(range(len(rows)), labels=rows)
+        col_ticks = range(0, len(cols), -(-len(cols) // max_ticks))
+        row_ticks = range(0, len(rows), -(-len(rows) // max_ticks))
+        ax.set_xticks(col_ticks, labels=[cols[i] for i in col_ticks], rotation=45, ha="right", rotation_mode="anchor")
+        ax.set_yticks(row_ticks, labels=[rows[i] for i in row_ticks])
         ax.tick_params(length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
@@ -164,4 +169,107 @@ def plot_matrix(
         bar = fig.colorbar(image, ax=ax, shrink=0.8)
         bar.set_label(colorbar_label)
         bar.outline.set_visible(False)
+    return fig
+
+
+def plot_lines(
+    x: Sequence[float],
+    series: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str | None = None,
+    ylim: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+    alt: str | None = None,
+) -> matplotlib.figure.Figure:
+    """One line per entry of ``series`` (its name in the legend), all over the same ``x``.
+
+    Examples:
+        >>> fig = plot_lines([0, 1, 2], {"bank (river)": [1.0, 0.8, 0.6], "bank (money)": [1.0, 0.9, 0.7]},
+        ...                  xlabel="layer", ylabel="cosine similarity")
+        >>> [line.get_label() for line in fig.axes[0].get_lines()]
+        ['bank (river)', 'bank (money)']
+    """
+    xs = list(x)
+    if not series:
+        raise BertStepsError("plot_lines needs at least one series")
+    for name, ys in series.items():
+        if len(ys) != len(xs):
+            raise BertStepsError(f"series {name!r} has {len(ys)} values but there are {len(xs)} x values")
+    if alt is None:
+        alt = (
+            f"Line plot{f' ({title})' if title else ''} of {ylabel or 'values'} against {xlabel or 'x'} "
+            f"for {', '.join(series)}."
+        )
+    with matplotlib.rc_context(STYLE):
+        if ax is None:
+            fig: matplotlib.figure.Figure = figure(alt=alt, figsize=(7.0, 4.2))
+            ax = fig.add_subplot()
+        else:
+            fig = ax.get_figure()  # type: ignore[assignment]
+        for name, ys in series.items():
+            ax.plot(xs, list(ys), marker="o", markersize=4, linewidth=1.8, label=name)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        if title:
+            ax.set_title(title)
+        ax.grid(True, color="#d0d7de", linewidth=0.6)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(frameon=False, fontsize=9, loc="best")
+    return fig
+
+
+def plot_scatter(
+    points: ArrayLike,
+    labels: Sequence[str],
+    *,
+    groups: Sequence[str] | None = None,
+    title: str | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    ax: Axes | None = None,
+    alt: str | None = None,
+) -> matplotlib.figure.Figure:
+    """A labelled 2-D scatter plot: each point named by ``labels``, coloured by its group.
+
+    Examples:
+        >>> fig = plot_scatter([[0, 0], [1, 1], [1, 0]], ["king", "queen", "apple"],
+        ...                    groups=["royalty", "royalty", "fruit"])
+        >>> sorted(t.get_text() for t in fig.axes[0].texts)
+        ['apple', 'king', 'queen']
+    """
+    from .similarity import as_matrix
+
+    xy = as_matrix(points, "points").to("cpu").double().numpy()
+    names = list(labels)
+    if xy.shape != (len(names), 2):
+        raise BertStepsError(f"points have shape {xy.shape}; expected ({len(names)}, 2), one row per label")
+    kinds = list(groups) if groups is not None else [""] * len(names)
+    if len(kinds) != len(names):
+        raise BertStepsError(f"{len(kinds)} groups for {len(names)} labels")
+    if alt is None:
+        alt = f"Scatter plot{f' ({title})' if title else ''} of {len(names)} labelled points: {', '.join(names)}."
+    with matplotlib.rc_context(STYLE):
+        if ax is None:
+            fig: matplotlib.figure.Figure = figure(alt=alt, figsize=(7.0, 5.6))
+            ax = fig.add_subplot()
+        else:
+            fig = ax.get_figure()  # type: ignore[assignment]
+        colours = matplotlib.colormaps["tab10"]
+        for k, kind in enumerate(dict.fromkeys(kinds)):
+            idx = [i for i, g in enumerate(kinds) if g == kind]
+            ax.scatter(xy[idx, 0], xy[idx, 1], s=28, color=colours(k % 10), label=kind or None)
+        for (px, py), name in zip(xy, names, strict=True):
+            ax.annotate(name, (px, py), xytext=(4, 3), textcoords="offset points", fontsize=9)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title)
+        ax.grid(True, color="#d0d7de", linewidth=0.6)
+        ax.spines[["top", "right"]].set_visible(False)
+        if groups is not None:
+            ax.legend(frameon=False, fontsize=9, loc="best")
     return fig

@@ -74,3 +74,32 @@ def test_bad_input(matrix: object, labels: list[str], message: str) -> None:
 def test_alt_text_is_required() -> None:
     with pytest.raises(bertsteps.BertStepsError, match="alt text"):
         bertsteps.figure(alt=" ")
+
+
+def test_lines() -> None:
+    fig = bertsteps.plot_lines([0, 1, 2], {"a": [1.0, 0.5, 0.2], "b": [0.0, 0.1, 0.3]}, xlabel="layer", ylabel="cos")
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
+    assert list(ax.get_lines()[1].get_ydata()) == [0.0, 0.1, 0.3]
+    assert ax.get_xlabel() == "layer" and "Line plot of cos against layer for a, b" in fig.alt
+    with pytest.raises(bertsteps.BertStepsError, match="has 2 values but there are 3"):
+        bertsteps.plot_lines([0, 1, 2], {"a": [1.0, 2.0]})
+
+
+def test_scatter() -> None:
+    fig = bertsteps.plot_scatter(np.array([[0.0, 1.0], [2.0, 3.0]]), ["x", "y"], groups=["g", "h"])
+    ax = fig.axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["x", "y"]
+    assert [c.get_label() for c in ax.collections] == ["g", "h"]
+    np.testing.assert_allclose(ax.collections[1].get_offsets(), [[2.0, 3.0]])
+    with pytest.raises(bertsteps.BertStepsError, match=r"expected \(3, 2\)"):
+        bertsteps.plot_scatter(np.zeros((2, 2)), ["a", "b", "c"])
+
+
+def test_many_labels_are_thinned() -> None:
+    labels = [str(i) for i in range(100)]
+    fig = bertsteps.plot_matrix(np.eye(100), labels, show_values=False, max_ticks=20)
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == [str(i) for i in range(0, 100, 5)]
+    width, height = fig.get_size_inches()
+    assert width <= 10 and height <= 9
