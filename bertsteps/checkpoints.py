@@ -115,13 +115,8 @@ def resolve(checkpoint: str | os.PathLike[str] | None = None) -> Source:
 
 
 def _looks_like_path(text: str) -> bool:
-    return (
-        text.startswith((".", "/", "~"))
-        or "\\" in text
-        or text.count("/") > 1
-        or Path(text).suffix != ""
-        or Path(text).exists()
-    )
+    # hub ids are "name" or "org/name" (dots allowed: "BAAI/bge-small-en-v1.5")
+    return text.startswith((".", "/", "~")) or "\\" in text or text.count("/") > 1 or Path(text).exists()
 
 
 def _hub_snapshot(name: str) -> Path:

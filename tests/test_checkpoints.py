@@ -17,6 +17,14 @@ from bertsteps.checkpoints import DEFAULT_NAME, ENV_VAR
 from .conftest import make_random_checkpoint
 
 
+def use_hub_cache(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Point the Hugging Face cache at ``folder`` (huggingface_hub reads the variable at import)."""
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(folder))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(folder))
+
+
 def test_default_checkpoint_is_the_bundled_minilm(bert: bertsteps.Bert) -> None:
     info = bert.info()
     config = json.loads((bertsteps.default_folder() / "config.json").read_text())
@@ -131,7 +139,7 @@ def test_incomplete_weights_are_refused(tmp_path: Path, tiny_folder: Path) -> No
 
 
 def test_hub_name_without_network_fails_fast(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # nothing cached
+    use_hub_cache(monkeypatch, tmp_path)  # nothing cached
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     start = time.perf_counter()
@@ -144,7 +152,7 @@ def test_hub_name_without_network_fails_fast(monkeypatch: pytest.MonkeyPatch, tm
 
 
 def test_hub_name_offline_mode_fails_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    use_hub_cache(monkeypatch, tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     start = time.perf_counter()
     with pytest.raises(bertsteps.CheckpointError, match="HF_HUB_OFFLINE"):
@@ -168,3 +176,28 @@ def test_auto_device_prefers_cuda_then_mps() -> None:
     assert bertsteps.resolve_device("auto").type == expected
     assert bertsteps.resolve_device(None).type == expected
     assert bertsteps.resolve_device(torch.device("cpu")) == torch.device("cpu")
+
+
+@pytest.mark.parametrize("name", ["BAAI/bge-small-en-v1.5", "bert-base-uncased", "google/bert_uncased_L-2_H-128_A-2"])
+def test_dotted_and_plain_hub_names_are_hub_names(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_hub_cache(monkeypatch, tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(bertsteps.CheckpointError, match="not in the local Hugging Face cache"):
+        bertsteps.resolve(name)
+
+
+def test_hub_name_found_in_the_local_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_folder: Path) -> None:
+    """A hub name already downloaded loads offline, from the Hugging Face cache layout."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "models--bertsteps-test--tiny-bert"
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    for f in tiny_folder.iterdir():
+        (snapshot / f.name).write_bytes(f.read_bytes())
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    use_hub_cache(monkeypatch, tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    b = bertsteps.load("bertsteps-test/tiny-bert", device="cpu")
+    assert b.source.kind == "hub" and b.name == b.checkpoint == "bertsteps-test/tiny-bert"
+    assert b.config.hidden_size == 48
