@@ -34,7 +34,8 @@ log = logging.getLogger("mkdocs.hooks.examples")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-CACHE_ROOT = ROOT / ".cache" / "mkdocs-jupyter"
+# BERTSTEPS_BUILD_CACHE moves the cache (benchmarks/site_build.py times cold builds with it)
+CACHE_ROOT = Path(os.environ.get("BERTSTEPS_BUILD_CACHE", ROOT / ".cache")) / "mkdocs-jupyter"
 
 
 def build_fingerprint() -> str:
