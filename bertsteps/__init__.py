@@ -43,6 +43,8 @@ _EXPORTS = {
     "cosine_matrix": "similarity",
     "nearest": "similarity",
     "analogy": "similarity",
+    "neighbour_table": "neighbours",
+    "neighbour_table_plain": "neighbours",
     "Figure": "plotting",
     "figure": "plotting",
     "plot_matrix": "plotting",
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
     from .devices import resolve_device
     from .errors import BertStepsError, CheckpointError, DeviceError, TokenError
+    from .neighbours import neighbour_table, neighbour_table_plain
     from .plotting import Figure, figure, plot_matrix
     from .similarity import Neighbour, analogy, cosine_matrix, nearest
     from .tokens import Tokenized, tokenize, word_ids, word_pieces, word_vectors
