@@ -34,7 +34,7 @@ import torch
 
 from .devices import DeviceLike, resolve_device
 from .errors import BertStepsError
-from .similarity import _check_finite, _chunk_rows, excluded_ids, unit_embeddings, unit_rows
+from .similarity import _chunk_rows, excluded_ids, unit_embeddings, unit_rows
 
 if TYPE_CHECKING:
     from .checkpoints import Bert
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 # Columns per group: a group is looked at only if its maximum beats the row's k-th score.
 _GROUP = 32
 # Rows (and columns) per square block on the CPU (benchmarks/neighbours.py chose it).
-_CPU_BLOCK = 1024
+_CPU_BLOCK = 2048
 # Rounds of spherical k-means that order the tokens so that similar ones share blocks.
 _ROUNDS = 5
 
@@ -60,7 +60,7 @@ def neighbour_table(
     first. A row never holds its own token; special tokens and ``[unusedN]`` placeholders
     are never neighbours (as in :func:`~bertsteps.similarity.nearest`), but get rows of
     their own. On the CPU only the upper half of the cosine matrix is multiplied, in
-    square blocks of ``chunk_size`` rows (rounded up to a multiple of 32; default 1024);
+    square blocks of ``chunk_size`` rows (rounded up to a multiple of 32; default 2048);
     on an accelerator this is :func:`neighbour_table_plain`, in chunks of ``chunk_size`` rows.
     The result equals the plain computation up to the order of exactly tied scores.
 
@@ -82,16 +82,14 @@ def neighbour_table(
     with torch.inference_mode():
         allowed = torch.ones(n, dtype=torch.bool)
         allowed[banned] = False
-        allowed_ids = allowed.nonzero().flatten()
-        x = unit[allowed_ids]
-        order = _locality_order(x, clusters=-(-x.shape[0] // block))
-        allowed_ids, x = allowed_ids[order], x[order]
+        order = _locality_order(unit, clusters=-(-n // block))
+        ids = order[allowed[order]]  # the tokens that can be neighbours, similar ones together
+        top, positions = _symmetric_topk(unit, ids, k, block)
         indices = torch.empty((n, k), dtype=torch.long)
         scores = torch.empty((n, k), dtype=torch.float32)
-        top, positions = _symmetric_topk(x, k, block)
-        scores[allowed_ids], indices[allowed_ids] = top, allowed_ids[positions]
-        # Rows of excluded tokens: the plain way, against every column (excluded ones masked).
-        indices[banned], scores[banned] = _plain_rows(unit, banned, k, banned, step)
+        scores[ids], indices[ids] = top, ids[positions]
+        # Rows of excluded tokens: the plain way, in chunks no bigger than one block of scores.
+        indices[banned], scores[banned] = _plain_rows(unit, banned, k, banned, max(1, block * block // n))
     return indices.clone(), scores.clone()
 
 
@@ -135,8 +133,10 @@ def _prepare(
         raise BertStepsError(f"k must be a positive int, got {k!r}")
     if k > available:
         raise BertStepsError(f"k={k} is more than the {available} tokens that can be neighbours of a token")
-    _check_finite(bert.embedding_matrix, f"the embedding matrix of {bert.name}")
-    return dev, unit_embeddings(bert).to(dev), banned.to(dev), step
+    unit = unit_embeddings(bert)
+    if not math.isfinite(float(unit.sum())):  # a NaN or inf entry makes its unit row NaN; |sum| <= numel
+        raise BertStepsError(f"the embedding matrix of {bert.name} holds NaN or infinite values")
+    return dev, unit.to(dev), banned.to(dev), step
 
 
 def _plain_rows(
@@ -181,15 +181,16 @@ def _block_pairs(x: torch.Tensor, block: int) -> list[tuple[int, int]]:
     return [(i, i) for i in starts] + upper
 
 
-def _symmetric_topk(x: torch.Tensor, k: int, block: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(scores, positions)`` of the top ``k`` of every row of ``x @ x.T``, the diagonal excluded.
+def _symmetric_topk(unit: torch.Tensor, rows: torch.Tensor, k: int, block: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(scores, positions)`` of the top ``k`` of every row of ``x @ x.T`` for ``x = unit[rows]``, the diagonal excluded.
 
-    Rows are padded with zeros to a multiple of the group size; padded columns score ``-inf``.
+    ``positions`` index ``rows``. ``x`` is copied once, padded with zero rows to a multiple
+    of the group size; padded columns score ``-inf``. Memory: that copy and one block of scores.
     """
-    n, g = x.shape[0], _GROUP
+    n, g = len(rows), _GROUP
     size = -(-n // g) * g
-    padded = x.new_zeros((size, x.shape[1]))
-    padded[:n] = x
+    padded = unit.new_zeros((size, unit.shape[1]))
+    torch.index_select(unit, 0, rows, out=padded[:n])
     scores = torch.full((size, k), -math.inf)
     positions = torch.zeros((size, k), dtype=torch.long)
     buffer = torch.empty(block * block)

@@ -110,7 +110,7 @@ def test_symmetric_blocks_equal_brute_force(n: int, block: int, k: int) -> None:
     x = unit_rows(torch.randn(n, 16, generator=gen))
     if n > 40:
         x[40:45] = x[3]  # exact duplicates: tied scores
-    scores, positions = _symmetric_topk(x, k, block)
+    scores, positions = _symmetric_topk(x, torch.arange(n), k, block)
     full = x @ x.T
     full.fill_diagonal_(-math.inf)
     top = full.topk(k, dim=1)
