@@ -43,6 +43,8 @@ _EXPORTS = {
     "cosine_matrix": "similarity",
     "nearest": "similarity",
     "analogy": "similarity",
+    "neighbour_table": "neighbours",
+    "neighbour_table_plain": "neighbours",
     "encode": "inference",
     "forward": "inference",
     "Figure": "plotting",
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from .devices import resolve_device
     from .errors import BertStepsError, CheckpointError, DeviceError, TokenError
     from .inference import encode, forward
+    from .neighbours import neighbour_table, neighbour_table_plain
     from .plotting import Figure, figure, plot_lines, plot_matrix, plot_scatter
     from .similarity import Neighbour, analogy, cosine_matrix, nearest
     from .tokens import Tokenized, tokenize, word_ids, word_pieces, word_vectors

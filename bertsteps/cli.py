@@ -5,6 +5,8 @@
     bertsteps similarity king queen man woman --plot matrix.svg
     bertsteps nearest king -k 5
     bertsteps analogy man king woman
+    bertsteps neighbours king queen -k 5
+    bertsteps neighbours --all -k 10 --out table.tsv
 
 Heavy libraries are imported only once a command runs, so ``--help`` is instant.
 Bad input prints one line, ``bertsteps: error: ...``, and exits with status 2.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,15 +94,19 @@ def _print_neighbours(neighbours: Sequence[tuple[str, float]]) -> None:
         print(f"{rank:>3}  {token:<{width}}  {score:.4f}")
 
 
-def cmd_nearest(args: argparse.Namespace) -> None:
+def _nearest(bert: Bert, word: str, k: int) -> list[tuple[str, float]]:
+    """``nearest(bert, word, k)``, with a note on stderr when ``word`` is split into pieces."""
     from .similarity import nearest
     from .tokens import word_pieces
 
-    bert = _bert(args)
-    pieces = word_pieces(bert, args.word)
+    pieces = word_pieces(bert, word)
     if len(pieces) > 1:
-        print(f"note: {args.word!r} is split into {pieces}; using the mean of its pieces", file=sys.stderr)
-    _print_neighbours(nearest(bert, args.word, k=args.k))
+        print(f"note: {word!r} is split into {pieces}; using the mean of its pieces", file=sys.stderr)
+    return list(nearest(bert, word, k=k))
+
+
+def cmd_nearest(args: argparse.Namespace) -> None:
+    _print_neighbours(_nearest(_bert(args), args.word, args.k))
 
 
 def cmd_analogy(args: argparse.Namespace) -> None:
@@ -108,6 +114,75 @@ def cmd_analogy(args: argparse.Namespace) -> None:
 
     print(f"{args.a} : {args.b} :: {args.c} : ?")
     _print_neighbours(analogy(_bert(args), args.a, args.b, args.c, k=args.k))
+
+
+NEIGHBOURS_FORMAT = """\
+The table (--out FILE, or standard output with --all) is tab-separated, UTF-8, one
+line per token in id order after a header line:
+
+    token  neighbour_1  score_1  neighbour_2  score_2  ...  neighbour_K  score_K
+
+Scores are cosines of input word embeddings with 4 decimals, best first. A row never
+lists its own token; special tokens and [unusedN] placeholders are never neighbours
+but have rows of their own. With WORDs instead of --all, the rows are the WORDs
+(a word split into pieces uses the mean of its pieces)."""
+
+
+def _tsv_row(token: str, neighbours: Sequence[tuple[str, float]]) -> str:
+    r"""One line of the neighbour table (see ``NEIGHBOURS_FORMAT``).
+
+    Example:
+        >>> _tsv_row("king", [("queen", 0.6512), ("kings", 0.6)])
+        'king\tqueen\t0.6512\tkings\t0.6000'
+    """
+    fields = [token, *(f"{tok}\t{score:.4f}" for tok, score in neighbours)]
+    if any(c in field for field in (token, *(tok for tok, _ in neighbours)) for c in "\t\n\r"):
+        raise BertStepsError(f"a token holds a tab or a line break ({fields[0]!r}...): it cannot go in a TSV file")
+    return "\t".join(fields)
+
+
+def _write_lines(path: Path | None, lines: Iterable[str]) -> None:
+    if path is None:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        return
+    try:
+        with path.open("w", encoding="utf-8", newline="\n") as out:
+            for line in lines:
+                out.write(line + "\n")
+    except OSError as err:
+        raise BertStepsError(f"cannot write {path}: {err.strerror or err}") from err
+
+
+def cmd_neighbours(args: argparse.Namespace) -> None:
+    if args.all == bool(args.words):
+        raise BertStepsError("give either WORDs or --all (the whole vocabulary), not both and not neither")
+    if args.out is not None and args.out.is_dir():
+        raise BertStepsError(f"--out {args.out} is a folder: give a file name such as table.tsv")
+    bert = _bert(args)
+    header = "\t".join(["token", *(f"{c}_{i}" for i in range(1, args.k + 1) for c in ("neighbour", "score"))])
+    if args.all:
+        from .neighbours import neighbour_table
+
+        indices, scores = neighbour_table(bert, k=args.k, device=bert.device)
+        names = bert.tokenizer.convert_ids_to_tokens(list(range(indices.shape[0])))
+        names = [name if name is not None else f"[id {i}]" for i, name in enumerate(names)]
+        rows = (
+            _tsv_row(names[i], [(names[j], s) for j, s in zip(ids, row, strict=True)])
+            for i, (ids, row) in enumerate(zip(indices.tolist(), scores.tolist(), strict=True))
+        )
+        _write_lines(args.out, [header, *rows])
+        if args.out is not None:
+            print(f"wrote {args.out}: {indices.shape[0]:,} tokens x {args.k} neighbours")
+        return
+    found = {word: _nearest(bert, word, args.k) for word in args.words}
+    if args.out is not None:
+        _write_lines(args.out, [header, *(_tsv_row(w, n) for w, n in found.items())])
+        print(f"wrote {args.out}: {len(found)} word{'' if len(found) == 1 else 's'} x {args.k} neighbours")
+        return
+    for number, (word, neighbours) in enumerate(found.items()):
+        print(("\n" if number else "") + f"{word}:")
+        _print_neighbours(neighbours)
 
 
 def _positive(text: str) -> int:
@@ -166,6 +241,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("c")
     p.add_argument("-k", type=_positive, default=5, help="how many answers (default 5)")
     p.set_defaults(run=cmd_analogy)
+
+    p = sub.add_parser(
+        "neighbours",
+        parents=[common],
+        help="nearest tokens of WORDs, or a table of them for every token (--all)",
+        description="The k nearest tokens of each WORD, or of every token in the vocabulary (--all).",
+        epilog=NEIGHBOURS_FORMAT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("words", nargs="*", metavar="WORD")
+    p.add_argument("--all", action="store_true", help="every token of the vocabulary (a table; see below)")
+    p.add_argument("-k", type=_positive, default=10, help="how many neighbours (default 10)")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the table to FILE (tab-separated)")
+    p.set_defaults(run=cmd_neighbours)
     return parser
 
 
