@@ -203,7 +203,8 @@ roles = {
 Markdown(
     "| token | id | role |\n| --- | ---: | --- |\n"
     + "\n".join(
-        f"| `{token}` | {tokenizer.convert_tokens_to_ids(token)} | {roles.get(name, name)} |"
+        f"| `{token}` | {tokenizer.convert_tokens_to_ids(token)} "
+        f"| {roles.get(name, name)} |"
         for name, token in tokenizer.special_tokens_map.items()
         if isinstance(token, str)
     )
@@ -272,14 +273,15 @@ max_length = len(full) // 2
 
 cut = tokenizer(long_text, truncation=True, max_length=max_length)["input_ids"]
 # by hand: the first max_length - 1 tokens, then [SEP]
-torch.testing.assert_close(torch.tensor(cut), torch.tensor([*full[: max_length - 1], sep]))
+expected = [*full[: max_length - 1], sep]
+torch.testing.assert_close(torch.tensor(cut), torch.tensor(expected))
 tokenizer.convert_ids_to_tokens(cut)
 
 # %% tags=["hide-input"]
 Markdown(
-    f"The full text takes {len(full)} tokens; with `max_length={max_length}` the tokenizer "
-    f"keeps {max_length - 2} of its pieces plus `[CLS]` and `[SEP]`. This checkpoint "
-    f"accepts at most {config.max_position_embeddings} positions."
+    f"The full text takes {len(full)} tokens; with `max_length={max_length}` the "
+    f"tokenizer keeps {max_length - 2} of its pieces plus `[CLS]` and `[SEP]`. This "
+    f"checkpoint accepts at most {config.max_position_embeddings} positions."
 )
 
 # %% [markdown]
@@ -318,7 +320,8 @@ for i, (token, span) in enumerate(spans):
 #
 # - Split your own name, a technical term, or a word in another language with
 #   `wordpiece_split(...)`: how many pieces does it take?
-# - Find a word that becomes `[UNK]`. Is it the character, or the whole word, that is lost?
+# - Find a word that becomes `[UNK]`. Is it the character, or the whole word, that is
+#   lost?
 # - `bertsteps.tokenize(bert, text).pieces()` returns the span of every token in one call.
 # - Pad a batch with `padding="max_length", max_length=...` and watch the attention mask.
 # - Next, [word embeddings](../word_embeddings/): each id picks one row of a matrix.
