@@ -78,12 +78,14 @@ list(zip(tokens, token_type_ids[0].tolist(), strict=True))
 # Indexing a weight matrix with a tensor of ids picks those rows, so the sum is one line:
 
 # %%
-word_table = embeddings.word_embeddings.weight  # (vocab_size, hidden_size)
-position_table = embeddings.position_embeddings.weight  # (max_positions, hidden_size)
-type_table = embeddings.token_type_embeddings.weight  # (type_vocab_size, hidden_size)
+word_table = embeddings.word_embeddings.weight  # (vocab_size, hidden)
+position_table = embeddings.position_embeddings.weight  # (max_positions, hidden)
+type_table = embeddings.token_type_embeddings.weight  # (type_vocab_size, hidden)
 
-positions = torch.arange(input_ids.shape[1], device=bert.device)
-summed = word_table[input_ids] + position_table[positions] + type_table[token_type_ids]
+positions = torch.arange(input_ids.shape[1], device=bert.device)  # 0, 1, 2, ...
+summed = (
+    word_table[input_ids] + position_table[positions] + type_table[token_type_ids]
+)
 summed.shape  # (batch, seq_len, hidden_size)
 
 # %% [markdown]
@@ -96,7 +98,9 @@ hook = embeddings.LayerNorm.register_forward_hook(
     lambda module, args, output: caught.update(layer_norm_input=args[0])
 )
 with torch.inference_mode():
-    model_output = embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
+    model_output = embeddings(
+        input_ids=input_ids, token_type_ids=token_type_ids
+    )
 hook.remove()
 
 torch.testing.assert_close(summed, caught["layer_norm_input"])
@@ -145,7 +149,8 @@ len(output.hidden_states), output.hidden_states[0].shape
 # the scale and shift, whatever the sizes of the three parts were:
 
 # %%
-normalised.mean(dim=-1)[0, :4], normalised.std(dim=-1, unbiased=False)[0, :4]
+first_tokens = normalised[0, :4]
+first_tokens.mean(dim=-1), first_tokens.std(dim=-1, unbiased=False)
 
 # %% [markdown]
 # ## The same word, two vectors
@@ -165,7 +170,9 @@ i, j = next(
 )
 x = caught["layer_norm_input"][0]  # the model's own sum, before LayerNorm
 
-torch.testing.assert_close(x[i] - x[j], position_table[i] - position_table[j])
+torch.testing.assert_close(
+    x[i] - x[j], position_table[i] - position_table[j]
+)
 tokens[i], i, tokens[j], j
 
 # %% tags=["hide-input"]

@@ -34,12 +34,14 @@ bert = bertsteps.load()
 tokenizer, config = bert.tokenizer, bert.config
 vocab = tokenizer.get_vocab()  # piece -> id
 
+backend = tokenizer.backend_tokenizer  # the fast tokenizer's pipeline
+wordpiece = backend.model  # its WordPiece model: settings, not the algorithm
+prefix = wordpiece.continuing_subword_prefix
+prefix, wordpiece.unk_token, wordpiece.max_input_chars_per_word
+
 # %% tags=["hide-input"]
 from IPython.display import Markdown
 
-backend = tokenizer.backend_tokenizer
-wordpiece = backend.model
-prefix = wordpiece.continuing_subword_prefix
 continuations = sum(piece.startswith(prefix) for piece in vocab)
 specials = set(tokenizer.all_special_tokens)
 Markdown(
@@ -79,14 +81,21 @@ words
 
 
 # %%
-def wordpiece_split(word: str) -> list[str]:
-    """Split one pre-tokenised word into vocabulary pieces, greedy longest match first."""
+def wordpiece_split(word: str, tried: list[str] | None = None) -> list[str]:
+    """Split one pre-tokenised word into vocabulary pieces, longest match first.
+
+    Pass a list as `tried` to collect every candidate looked up, in order.
+    """
     if len(word) > wordpiece.max_input_chars_per_word:
         return [wordpiece.unk_token]
     pieces, start = [], 0
     while start < len(word):
         for end in range(len(word), start, -1):  # longest candidate first
-            piece = word[start:end] if start == 0 else prefix + word[start:end]
+            piece = word[start:end]
+            if start > 0:  # not the start of the word: a continuation piece
+                piece = prefix + piece
+            if tried is not None:
+                tried.append(piece)
             if piece in vocab:
                 break
         else:  # not even one character matched here
@@ -96,11 +105,13 @@ def wordpiece_split(word: str) -> list[str]:
     return pieces
 
 
-wordpiece_split("tokenize")
+tried = []
+wordpiece_split("tokenize", tried), tried
 
 # %% [markdown]
-# `tokenize` is not in the vocabulary as one piece, so the longest match at the start is
-# `token`; what is left, `ize`, is found as `##ize`.
+# `tokenize` is not in the vocabulary as one piece, so WordPiece shortens the candidate
+# one character at a time until it hits `token`; what is left, `ize`, is found at once
+# as `##ize`.
 #
 # The greedy rule does not know about morphology: it takes whatever prefix is longest.
 # We check the hand-written split against the tokenizer on a list of words, after the
@@ -111,14 +122,14 @@ wordpiece_split("tokenize")
 test_words = [
     "tokenize", "embeddings", "unaffable", "thermodynamics",
     "photosynthesis", "Naïve", "hello", "snow☃man",
-]  # fmt: skip
+]
 
 
 def by_hand(text: str) -> list[str]:
-    """Normalise, pre-tokenise, then WordPiece every word: the tokenizer, by hand."""
+    """Normalise, pre-tokenise, then split every word: the tokenizer, by hand."""
     normalized = backend.normalizer.normalize_str(text)
-    words = [word for word, _ in backend.pre_tokenizer.pre_tokenize_str(normalized)]
-    return [piece for word in words for piece in wordpiece_split(word)]
+    words = backend.pre_tokenizer.pre_tokenize_str(normalized)  # (word, span)
+    return [piece for word, _ in words for piece in wordpiece_split(word)]
 
 
 for word in test_words:
@@ -189,7 +200,8 @@ Markdown(
 # are and what each is for:
 
 # %%
-{token: tokenizer.convert_tokens_to_ids(token) for token in tokenizer.all_special_tokens}
+special = tokenizer.all_special_tokens
+dict(zip(special, tokenizer.convert_tokens_to_ids(special), strict=True))
 
 # %% tags=["hide-input"]
 roles = {
@@ -218,18 +230,16 @@ Markdown(
 # padding, so that attention ignores the padding.
 
 # %%
-batch = tokenizer(
-    ["let's tokenize something?", "a short one"], padding=True, return_tensors="pt"
-)
+texts = ["let's tokenize something?", "a short one"]
+batch = tokenizer(texts, padding=True, return_tensors="pt")
 for row in batch["input_ids"]:
     print(tokenizer.convert_ids_to_tokens(row))
 batch["attention_mask"]
 
 # %%
 # by hand: the mask is 1 exactly where the token is not padding
-torch.testing.assert_close(
-    batch["attention_mask"], (batch["input_ids"] != tokenizer.pad_token_id).long()
-)
+not_padding = batch["input_ids"] != tokenizer.pad_token_id
+torch.testing.assert_close(batch["attention_mask"], not_padding.long())
 
 # %% [markdown]
 # ## Sentence pairs and token types
@@ -243,7 +253,8 @@ torch.testing.assert_close(
 # %%
 first, second = "the cat sat on the mat", "it was asleep"
 pair = tokenizer(first, second, return_tensors="pt")
-tokenizer.convert_ids_to_tokens(pair["input_ids"][0]), pair["token_type_ids"]
+print(tokenizer.convert_ids_to_tokens(pair["input_ids"][0]))
+print(pair["token_type_ids"][0].tolist())
 
 # %%
 # by hand: both sentences' ids, framed by special tokens, and one type per token
@@ -267,11 +278,12 @@ torch.testing.assert_close(pair["token_type_ids"], torch.tensor([types]))
 config.max_position_embeddings, tokenizer.model_max_length
 
 # %%
-long_text = "WordPiece splits every word it does not know into pieces it does know."
+long_text = "WordPiece splits a word it does not know into pieces it knows."
 full = tokenizer(long_text)["input_ids"]
 max_length = len(full) // 2
 
-cut = tokenizer(long_text, truncation=True, max_length=max_length)["input_ids"]
+cut = tokenizer(long_text, truncation=True, max_length=max_length)
+cut = cut["input_ids"]
 # by hand: the first max_length - 1 tokens, then [SEP]
 expected = [*full[: max_length - 1], sep]
 torch.testing.assert_close(torch.tensor(cut), torch.tensor(expected))
@@ -295,22 +307,26 @@ Markdown(
 # %%
 sample = "Naïve WordPiece, let's tokenize something?"
 enc = tokenizer(sample, return_offsets_mapping=True)
+offsets = enc["offset_mapping"]
 spans = [
     (token, sample[start:end])
-    for token, (start, end) in zip(enc.tokens(), enc["offset_mapping"], strict=True)
+    for token, (start, end) in zip(enc.tokens(), offsets, strict=True)
 ]
 spans
 
 # %%
-# by hand: each span, normalised and prefixed as a continuation, is the token itself
-word_of = enc.word_ids()  # which pre-tokenised word each token comes from
+# by hand: each span, normalised (and prefixed when it continues a word),
+# is the token itself
+word_of = enc.word_ids()  # the pre-tokenised word each token comes from
 for i, (token, span) in enumerate(spans):
     word_id, prev = word_of[i], word_of[i - 1] if i else None
     if word_id is None:  # a special token
         assert span == "" and token in tokenizer.all_special_tokens
         continue
     piece = backend.normalizer.normalize_str(span)
-    assert token == (prefix + piece if word_id == prev else piece), (token, span)
+    if word_id == prev:  # same word as the token before: a continuation
+        piece = prefix + piece
+    assert token == piece, (token, span)
 
 # %% [markdown]
 # This is how a tagger that labels tokens can underline the right characters of the
