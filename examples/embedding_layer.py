@@ -21,7 +21,7 @@
 # happens:
 #
 # - a **word** embedding: one row per vocabulary id;
-# - a **position** embedding: one row per position in the input, 0, 1, 2, …;
+# - a **position** embedding: one row per position in the input, counted from the start;
 # - a **token-type** (segment) embedding: one row for the first sentence of a pair, one
 #   for the second.
 #
@@ -46,7 +46,7 @@ Markdown(
     f"In **`{bert.name}`** the three tables have {config.vocab_size:,}, "
     f"{config.max_position_embeddings} and {config.type_vocab_size} rows, each of "
     f"{config.hidden_size} numbers; the LayerNorm has {config.hidden_size} scales, "
-    f"{config.hidden_size} shifts, and $\\varepsilon = {config.layer_norm_eps:g}$. "
+    f"{config.hidden_size} shifts, and $\\varepsilon$ = `{config.layer_norm_eps:g}`. "
     f"The model is in {'training' if model.training else 'eval'} mode, so its dropout "
     f"(p = {embeddings.dropout.p}) passes values through unchanged."
 )
@@ -78,13 +78,15 @@ list(zip(tokens, token_type_ids[0].tolist(), strict=True))
 # Indexing a weight matrix with a tensor of ids picks those rows, so the sum is one line:
 
 # %%
-word_table = embeddings.word_embeddings.weight  # (vocab_size, hidden)
-position_table = embeddings.position_embeddings.weight  # (max_positions, hidden)
-type_table = embeddings.token_type_embeddings.weight  # (type_vocab_size, hidden)
+word_table = embeddings.word_embeddings.weight  # (vocab, hidden)
+position_table = embeddings.position_embeddings.weight  # (positions, hidden)
+type_table = embeddings.token_type_embeddings.weight  # (types, hidden)
 
-positions = torch.arange(input_ids.shape[1], device=bert.device)  # 0, 1, 2, ...
+positions = torch.arange(input_ids.shape[1], device=bert.device)  # 0, 1, ...
 summed = (
-    word_table[input_ids] + position_table[positions] + type_table[token_type_ids]
+    word_table[input_ids]
+    + position_table[positions]
+    + type_table[token_type_ids]
 )
 summed.shape  # (batch, seq_len, hidden_size)
 
@@ -114,11 +116,15 @@ torch.testing.assert_close(summed, caught["layer_norm_input"])
 # $\gamma_j$ and shifts it by a learned $\beta_j$:
 #
 # $$
-# \begin{aligned}
-# \mu &= \frac{1}{d} \sum_{j=1}^{d} x_j, \qquad
-# \sigma^2 = \frac{1}{d} \sum_{j=1}^{d} (x_j - \mu)^2, \\
-# y_j &= \gamma_j \, \frac{x_j - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta_j .
-# \end{aligned}
+# \mu = \frac{1}{d} \sum_{j=1}^{d} x_j
+# $$
+#
+# $$
+# \sigma^2 = \frac{1}{d} \sum_{j=1}^{d} (x_j - \mu)^2
+# $$
+#
+# $$
+# y_j = \gamma_j \, \frac{x_j - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta_j
 # $$
 #
 # The variance divides by $d$, not $d - 1$. In code, over the last dimension:
@@ -189,7 +195,7 @@ Markdown(
 # %% [markdown]
 # ## What the position embeddings learned
 #
-# Nothing tells BERT that position 5 is next to position 6: the position rows are
+# Nothing tells BERT which positions are next to each other: the position rows are
 # learned like any other weight. Comparing the rows with each other shows what
 # training made of them.
 
@@ -204,9 +210,9 @@ bertsteps.plot_matrix(
     title=f"Cosine similarity of position embeddings 0 to {n - 1}",
     colorbar_label="cosine similarity",
     max_ticks=16,
-    alt=f"Heatmap of the cosine similarity between the first {n} position embeddings "
-    f"of {bert.name}, positions 0 to {n - 1} on both axes; the diagonal, each position "
-    "with itself, is 1.",
+    alt=f"Heatmap of the cosine similarity between the first {n} position "
+    f"embeddings of {bert.name}, positions 0 to {n - 1} on both axes; the "
+    "diagonal, each position with itself, is 1.",
 )
 
 # %% tags=["hide-input"]
@@ -241,24 +247,30 @@ def mean_norm(vectors: torch.Tensor) -> float:
 
 
 parts = {
-    "word embeddings (all rows)": word_table,
-    "position embeddings (all rows)": position_table,
-    "token-type embeddings (all rows)": type_table,
-    "their sum, for the pair above": summed[0],
-    "after LayerNorm, for the pair above": by_hand[0],
+    "word rows": word_table,
+    "position rows": position_table,
+    "token-type rows": type_table,
+    "sum (our pair)": summed[0],
+    "after LayerNorm": by_hand[0],
 }
 norms = {name: mean_norm(vectors) for name, vectors in parts.items()}
 biggest = max(list(norms)[:3], key=norms.get)
+position_norms = position_table.norm(dim=-1)
+top = int(position_norms.argmax())
 Markdown(
-    "| vectors | rows | mean L2 norm |\n| --- | ---: | ---: |\n"
+    "| vectors | count | mean norm |\n| --- | ---: | ---: |\n"
     + "\n".join(
         f"| {name} | {parts[name].shape[0]:,} | {value:.3f} |"
         for name, value in norms.items()
     )
-    + f"\n\nIn this build the **{biggest.split(' (')[0]}** are the longest part of "
+    + f"\n\nIn this build the **{biggest}** are the longest part of "
     "the sum. LayerNorm then sets every vector's scale, whatever the sum's was: after "
     "it, the length depends only on the learned $\\gamma$ and $\\beta$ and on the "
-    "direction of the sum."
+    "direction of the sum.\n\n"
+    f"Among the position rows, the longest is position **{top}** "
+    f"({float(position_norms[top]):.2f}, against a median of "
+    f"{float(position_norms.median()):.2f})"
+    + (": the position of `[CLS]` in every input." if top == 0 else ".")
 )
 
 # %% [markdown]
