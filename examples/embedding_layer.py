@@ -79,10 +79,10 @@ list(zip(tokens, token_type_ids[0].tolist(), strict=True))
 
 # %%
 word_table = embeddings.word_embeddings.weight  # (vocab, hidden)
-position_table = embeddings.position_embeddings.weight  # (positions, hidden)
+position_table = embeddings.position_embeddings.weight  # (max_pos, hidden)
 type_table = embeddings.token_type_embeddings.weight  # (types, hidden)
 
-positions = torch.arange(input_ids.shape[1], device=bert.device)  # 0, 1, ...
+positions = torch.arange(input_ids.shape[1], device=bert.device)
 summed = (
     word_table[input_ids]
     + position_table[positions]
@@ -258,9 +258,9 @@ biggest = max(list(norms)[:3], key=norms.get)
 position_norms = position_table.norm(dim=-1)
 top = int(position_norms.argmax())
 Markdown(
-    "| vectors | count | mean norm |\n| --- | ---: | ---: |\n"
+    "| vectors | mean norm |\n| --- | ---: |\n"
     + "\n".join(
-        f"| {name} | {parts[name].shape[0]:,} | {value:.3f} |"
+        f"| {name} ({parts[name].shape[0]:,}) | {value:.3f} |"
         for name, value in norms.items()
     )
     + f"\n\nIn this build the **{biggest}** are the longest part of "

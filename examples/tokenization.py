@@ -35,7 +35,7 @@ tokenizer, config = bert.tokenizer, bert.config
 vocab = tokenizer.get_vocab()  # piece -> id
 
 backend = tokenizer.backend_tokenizer  # the fast tokenizer's pipeline
-wordpiece = backend.model  # its WordPiece model: settings, not the algorithm
+wordpiece = backend.model  # the WordPiece model, for its settings
 prefix = wordpiece.continuing_subword_prefix
 prefix, wordpiece.unk_token, wordpiece.max_input_chars_per_word
 
@@ -81,10 +81,10 @@ words
 
 
 # %%
-def wordpiece_split(word: str, tried: list[str] | None = None) -> list[str]:
-    """Split one pre-tokenised word into vocabulary pieces, longest match first.
+def wordpiece_split(word: str, tried: list | None = None) -> list[str]:
+    """Split one pre-tokenised word into pieces, longest match first.
 
-    Pass a list as `tried` to collect every candidate looked up, in order.
+    Pass a list as `tried` to collect every candidate looked up.
     """
     if len(word) > wordpiece.max_input_chars_per_word:
         return [wordpiece.unk_token]
@@ -92,7 +92,7 @@ def wordpiece_split(word: str, tried: list[str] | None = None) -> list[str]:
     while start < len(word):
         for end in range(len(word), start, -1):  # longest candidate first
             piece = word[start:end]
-            if start > 0:  # not the start of the word: a continuation piece
+            if start > 0:  # inside the word: a continuation piece
                 piece = prefix + piece
             if tried is not None:
                 tried.append(piece)
@@ -126,9 +126,9 @@ test_words = [
 
 
 def by_hand(text: str) -> list[str]:
-    """Normalise, pre-tokenise, then split every word: the tokenizer, by hand."""
+    """Normalise, pre-tokenise, then split every word."""
     normalized = backend.normalizer.normalize_str(text)
-    words = backend.pre_tokenizer.pre_tokenize_str(normalized)  # (word, span)
+    words = backend.pre_tokenizer.pre_tokenize_str(normalized)
     return [piece for word, _ in words for piece in wordpiece_split(word)]
 
 
