@@ -176,18 +176,18 @@ tokenizer.convert_ids_to_tokens(ids)
 # %% tags=["hide-input"]
 common = ["the", "house", "water", "people", "running"]
 rare = ["photosynthesis", "bioluminescence", "hippopotamus", "electroencephalography"]
-rows = [
-    f"| {kind} | {word} | {' '.join(f'`{p}`' for p in tokenizer.tokenize(word))} "
-    f"| {len(tokenizer.tokenize(word))} |"
-    for kind, group in (("common", common), ("rare", rare))
-    for word in group
-]
+rows = []
+for kind, group in (("common", common), ("rare", rare)):
+    rows.append(f"| ***{kind} words*** | |")
+    for word in group:
+        pieces = tokenizer.tokenize(word)
+        rows.append(f"| {word} | {len(pieces)}: {' '.join(f'`{p}`' for p in pieces)} |")
 mean = {
     kind: sum(len(tokenizer.tokenize(w)) for w in group) / len(group)
     for kind, group in (("common", common), ("rare", rare))
 }
 Markdown(
-    "| kind | word | pieces | count |\n| --- | --- | --- | ---: |\n"
+    "| word | pieces |\n| --- | --- |\n"
     + "\n".join(rows)
     + f"\n\nIn this vocabulary the common words take **{mean['common']:.1f}** pieces on "
     f"average and the rare ones **{mean['rare']:.1f}**."
@@ -213,9 +213,9 @@ roles = {
     "unk_token": "stands for a word WordPiece cannot build from its pieces",
 }
 Markdown(
-    "| token | id | role |\n| --- | ---: | --- |\n"
+    "| token = id | role |\n| --- | --- |\n"
     + "\n".join(
-        f"| `{token}` | {tokenizer.convert_tokens_to_ids(token)} "
+        f"| `{token}`&nbsp;=&nbsp;{tokenizer.convert_tokens_to_ids(token)} "
         f"| {roles.get(name, name)} |"
         for name, token in tokenizer.special_tokens_map.items()
         if isinstance(token, str)
@@ -251,13 +251,13 @@ torch.testing.assert_close(batch["attention_mask"], not_padding.long())
 # different vector for each type.
 
 # %%
-first, second = "the cat sat on the mat", "it was asleep"
+first, second = "the cat sat down", "it was asleep"
 pair = tokenizer(first, second, return_tensors="pt")
 print(tokenizer.convert_ids_to_tokens(pair["input_ids"][0]))
 print(pair["token_type_ids"][0].tolist())
 
 # %%
-# by hand: both sentences' ids, framed by special tokens, and one type per token
+# by hand: both sentences framed by special tokens; one type per token
 a = tokenizer.convert_tokens_to_ids(tokenizer.tokenize(first))
 b = tokenizer.convert_tokens_to_ids(tokenizer.tokenize(second))
 cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
@@ -278,7 +278,7 @@ torch.testing.assert_close(pair["token_type_ids"], torch.tensor([types]))
 config.max_position_embeddings, tokenizer.model_max_length
 
 # %%
-long_text = "WordPiece splits a word it does not know into pieces it knows."
+long_text = "WordPiece cuts a word it does not know into pieces."
 full = tokenizer(long_text)["input_ids"]
 max_length = len(full) // 2
 
