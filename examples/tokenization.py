@@ -247,8 +247,8 @@ torch.testing.assert_close(batch["attention_mask"], not_padding.long())
 # BERT was trained on pairs of sentences (does the second follow the first?), so the
 # tokenizer can pack two texts into one input: `[CLS] A [SEP] B [SEP]`. The
 # `token_type_ids` say which sentence each token belongs to: 0 for the first, with
-# `[CLS]` and the first `[SEP]`, and 1 for the second. The embedding layer adds a
-# different vector for each type.
+# `[CLS]` and the first `[SEP]`, and 1 for the second. The
+# [embedding layer](../embedding_layer/) adds a different vector for each type.
 
 # %%
 first, second = "the cat sat down", "it was asleep"
