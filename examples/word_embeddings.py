@@ -84,7 +84,7 @@ model
 # %% [markdown]
 # The embeddings module is where text enters the network. It adds three lookups — the
 # word, its position, and its segment (token type) — and normalises the sum; the
-# embedding-layer chapter takes it apart. Here we stay with the first
+# [embedding-layer chapter](../embedding_layer/) takes it apart. Here we stay with the first
 # lookup, `word_embeddings`.
 
 # %%

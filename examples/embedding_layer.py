@@ -1,0 +1,284 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The embedding layer
+#
+# The [word embeddings](../word_embeddings/) chapter gave every token one row of a
+# matrix. That row alone cannot be what BERT starts from: it is the same wherever the
+# word stands, and attention, which the layers above are built on, does not look at
+# order by itself. So BERT's embedding layer adds two more lookups before anything else
+# happens:
+#
+# - a **word** embedding: one row per vocabulary id;
+# - a **position** embedding: one row per position in the input, counted from the start;
+# - a **token-type** (segment) embedding: one row for the first sentence of a pair, one
+#   for the second.
+#
+# The three vectors are summed, and the sum is normalised with **LayerNorm**. (The layer
+# also has dropout, which does nothing in eval mode.) This chapter recomputes all of it
+# by hand and checks it against the model.
+
+# %%
+import torch
+
+import bertsteps
+
+bert = bertsteps.load()
+model, config = bert.model, bert.config
+embeddings = model.embeddings
+embeddings
+
+# %% tags=["hide-input"]
+from IPython.display import Markdown
+
+Markdown(
+    f"In **`{bert.name}`** the three tables have {config.vocab_size:,}, "
+    f"{config.max_position_embeddings} and {config.type_vocab_size} rows, each of "
+    f"{config.hidden_size} numbers; the LayerNorm has {config.hidden_size} scales, "
+    f"{config.hidden_size} shifts, and $\\varepsilon$ = `{config.layer_norm_eps:g}`. "
+    f"The model is in {'training' if model.training else 'eval'} mode, so its dropout "
+    f"(p = {embeddings.dropout.p}) passes values through unchanged."
+)
+
+# %% [markdown]
+# ## The inputs: a sentence pair
+#
+# A pair shows all three lookups at work: `input_ids` choose word rows, the position of
+# each token chooses a position row, and `token_type_ids` (0 for the first sentence, 1
+# for the second) choose a token-type row.
+
+# %%
+text, text_pair = "the bank of the river", "the bank raised its rates"
+inputs = bertsteps.encode(bert, text, text_pair)
+input_ids, token_type_ids = inputs["input_ids"], inputs["token_type_ids"]
+tokens = bert.tokenizer.convert_ids_to_tokens(input_ids[0])
+
+list(zip(tokens, token_type_ids[0].tolist(), strict=True))
+
+# %% [markdown]
+# ## Three lookups and a sum
+#
+# For the token at position $t$, with id $i_t$ and type $s_t$, the input to LayerNorm is
+#
+# $$
+# \mathbf{x}_t = W_{\text{word}}[i_t] + W_{\text{pos}}[t] + W_{\text{type}}[s_t].
+# $$
+#
+# Indexing a weight matrix with a tensor of ids picks those rows, so the sum is one line:
+
+# %%
+word_table = embeddings.word_embeddings.weight  # (vocab, hidden)
+position_table = embeddings.position_embeddings.weight  # (max_pos, hidden)
+type_table = embeddings.token_type_embeddings.weight  # (types, hidden)
+
+positions = torch.arange(input_ids.shape[1], device=bert.device)
+summed = (
+    word_table[input_ids]
+    + position_table[positions]
+    + type_table[token_type_ids]
+)
+summed.shape  # (batch, seq_len, hidden_size)
+
+# %% [markdown]
+# To see that this is what the model computes, we catch the tensor that actually goes
+# into the model's LayerNorm with a forward hook, and compare:
+
+# %%
+caught = {}
+hook = embeddings.LayerNorm.register_forward_hook(
+    lambda module, args, output: caught.update(layer_norm_input=args[0])
+)
+with torch.inference_mode():
+    model_output = embeddings(
+        input_ids=input_ids, token_type_ids=token_type_ids
+    )
+hook.remove()
+
+torch.testing.assert_close(summed, caught["layer_norm_input"])
+
+# %% [markdown]
+# ## LayerNorm, by hand
+#
+# LayerNorm works on each token's vector $\mathbf{x}$ of $d$ numbers on its own. It
+# subtracts the mean, divides by the standard deviation (with a small $\varepsilon$
+# so it never divides by zero), then scales every coordinate by a learned
+# $\gamma_j$ and shifts it by a learned $\beta_j$:
+#
+# $$
+# \mu = \frac{1}{d} \sum_{j=1}^{d} x_j
+# $$
+#
+# $$
+# \sigma^2 = \frac{1}{d} \sum_{j=1}^{d} (x_j - \mu)^2
+# $$
+#
+# $$
+# y_j = \gamma_j \, \frac{x_j - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta_j
+# $$
+#
+# The variance divides by $d$, not $d - 1$. In code, over the last dimension:
+
+# %%
+gamma, beta = embeddings.LayerNorm.weight, embeddings.LayerNorm.bias
+eps = embeddings.LayerNorm.eps
+
+mean = summed.mean(dim=-1, keepdim=True)
+variance = ((summed - mean) ** 2).mean(dim=-1, keepdim=True)
+normalised = (summed - mean) / torch.sqrt(variance + eps)
+by_hand = gamma * normalised + beta
+
+torch.testing.assert_close(by_hand, model_output)
+by_hand.shape
+
+# %% [markdown]
+# The same tensor is the first entry of `hidden_states` when the whole encoder runs:
+# `hidden_states[0]` is the embedding layer's output, the input to the first layer.
+
+# %%
+output = bertsteps.forward(bert, text, text_pair)
+torch.testing.assert_close(by_hand, output.hidden_states[0])
+len(output.hidden_states), output.hidden_states[0].shape
+
+# %% [markdown]
+# After LayerNorm every token vector has mean $0$ and standard deviation $1$ *before*
+# the scale and shift, whatever the sizes of the three parts were:
+
+# %%
+first_tokens = normalised[0, :4]
+first_tokens.mean(dim=-1), first_tokens.std(dim=-1, unbiased=False)
+
+# %% [markdown]
+# ## The same word, two vectors
+#
+# In the word-embedding matrix, a word has one row. After the embedding layer, the same
+# word at two positions has two different vectors. Before LayerNorm, the difference
+# between them is *exactly* the difference between the two position rows: the word
+# rows cancel, and so do the token-type rows when both tokens are in the same sentence.
+
+# %%
+ids, types = input_ids[0].tolist(), token_type_ids[0].tolist()
+i, j = next(
+    (i, j)
+    for i in range(len(ids))
+    for j in range(i + 1, len(ids))
+    if ids[i] == ids[j] and types[i] == types[j]
+)
+x = caught["layer_norm_input"][0]  # the model's own sum, before LayerNorm
+
+torch.testing.assert_close(
+    x[i] - x[j], position_table[i] - position_table[j]
+)
+tokens[i], i, tokens[j], j
+
+# %% tags=["hide-input"]
+after = output.hidden_states[0][0]
+cos_after = float(torch.nn.functional.cosine_similarity(after[i], after[j], dim=0))
+Markdown(
+    f"*{tokens[i]}* at position {i} and *{tokens[j]}* at position {j} share their word "
+    f"row and their token type; after the embedding layer the two vectors have a cosine "
+    f"similarity of **{cos_after:.3f}** and lie "
+    f"{float((after[i] - after[j]).norm()):.2f} apart. The layers above can tell them "
+    "apart before they have looked at any context."
+)
+
+# %% [markdown]
+# ## What the position embeddings learned
+#
+# Nothing tells BERT which positions are next to each other: the position rows are
+# learned like any other weight. Comparing the rows with each other shows what
+# training made of them.
+
+# %%
+n = min(64, config.max_position_embeddings)
+position_cos = bertsteps.cosine_matrix(position_table[:n])
+
+bertsteps.plot_matrix(
+    position_cos,
+    [str(p) for p in range(n)],
+    show_values=False,
+    title=f"Cosine similarity of position embeddings 0 to {n - 1}",
+    colorbar_label="cosine similarity",
+    max_ticks=16,
+    alt=f"Heatmap of the cosine similarity between the first {n} position "
+    f"embeddings of {bert.name}, positions 0 to {n - 1} on both axes; the "
+    "diagonal, each position with itself, is 1.",
+)
+
+# %% tags=["hide-input"]
+near = float(torch.diagonal(position_cos, offset=1).mean())
+gap = n // 2
+far_cells = [torch.diagonal(position_cos, offset=k) for k in range(gap, n)]
+far = float(torch.cat(far_cells).mean())
+Markdown(
+    "The diagonal is every position with itself. In this build, positions one apart "
+    f"have a mean cosine similarity of **{near:.2f}**, positions {gap} or more apart "
+    f"**{far:.2f}**. "
+    + (
+        "Similarity falls with distance, which draws the band along the diagonal: "
+        "neighbouring positions got similar vectors, so attention can treat *next to* "
+        "differently from *far from* without being told what order means."
+        if near > far
+        else "Similarity does not fall with distance here, so there is no band along the "
+        "diagonal: these position embeddings look untrained (a random checkpoint, for "
+        "one)."
+    )
+)
+
+# %% [markdown]
+# ## How big are the three parts?
+#
+# A sum is dominated by its biggest terms. The mean length (L2 norm) of the rows of
+# each table, and of the vectors before and after LayerNorm for our sentence pair:
+
+# %% tags=["hide-input"]
+def mean_norm(vectors: torch.Tensor) -> float:
+    return float(vectors.norm(dim=-1).mean())
+
+
+parts = {
+    "word rows": word_table,
+    "position rows": position_table,
+    "token-type rows": type_table,
+    "sum (our pair)": summed[0],
+    "after LayerNorm": by_hand[0],
+}
+norms = {name: mean_norm(vectors) for name, vectors in parts.items()}
+biggest = max(list(norms)[:3], key=norms.get)
+position_norms = position_table.norm(dim=-1)
+top = int(position_norms.argmax())
+Markdown(
+    "| vectors | mean norm |\n| --- | ---: |\n"
+    + "\n".join(
+        f"| {name} ({parts[name].shape[0]:,}) | {value:.3f} |"
+        for name, value in norms.items()
+    )
+    + f"\n\nIn this build the **{biggest}** are the longest part of "
+    "the sum. LayerNorm then sets every vector's scale, whatever the sum's was: after "
+    "it, the length depends only on the learned $\\gamma$ and $\\beta$ and on the "
+    "direction of the sum.\n\n"
+    f"Among the position rows, the longest is position **{top}** "
+    f"({float(position_norms[top]):.2f}, against a median of "
+    f"{float(position_norms.median()):.2f})"
+    + (": the position of `[CLS]` in every input." if top == 0 else ".")
+)
+
+# %% [markdown]
+# ## Try it
+#
+# - Swap `text` and `text_pair`: which rows of the table change, and which stay?
+# - Feed the same pair with `token_type_ids` all zero: how far does `hidden_states[0]`
+#   move?
+# - Draw the cosine matrix of more position rows, up to `config.max_position_embeddings`.
+# - Set `gamma` to ones and `beta` to zeros in the hand-made LayerNorm: every vector then
+#   has length $\sqrt{d}$. Check it with `normalised.norm(dim=-1)`.
