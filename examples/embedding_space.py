@@ -85,7 +85,8 @@ top = torch.topk(scores, k=5)
 
 by_hand = tokenizer.convert_ids_to_tokens(top.indices.tolist())
 assert by_hand == [n.token for n in neighbours["king"]]
-torch.testing.assert_close(top.values, torch.tensor([n.score for n in neighbours["king"]]))
+library_scores = torch.tensor([n.score for n in neighbours["king"]])
+torch.testing.assert_close(top.values, library_scores)
 by_hand
 
 # %% [markdown]
@@ -177,32 +178,40 @@ Markdown(header + rows)
 # %% tags=["hide-input"]
 hits = [r for r in results if r[4] == 1]
 misses = [r for r in results if r[4] > 1]
-near_c = [r for r in misses if r[5] in {n.token for n in bertsteps.nearest(bert, r[2], k=10)}]
+around = 10  # how many neighbours of c count as "near c"
+near_c = [
+    r
+    for r in misses
+    if r[5] in {n.token for n in bertsteps.nearest(bert, r[2], k=around)}
+]
 worst = max(results, key=lambda r: r[4])
 raw_wins = 0  # how often an input word would win if it were not excluded
 for a, b, c, *_ in results:
-    inputs = {i for ids in bertsteps.word_ids(bert, [a, b, c], strategy="mean") for i in ids}
+    pieces_of_inputs = bertsteps.word_ids(bert, [a, b, c], strategy="mean")
+    inputs = {i for ids in pieces_of_inputs for i in ids}
     raw_wins += int(analogy_scores(a, b, c, exclude_inputs=False).argmax()) in inputs
 verdict = (
-    f"In this build, **{len(hits)} of the {len(results)}** analogies put the expected word "
-    "first. "
+    f"In this build, **{len(hits)} of the {len(results)}** analogies put the expected "
+    "word first. "
 )
 if misses:
     verdict += (
         f"{'All' if not hits else 'The other'} {len(misses)} miss: the worst is "
         f"*{worst[0]} : {worst[1]} :: {worst[2]} : ?*, where **{worst[4] - 1:,} tokens** "
         f"score higher than *{worst[3]}* and the winner is *{worst[5]}*. "
-        f"In {len(near_c)} of the {len(misses)} misses the winner is one of the ten nearest "
-        "neighbours of *c* itself"
+        f"In {len(near_c)} of the {len(misses)} misses the winner is one of the {around} "
+        "nearest neighbours of *c* itself"
         + (
-            ": there, the offset *b − a* did not carry the vector far from where it started. "
+            ": there, the offset *b − a* did not carry the vector far from where it "
+            "started. "
             if near_c
             else ". "
         )
     )
 verdict += (
-    f"And the exclusion matters: if the three input words were allowed to answer, one of "
-    f"them would win in **{raw_wins} of the {len(results)}** analogies. "
+    f"And the exclusion {'matters' if raw_wins else 'made no difference here'}: if the "
+    "three input words were allowed to answer, one of them would win in "
+    f"**{raw_wins} of the {len(results)}** analogies. "
     "Analogy arithmetic is a tendency of a learned space, not a law: read the ranks, "
     "not only the winners. With a random checkpoint, any hit is chance."
 )
@@ -248,8 +257,8 @@ bertsteps.plot_scatter(
     xlabel=f"first principal component ({float(ratio[0]):.0%} of the variance)",
     ylabel=f"second principal component ({float(ratio[1]):.0%})",
     title=f"Input embeddings of {len(words)} words, projected with PCA",
-    alt=f"Scatter plot of the input embeddings of {len(words)} words projected onto their "
-    "first two "
+    alt=f"Scatter plot of the input embeddings of {len(words)} words projected onto "
+    "their first two "
     "principal components, each point labelled with its word and coloured by group: "
     "royalty, animals, fruit, numbers and places.",
 )
