@@ -226,8 +226,8 @@ for word in found:
     parts.append(
         f"for *{word}*, same-sense pairs go from {float(same[0]):.2f} at layer 0 to "
         f"{float(same[last]):.2f} at layer {last}, different-sense pairs from "
-        f"{float(diff[0]):.2f} to {float(diff[last]):.2f}; the gap is widest at layer "
-        f"{widest} ({float(gap[widest]):+.2f})"
+        f"{float(diff[0]):.2f} to {float(diff[last]):.2f}; same minus different is "
+        f"largest at layer {widest} ({float(gap[widest]):+.2f})"
     )
 separates = all(
     series[f"{w}: same sense"][last] > series[f"{w}: different senses"][last]
@@ -238,11 +238,15 @@ above_baseline = all(
     for name, values in series.items()
     if "baseline" not in name
 )
+low, high = f"{float(baseline.min()):.2f}", f"{float(baseline.max()):.2f}"
 Markdown(
-    "In this build, " + "; ".join(parts) + ". The baseline, two different words, stays "
-    f"between {float(baseline.min()):.2f} and {float(baseline.max()):.2f}. "
-    "At layer 0 a word's vectors differ only by position, so both kinds of pairs start "
-    "close together. "
+    "In this build, " + "; ".join(parts) + ". The baseline, two different words, "
+    + (
+        f"stays at {low}. " if low == high else f"stays between {low} and {high}. "
+    )
+    + "At layer 0 a word's vectors differ only by position, so any gap there between the "
+    "two kinds of pairs comes from where the word sits in its sentences, not from "
+    "meaning. "
     + (
         "At the last layer every word's same-sense pairs are more alike than its "
         "different-sense pairs: the layers moved the vectors by meaning."
