@@ -44,7 +44,8 @@ model, config = bert.model, bert.config
 # splits into several tokens gets the mean of its tokens.
 
 # %%
-river = bertsteps.word_in_context(bert, "We sat on the bank of the river.", "bank")
+text = "We sat on the bank of the river."
+river = bertsteps.word_in_context(bert, text, "bank")
 river.tokens, river.positions, river.layers.shape
 
 # %% tags=["hide-input"]
@@ -65,7 +66,7 @@ Markdown(
 out = bertsteps.forward(bert, river.text)
 
 for layer, state in enumerate(out.hidden_states):
-    at_word = state[0, river.positions].mean(dim=0)  # the mean over the word's tokens
+    at_word = state[0, river.positions].mean(dim=0)  # mean over its tokens
     torch.testing.assert_close(river.layers[layer], at_word.cpu())
 len(out.hidden_states)
 
@@ -94,10 +95,10 @@ words = [
 lookups = []
 for w in words:
     ids = bertsteps.encode(bert, w.text)["input_ids"]
-    looked_up = model.embeddings.word_embeddings(ids)[0, w.positions].mean(dim=0).cpu()
-    lookups.append(looked_up)
+    looked_up = model.embeddings.word_embeddings(ids)[0, w.positions]
+    lookups.append(looked_up.mean(dim=0).cpu())
 
-static = bertsteps.word_vectors(bert, "bank")[0]  # the row(s) of the embedding matrix
+static = bertsteps.word_vectors(bert, "bank")[0]  # its row of the matrix
 for looked_up in lookups:
     torch.testing.assert_close(looked_up, static)
 
@@ -108,9 +109,11 @@ for looked_up in lookups:
 # different vector.
 
 # %%
-torch.testing.assert_close(words[0].layers[0], words[1].layers[0])  # same position
+river_0, money_0, earlier_0 = (w.layers[0] for w in words)
+
+torch.testing.assert_close(river_0, money_0)  # same position: same vector
 assert words[0].positions != words[2].positions
-assert not torch.allclose(words[0].layers[0], words[2].layers[0])  # another position
+assert not torch.allclose(river_0, earlier_0)  # elsewhere: another vector
 
 # %% [markdown]
 # **The encoder layers add context.** After the last layer the first two vectors differ
@@ -176,7 +179,7 @@ found = {
            for sense, texts in senses.items()}
     for word, senses in sentences.items()
 }
-{word: {sense: len(ws) for sense, ws in senses.items()} for word, senses in found.items()}
+{w: [len(ws) for ws in senses.values()] for w, senses in found.items()}
 
 # %% [markdown]
 # For each word we average the cosine similarity, layer by layer, over all pairs of
@@ -186,8 +189,11 @@ found = {
 
 # %%
 def cosine_by_layer(pairs):
-    """Mean over pairs of WordInContext of the cosine similarity at every layer."""
-    per_pair = [bertsteps.cosine_matrix(x.layers, y.layers).diagonal() for x, y in pairs]
+    """Mean cosine similarity at every layer, over pairs of WordInContext."""
+    per_pair = [
+        bertsteps.cosine_matrix(x.layers, y.layers).diagonal()  # layer i vs i
+        for x, y in pairs
+    ]
     return torch.stack(per_pair).mean(dim=0)
 
 
@@ -196,7 +202,8 @@ for word, senses in found.items():
     a, b = list(senses.values())[:2]
     same = [p for ws in (a, b) for p in itertools.combinations(ws, 2)]
     series[f"{word}: same sense"] = cosine_by_layer(same)
-    series[f"{word}: different senses"] = cosine_by_layer(itertools.product(a, b))
+    different = itertools.product(a, b)
+    series[f"{word}: different senses"] = cosine_by_layer(different)
 
 every_bank = [w for ws in found["bank"].values() for w in ws]
 every_bat = [w for ws in found["bat"].values() for w in ws]
@@ -210,10 +217,11 @@ bertsteps.plot_lines(
     xlabel="layer (0 = output of the embedding layer)",
     ylabel="mean cosine similarity",
     title="The same word in different sentences, layer by layer",
-    alt="Line plot of the mean cosine similarity between vectors of the same word in "
-    "different sentences at every layer, from the embedding layer output to the last "
-    "encoder layer: bank and bat, each for pairs with the same sense and with different "
-    "senses, and a baseline comparing bank with bat.",
+    alt="Line plot of the mean cosine similarity between vectors of the same "
+    "word in different sentences at every layer, from the embedding layer "
+    "output to the last encoder layer: bank and bat, each for pairs with the "
+    "same sense and with different senses, and a baseline comparing bank "
+    "with bat.",
 )
 
 # %% tags=["hide-input"]
@@ -268,7 +276,8 @@ Markdown(
 #
 # Now every sentence with *bank*, all its senses, compared pairwise at the last layer.
 # If the model separates the senses, blocks of high similarity appear along the
-# diagonal, one per sense.
+# diagonal, one per sense. The colours span only the range of the values (not $-1$
+# to $1$), so that small differences show.
 
 # %% tags=["hide-input"]
 labels = [
@@ -279,15 +288,18 @@ Markdown(
 )
 
 # %%
-bank_last = torch.stack([w.last for w in every_bank])  # (sentences, hidden_size)
+bank_last = torch.stack([w.last for w in every_bank])  # (sentences, hidden)
 senses_matrix = bertsteps.cosine_matrix(bank_last)
+lowest = float(senses_matrix.min())
 
 bertsteps.plot_matrix(
     senses_matrix,
     labels,
     title=f"bank at layer {config.num_hidden_layers}",
-    alt=f"Heatmap of the cosine similarity between the last-layer vectors of bank in "
-    f"{len(labels)} sentences, grouped by sense ("
+    vmin=min(lowest, 0.999),  # colours span the values, so that small gaps show
+    vmax=1.0,
+    alt="Heatmap of the cosine similarity between the last-layer vectors of "
+    f"bank in {len(labels)} sentences, grouped by sense ("
     + ", ".join(f"{len(ws)} {sense}" for sense, ws in found["bank"].items())
     + "); each cell shows its value.",
 )
