@@ -296,7 +296,7 @@ bertsteps.plot_matrix(
     senses_matrix,
     labels,
     title=f"bank at layer {config.num_hidden_layers}",
-    vmin=min(lowest, 0.999),  # colours span the values, so that small gaps show
+    vmin=min(lowest, 0.999),  # colours span the values: small gaps show
     vmax=1.0,
     alt="Heatmap of the cosine similarity between the last-layer vectors of "
     f"bank in {len(labels)} sentences, grouped by sense ("

@@ -143,7 +143,7 @@ analogies = [
 
 
 def analogy_scores(a, b, c, exclude_inputs=True):
-    """Cosine of every token with b - a + c, special tokens (and inputs) out."""
+    """Cosines of all tokens with b - a + c, special tokens (and inputs) out."""
     va, vb, vc = bertsteps.word_vectors(bert, [a, b, c])
     scores = bertsteps.cosine_matrix(vb - va + vc, E)[0]
     scores[excluded_ids(bert)] = -math.inf
@@ -162,15 +162,15 @@ for a, b, c, expected in analogies:
     torch.testing.assert_close(scores[best], torch.tensor(winner.score))
 
     answer = bertsteps.word_ids(bert, expected)[0][0]
-    rank = int((scores > scores[answer]).sum()) + 1  # 1 = the expected word won
+    rank = int((scores > scores[answer]).sum()) + 1  # 1: the expected word won
     results.append((a, b, c, expected, rank, winner.token))
 
 len(results)
 
 # %% tags=["hide-input"]
-header = "| analogy | expected | its rank | top answer |\n| --- | --- | --- | --- |\n"
+header = "| analogy (expected) | rank | top answer |\n| --- | --- | --- |\n"
 rows = "".join(
-    f"| {a} : {b} :: {c} : ? | {d} | {r:,} | {w} |\n" for a, b, c, d, r, w in results
+    f"| {a} : {b} :: {c} : **{d}** | {r:,} | {w} |\n" for a, b, c, d, r, w in results
 )
 Markdown(header + rows)
 
@@ -253,12 +253,12 @@ bertsteps.plot_scatter(
     coords,
     words,
     groups=kinds,
-    xlabel=f"first principal component ({float(ratio[0]):.0%} of the variance)",
+    xlabel=f"first principal component ({float(ratio[0]):.0%} of variance)",
     ylabel=f"second principal component ({float(ratio[1]):.0%})",
     title=f"Input embeddings of {len(words)} words, projected with PCA",
-    alt=f"Scatter plot of the input embeddings of {len(words)} words projected "
-    "onto their first two principal components, each point labelled with its "
-    "word and coloured by group: " + ", ".join(groups) + ".",
+    alt=f"Scatter plot of the input embeddings of {len(words)} words "
+    "projected onto their first two principal components, each point labelled "
+    "with its word and coloured by group: " + ", ".join(groups) + ".",
 )
 
 # %% tags=["hide-input"]
