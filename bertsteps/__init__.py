@@ -52,17 +52,24 @@ _EXPORTS = {
     "plot_matrix": "plotting",
     "plot_lines": "plotting",
     "plot_scatter": "plotting",
+    "Projection": "projection",
+    "pca": "projection",
+    "WordInContext": "context",
+    "word_in_context": "context",
+    "word_positions": "context",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
+    from .context import WordInContext, word_in_context, word_positions
     from .devices import resolve_device
     from .errors import BertStepsError, CheckpointError, DeviceError, TokenError
     from .inference import encode, forward
     from .neighbours import neighbour_table, neighbour_table_plain
     from .plotting import Figure, figure, plot_lines, plot_matrix, plot_scatter
+    from .projection import Projection, pca
     from .similarity import Neighbour, analogy, cosine_matrix, nearest
     from .tokens import Tokenized, tokenize, word_ids, word_pieces, word_vectors
 

@@ -1,0 +1,345 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Contextual embeddings
+#
+# In the [word embeddings](../word_embeddings/) chapter every token had exactly one
+# vector: its row of the embedding matrix. *Bank* gets the same row in "the bank of the
+# river" and in "the bank approved my loan". The encoder's layers change that: each
+# layer mixes every token's vector with the vectors of the other tokens in the sentence,
+# so that what comes out for *bank* depends on the words around it.
+#
+# This chapter follows one word through every layer, in sentences where it means
+# different things, and measures when (and whether) its vectors drift apart.
+
+# %%
+import itertools
+
+import torch
+from IPython.display import Markdown
+
+import bertsteps
+
+bert = bertsteps.load()
+model, config = bert.model, bert.config
+
+# %% [markdown]
+# ## One word, every layer
+#
+# `bertsteps.forward` runs the encoder and keeps `hidden_states`: the output of the
+# embedding layer, then the output of each encoder layer. `bertsteps.word_in_context`
+# finds a word in a sentence (from the tokenizer's character offsets), runs the encoder,
+# and picks that word's vector out of every one of those states. A word that WordPiece
+# splits into several tokens gets the mean of its tokens.
+
+# %%
+text = "We sat on the bank of the river."
+river = bertsteps.word_in_context(bert, text, "bank")
+river.tokens, river.positions, river.layers.shape
+
+# %% tags=["hide-input"]
+Markdown(
+    "`layers` has one row per state: row 0 is the embedding layer's output and rows "
+    f"1 to {config.num_hidden_layers} are the outputs of the "
+    f"{config.num_hidden_layers} encoder layers of `{bert.name}`, each of size "
+    f"{config.hidden_size}. Position "
+    f"{river.positions[0]} counts the `{bert.tokenizer.cls_token}` token the tokenizer "
+    "puts first."
+)
+
+# %% [markdown]
+# The helper does nothing we cannot check: its rows are the encoder's own hidden states
+# at that position.
+
+# %%
+out = bertsteps.forward(bert, river.text)
+
+for layer, state in enumerate(out.hidden_states):
+    at_word = state[0, river.positions].mean(dim=0)  # mean over its tokens
+    torch.testing.assert_close(river.layers[layer], at_word.cpu())
+len(out.hidden_states)
+
+# %% [markdown]
+# ## Static, then positional, then contextual
+#
+# Three sentences with *bank*. The first two begin with exactly the same words, so *bank*
+# sits at the same position in both; in the third it comes earlier.
+
+# %%
+same_start_river = "In the morning the bank of the river was flooded."
+same_start_money = "In the morning the bank opened its doors to customers."
+earlier_money = "The bank approved the loan."
+
+words = [
+    bertsteps.word_in_context(bert, s, "bank")
+    for s in (same_start_river, same_start_money, earlier_money)
+]
+[w.positions for w in words]
+
+# %% [markdown]
+# **The input lookup is static.** Before any layer, *bank* is its row of the word
+# embedding matrix, whatever the sentence:
+
+# %%
+lookups = []
+for w in words:
+    ids = bertsteps.encode(bert, w.text)["input_ids"]
+    looked_up = model.embeddings.word_embeddings(ids)[0, w.positions]
+    lookups.append(looked_up.mean(dim=0).cpu())
+
+static = bertsteps.word_vectors(bert, "bank")[0]  # its row of the matrix
+for looked_up in lookups:
+    torch.testing.assert_close(looked_up, static)
+
+# %% [markdown]
+# **The embedding layer adds position.** Its output (`layers[0]`) combines the word's row
+# with a position embedding and a segment embedding and normalises the sum. Same word,
+# same position: the same vector, even though the sentences differ. Another position: a
+# different vector.
+
+# %%
+river_0, money_0, earlier_0 = (w.layers[0] for w in words)
+
+torch.testing.assert_close(river_0, money_0)  # same position: same vector
+assert words[0].positions != words[2].positions
+assert not torch.allclose(river_0, earlier_0)  # elsewhere: another vector
+
+# %% [markdown]
+# **The encoder layers add context.** After the last layer the first two vectors differ
+# too: the words *after* *bank* were different, and BERT reads in both directions.
+
+# %%
+assert not torch.allclose(words[0].last, words[1].last)
+
+first_vs = bertsteps.cosine_matrix(torch.stack([w.layers[0] for w in words]))
+last_vs = bertsteps.cosine_matrix(torch.stack([w.last for w in words]))
+first_vs[0], last_vs[0]
+
+# %% tags=["hide-input"]
+Markdown(
+    "In this build, after the embedding layer the *bank* of the river and the *bank* "
+    f"at another position have a cosine similarity of **{float(first_vs[0, 2]):.3f}**: "
+    "position alone moves the vector that far. "
+    f"After all {config.num_hidden_layers} layers, the "
+    f"two *bank*s with the same first words have **{float(last_vs[0, 1]):.3f}** "
+    f"(they started at exactly 1), and the river one and the other "
+    f"bank **{float(last_vs[0, 2]):.3f}**."
+)
+
+# %% [markdown]
+# ## Senses across layers
+#
+# One pair proves little, so we take several sentences per sense, for *bank* and for a
+# second ambiguous word, *bat* (the animal, and what you hit a ball with).
+
+# %%
+sentences = {
+    "bank": {
+        "river": [
+            "We sat on the bank of the river.",
+            "The river overflowed its bank after the storm.",
+            "Fishermen lined the muddy bank at dawn.",
+        ],
+        "money": [
+            "We went to the bank to get money.",
+            "The bank approved the loan this morning.",
+            "She opened an account at the bank downtown.",
+        ],
+        "rely on": [
+            "You can always bank on her support.",
+            "Don't bank on the weather staying dry.",
+        ],
+    },
+    "bat": {
+        "animal": [
+            "A bat flew out of the cave at dusk.",
+            "The bat hung upside down in the barn.",
+            "Every night a small bat hunts moths.",
+        ],
+        "sport": [
+            "He swung the bat and hit the ball.",
+            "She bought a new cricket bat.",
+            "The player dropped his bat and ran.",
+        ],
+    },
+}
+found = {
+    word: {sense: [bertsteps.word_in_context(bert, s, word) for s in texts]
+           for sense, texts in senses.items()}
+    for word, senses in sentences.items()
+}
+{w: [len(ws) for ws in senses.values()] for w, senses in found.items()}
+
+# %% [markdown]
+# For each word we average the cosine similarity, layer by layer, over all pairs of
+# sentences with the **same** sense and over all pairs with **different** senses (the
+# first two senses of each word). As a baseline we also compare *bank* with *bat*: two
+# different words.
+
+# %%
+def cosine_by_layer(pairs):
+    """Mean cosine similarity at every layer, over pairs of WordInContext."""
+    per_pair = [
+        bertsteps.cosine_matrix(x.layers, y.layers).diagonal()  # layer i vs i
+        for x, y in pairs
+    ]
+    return torch.stack(per_pair).mean(dim=0)
+
+
+series = {}
+for word, senses in found.items():
+    a, b = list(senses.values())[:2]
+    same = [p for ws in (a, b) for p in itertools.combinations(ws, 2)]
+    series[f"{word}: same sense"] = cosine_by_layer(same)
+    different = itertools.product(a, b)
+    series[f"{word}: different senses"] = cosine_by_layer(different)
+
+every_bank = [w for ws in found["bank"].values() for w in ws]
+every_bat = [w for ws in found["bat"].values() for w in ws]
+baseline = cosine_by_layer(itertools.product(every_bank, every_bat))
+series["bank vs bat (baseline)"] = baseline
+
+layers = list(range(config.num_hidden_layers + 1))
+bertsteps.plot_lines(
+    layers,
+    {name: values.tolist() for name, values in series.items()},
+    xlabel="layer (0 = output of the embedding layer)",
+    ylabel="mean cosine similarity",
+    title="The same word in different sentences, layer by layer",
+    alt="Line plot of the mean cosine similarity between vectors of the same "
+    "word in different sentences at every layer, from the embedding layer "
+    "output to the last encoder layer: bank and bat, each for pairs with the "
+    "same sense and with different senses, and a baseline comparing bank "
+    "with bat.",
+)
+
+# %% tags=["hide-input"]
+last = config.num_hidden_layers
+parts = []
+for word in found:
+    same, diff = series[f"{word}: same sense"], series[f"{word}: different senses"]
+    gap = same - diff
+    widest = int(gap.argmax())
+    parts.append(
+        f"for *{word}*, same-sense pairs go from {float(same[0]):.2f} at layer 0 to "
+        f"{float(same[last]):.2f} at layer {last}, different-sense pairs from "
+        f"{float(diff[0]):.2f} to {float(diff[last]):.2f}; same minus different is "
+        f"largest at layer {widest} ({float(gap[widest]):+.2f})"
+    )
+separates = all(
+    series[f"{w}: same sense"][last] > series[f"{w}: different senses"][last]
+    for w in found
+)
+above_baseline = all(
+    bool((values > baseline).all())
+    for name, values in series.items()
+    if "baseline" not in name
+)
+low, high = f"{float(baseline.min()):.2f}", f"{float(baseline.max()):.2f}"
+Markdown(
+    "In this build, " + "; ".join(parts) + ". The baseline, two different words, "
+    + (
+        f"stays at {low}. " if low == high else f"stays between {low} and {high}. "
+    )
+    + "At layer 0 a word's vectors differ only by position, so any gap there between the "
+    "two kinds of pairs comes from where the word sits in its sentences, not from "
+    "meaning. "
+    + (
+        "At the last layer every word's same-sense pairs are more alike than its "
+        "different-sense pairs: the layers moved the vectors by meaning."
+        if separates
+        else "At the last layer the same-sense pairs are not more alike than the "
+        "different-sense pairs for every word: this checkpoint does not separate these "
+        "senses (a random checkpoint never will)."
+    )
+    + (
+        " Whatever the sense, the vectors of one word stay more alike than the baseline "
+        "at every layer: a contextual vector still carries its word."
+        if above_baseline
+        else ""
+    )
+)
+
+# %% [markdown]
+# ## A map of senses at the last layer
+#
+# Now every sentence with *bank*, all its senses, compared pairwise at the last layer.
+# If the model separates the senses, blocks of high similarity appear along the
+# diagonal, one per sense. The colours span only the range of the values (not $-1$
+# to $1$), so that small differences show.
+
+# %% tags=["hide-input"]
+labels = [
+    f"{sense} {i + 1}" for sense, ws in found["bank"].items() for i in range(len(ws))
+]
+Markdown(
+    "\n".join(f"- **{label}**: {w.text}" for label, w in zip(labels, every_bank))
+)
+
+# %%
+bank_last = torch.stack([w.last for w in every_bank])  # (sentences, hidden)
+senses_matrix = bertsteps.cosine_matrix(bank_last)
+lowest = float(senses_matrix.min())
+
+bertsteps.plot_matrix(
+    senses_matrix,
+    labels,
+    title=f"bank at layer {config.num_hidden_layers}",
+    vmin=min(lowest, 0.999),  # colours span the values: small gaps show
+    vmax=1.0,
+    alt="Heatmap of the cosine similarity between the last-layer vectors of "
+    f"bank in {len(labels)} sentences, grouped by sense ("
+    + ", ".join(f"{len(ws)} {sense}" for sense, ws in found["bank"].items())
+    + "); each cell shows its value.",
+)
+
+# %% tags=["hide-input"]
+kinds = [sense for sense, ws in found["bank"].items() for _ in ws]
+n = len(kinds)
+pairs = list(itertools.combinations(range(n), 2))
+within = torch.tensor([senses_matrix[i, j] for i, j in pairs if kinds[i] == kinds[j]])
+across = torch.tensor([senses_matrix[i, j] for i, j in pairs if kinds[i] != kinds[j]])
+others = senses_matrix - 2 * torch.eye(n)  # never pick the sentence itself
+closest = others.argmax(dim=1).tolist()
+right = sum(kinds[i] == kinds[j] for i, j in enumerate(closest))
+Markdown(
+    f"In this build, pairs with the same sense average **{float(within.mean()):.2f}** "
+    f"and pairs with different senses **{float(across.mean()):.2f}**. For "
+    f"**{right} of the {n}** sentences, the most similar other sentence uses *bank* in "
+    "the same sense"
+    + (
+        ": the last layer sorts these sentences by meaning well."
+        if right == n
+        else (
+            ": the last layer leans towards sorting by meaning, but not cleanly."
+            if right > n / 2
+            else ": here the last layer does not sort these sentences by meaning."
+        )
+    )
+    + " Word order and shared words also pull vectors together, so a high value can "
+    "come from two sentences that look alike as well as from two that mean alike."
+)
+
+# %% [markdown]
+# ## Try it
+#
+# - Add sentences to `sentences`, or a new word with several senses (*spring*, *plant*,
+#   *bark*), and redraw both plots.
+# - `bertsteps.word_in_context(bert, text, word, occurrence=1)` picks the second time a
+#   word appears: compare *bank* with itself in "the bank by the bank".
+# - Compare a word split into pieces (try *tokenize*): its vector is the mean of its
+#   pieces at every layer.
+# - Run this page with a random checkpoint (`BERTSTEPS_CHECKPOINT=/path/to/random-bert`):
+#   every assertion still holds, because they check how the model computes, not what
+#   it has learned.

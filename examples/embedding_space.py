@@ -1,0 +1,389 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exploring the embedding space
+#
+# The [word embeddings](../word_embeddings/) chapter compared eight words with each
+# other. This one looks at all of them at once: the whole vocabulary is a cloud of
+# points, one per token, and we ask what lives near what. We look up the nearest
+# neighbours of a few words and recompute them by hand, try the famous
+# *man : king :: woman : ?* arithmetic and count where it fails, flatten the cloud to
+# two dimensions for a picture, and see where the `##` pieces of split words sit.
+#
+# Everything here uses the *input* embeddings: the rows of the matrix that the model
+# starts from, before any context.
+
+# %%
+import math
+import re
+
+import torch
+from IPython.display import Markdown
+
+import bertsteps
+from bertsteps.similarity import excluded_ids
+
+bert = bertsteps.load()
+tokenizer, config = bert.tokenizer, bert.config
+E = bert.embedding_matrix  # (vocab_size, hidden_size), one row per token
+E.shape
+
+# %% tags=["hide-input"]
+Markdown(
+    f"With **`{bert.name}`** the space has {E.shape[0]:,} points in {E.shape[1]} "
+    "dimensions. Some rows are not words at all: special tokens such as "
+    f"`{tokenizer.cls_token}` and `{tokenizer.pad_token}` and placeholders such as "
+    f"`[unused0]`. `bertsteps` never offers those {len(excluded_ids(bert)):,} rows as "
+    "neighbours."
+)
+
+# %% [markdown]
+# ## Nearest neighbours
+#
+# `bertsteps.nearest` ranks every token of the vocabulary by its cosine similarity to a
+# word and returns the top `k`, leaving out the word itself and the special tokens.
+
+# %%
+queries = ["king", "paris", "seven", "dog", "apple"]
+neighbours = {q: bertsteps.nearest(bert, q, k=5) for q in queries}
+neighbours["king"][:2]
+
+# %% tags=["hide-input"]
+header = "| word | nearest tokens (cosine similarity) |\n| --- | --- |\n"
+rows = "".join(
+    f"| **{q}** | " + ", ".join(f"{n.token} ({n.score:.2f})" for n in ns) + " |\n"
+    for q, ns in neighbours.items()
+)
+Markdown(header + rows)
+
+# %% [markdown]
+# ### The same ranking, by hand
+#
+# Nothing magic happens inside `nearest`: it is one row of cosines against the whole
+# matrix, with the forbidden rows set to $-\infty$, and a `topk`. We redo it for *king*
+# with `bertsteps.cosine_matrix` and compare token by token and score by score.
+
+# %%
+query_id = tokenizer.convert_tokens_to_ids("king")
+
+scores = bertsteps.cosine_matrix(E[query_id], E)[0]  # (vocab_size,)
+scores[excluded_ids(bert)] = -math.inf  # no [CLS], [PAD], [unused...]
+scores[query_id] = -math.inf  # not the word itself
+top = torch.topk(scores, k=5)
+
+by_hand = tokenizer.convert_ids_to_tokens(top.indices.tolist())
+assert by_hand == [n.token for n in neighbours["king"]]
+library_scores = torch.tensor([n.score for n in neighbours["king"]])
+torch.testing.assert_close(top.values, library_scores)
+by_hand
+
+# %% [markdown]
+# And the top score is nothing but the cosine of two rows of the matrix,
+# $\mathbf{a} \cdot \mathbf{b} / (\|\mathbf{a}\| \|\mathbf{b}\|)$:
+
+# %%
+a, b = E[query_id], E[top.indices[0]]
+cosine = a @ b / (a.norm() * b.norm())
+
+torch.testing.assert_close(cosine.cpu(), top.values[0])
+float(cosine)
+
+# %% tags=["hide-input"]
+table = [(q, n.token) for q, ns in neighbours.items() for n in ns]
+related = [(q, t) for q, t in table if t.lstrip("#").startswith(q) or q.startswith(t)]
+example = ", ".join(f"*{t}* for *{q}*" for q, t in related[:3])
+Markdown(
+    f"In this build, **{len(related)} of the {len(table)}** neighbours in the table are "
+    "the query word with something added or removed"
+    + (f" ({example})" if related else "")
+    + ". Input embeddings are learned from how tokens are used, and a word and its "
+    "inflections are used in much the same places, so a trained checkpoint tends to put "
+    "them close. The rest of the table shows what else the training put near each word; "
+    "with an untrained (random) checkpoint every neighbour is an accident."
+)
+
+# %% [markdown]
+# ## Analogies
+#
+# The best-known trick with word vectors is arithmetic:
+# $\text{king} - \text{man} + \text{woman}$ should land near *queen*. `bertsteps.analogy`
+# computes $\mathbf{b} - \mathbf{a} + \mathbf{c}$ for "*a* is to *b* as *c* is to ?" and
+# returns its nearest tokens, **leaving out the three input words**.
+
+# %%
+bertsteps.analogy(bert, "man", "king", "woman", k=3)
+
+# %% [markdown]
+# One success proves little. A fairer test asks *where* the expected answer ranks among
+# all candidates, for several analogies, including some harder ones. We score the whole
+# vocabulary by hand, check that our winner is `analogy`'s winner, and count how many
+# tokens beat the expected answer.
+
+# %%
+analogies = [
+    ("man", "king", "woman", "queen"),
+    ("france", "paris", "italy", "rome"),
+    ("walk", "walked", "go", "went"),
+    ("big", "bigger", "small", "smaller"),
+    ("hot", "cold", "up", "down"),
+    ("bird", "fly", "fish", "swim"),
+    ("pen", "write", "knife", "cut"),
+]
+
+
+def analogy_scores(a, b, c, exclude_inputs=True):
+    """Cosines of all tokens with b - a + c, special tokens (and inputs) out."""
+    va, vb, vc = bertsteps.word_vectors(bert, [a, b, c])
+    scores = bertsteps.cosine_matrix(vb - va + vc, E)[0]
+    scores[excluded_ids(bert)] = -math.inf
+    if exclude_inputs:
+        for ids in bertsteps.word_ids(bert, [a, b, c], strategy="mean"):
+            scores[ids] = -math.inf
+    return scores
+
+
+results = []
+for a, b, c, expected in analogies:
+    scores = analogy_scores(a, b, c)
+    winner = bertsteps.analogy(bert, a, b, c, k=1)[0]
+    best = int(scores.argmax())
+    assert tokenizer.convert_ids_to_tokens(best) == winner.token
+    torch.testing.assert_close(scores[best], torch.tensor(winner.score))
+
+    answer = bertsteps.word_ids(bert, expected)[0][0]
+    rank = int((scores > scores[answer]).sum()) + 1  # 1: the expected word won
+    results.append((a, b, c, expected, rank, winner.token))
+
+len(results)
+
+# %% tags=["hide-input"]
+header = "| analogy (expected) | rank | top answer |\n| --- | --- | --- |\n"
+rows = "".join(
+    f"| {a} : {b} :: {c} : **{d}** | {r:,} | {w} |\n" for a, b, c, d, r, w in results
+)
+Markdown(header + rows)
+
+# %% tags=["hide-input"]
+hits = [r for r in results if r[4] == 1]
+misses = [r for r in results if r[4] > 1]
+around = 10  # how many neighbours of c count as "near c"
+near_c = [
+    r
+    for r in misses
+    if r[5] in {n.token for n in bertsteps.nearest(bert, r[2], k=around)}
+]
+worst = max(results, key=lambda r: r[4])
+raw_wins = 0  # how often an input word would win if it were not excluded
+for a, b, c, *_ in results:
+    pieces_of_inputs = bertsteps.word_ids(bert, [a, b, c], strategy="mean")
+    inputs = {i for ids in pieces_of_inputs for i in ids}
+    raw_wins += int(analogy_scores(a, b, c, exclude_inputs=False).argmax()) in inputs
+verdict = (
+    f"In this build, **{len(hits)} of the {len(results)}** analogies put the expected "
+    "word first. "
+)
+if misses:
+    verdict += (
+        f"{'All' if not hits else 'The other'} {len(misses)} miss: the worst is "
+        f"*{worst[0]} : {worst[1]} :: {worst[2]} : ?*, where **{worst[4] - 1:,} tokens** "
+        f"score higher than *{worst[3]}* and the winner is *{worst[5]}*. "
+        f"In {len(near_c)} of the {len(misses)} misses the winner is one of the {around} "
+        "nearest neighbours of *c* itself"
+        + (
+            ": there, the offset *b − a* did not carry the vector far from where it "
+            "started. "
+            if near_c
+            else ". "
+        )
+    )
+verdict += (
+    f"And the exclusion {'matters' if raw_wins else 'made no difference here'}: if the "
+    "three input words were allowed to answer, one of them would win in "
+    f"**{raw_wins} of the {len(results)}** analogies. "
+    "Analogy arithmetic is a tendency of a learned space, not a law: read the ranks, "
+    "not only the winners. With a random checkpoint, any hit is chance."
+)
+Markdown(verdict)
+
+# %% [markdown]
+# ## A picture in two dimensions
+#
+# The vectors have far too many dimensions to draw. **Principal component analysis**
+# (PCA) finds the directions along which a set of points varies most; projecting onto
+# the first two keeps as much of the spread as a flat picture can. `bertsteps.pca`
+# centres the rows, finds those directions with a singular value decomposition, and
+# fixes their signs so that the picture is the same on every run.
+
+# %%
+groups = {
+    "royalty": ["king", "queen", "prince", "princess", "throne"],
+    "animals": ["dog", "cat", "horse", "cow", "lion"],
+    "fruit": ["apple", "banana", "orange", "pear", "grape"],
+    "numbers": ["one", "two", "three", "four", "five"],
+    "places": ["paris", "london", "berlin", "rome", "tokyo"],
+}
+words = [w for members in groups.values() for w in members]
+kinds = [g for g, members in groups.items() for _ in members]
+vectors = bertsteps.word_vectors(bert, words)  # (len(words), hidden_size)
+
+coords, components, ratio, mean = bertsteps.pca(vectors, k=2)
+coords.shape, ratio
+
+# %% [markdown]
+# The coordinates are the centred vectors projected onto two orthonormal directions,
+# which we check by hand:
+
+# %%
+torch.testing.assert_close(components @ components.T, torch.eye(2))
+torch.testing.assert_close(coords, (vectors - mean) @ components.T)
+
+# %%
+bertsteps.plot_scatter(
+    coords,
+    words,
+    groups=kinds,
+    xlabel=f"first principal component ({float(ratio[0]):.0%} of variance)",
+    ylabel=f"second principal component ({float(ratio[1]):.0%})",
+    title=f"Input embeddings of {len(words)} words, projected with PCA",
+    alt=f"Scatter plot of the input embeddings of {len(words)} words "
+    "projected onto their first two principal components, each point labelled "
+    "with its word and coloured by group: " + ", ".join(groups) + ".",
+)
+
+# %% tags=["hide-input"]
+full = bertsteps.cosine_matrix(vectors)
+full.fill_diagonal_(-math.inf)
+flat = -torch.cdist(coords, coords)
+flat.fill_diagonal_(-math.inf)
+same_full = sum(kinds[int(j)] == k for j, k in zip(full.argmax(dim=1), kinds))
+same_flat = sum(kinds[int(j)] == k for j, k in zip(flat.argmax(dim=1), kinds))
+vocab_ratio = bertsteps.pca(E, k=2).explained_variance_ratio
+Markdown(
+    f"The two axes keep **{float(ratio.sum()):.0%}** of the variance of these "
+    f"{len(words)} vectors ({float(ratio[0]):.1%} and {float(ratio[1]):.1%}); the rest "
+    "is flattened away. A check of what survives: in the full space, "
+    f"**{same_full} of the {len(words)}** words have a word of their own group as "
+    f"nearest neighbour (by cosine); in the picture, **{same_flat}** do. "
+    "Clusters you see in the plot are real when they agree with the full space, but "
+    "points that look close may only be close along the two axes drawn. Over the whole "
+    f"vocabulary the first two components explain {float(vocab_ratio.sum()):.1%} of the "
+    f"variance of {E.shape[0]:,} tokens"
+    + (": even less." if vocab_ratio.sum() < ratio.sum() else ".")
+)
+
+# %% [markdown]
+# ## Whole words and `##` pieces
+#
+# WordPiece keeps frequent words whole and builds rare ones from pieces; a piece that
+# continues a word starts with `##`. Those pieces have rows in the same matrix as whole
+# words. How many are there?
+
+# %%
+vocab = tokenizer.get_vocab()  # token -> id
+pieces = [t for t in vocab if t.startswith("##")]
+len(pieces), len(vocab), bertsteps.word_pieces(bert, "embeddings")
+
+# %% tags=["hide-input"]
+Markdown(
+    f"**{len(pieces):,}** of the {len(vocab):,} entries "
+    f"({len(pieces) / len(vocab):.0%}) are `##` pieces."
+)
+
+# %% [markdown]
+# Do pieces live in their own part of the space? To compare like with like we keep only
+# entries made of the letters a–z, with and without `##`, and compute the mean cosine
+# within pieces, within words, and between the two. Thousands of tokens make millions of
+# pairs, but the mean needs no matrix: for unit vectors $\mathbf{u}_i$,
+# $\sum_{i \ne j} \mathbf{u}_i \cdot \mathbf{u}_j = \|\sum_i \mathbf{u}_i\|^2 - n$.
+# We check that shortcut against a full `cosine_matrix` on a sample first.
+
+# %%
+letters = re.compile(r"^[a-z]+$")
+piece_ids = [
+    i for t, i in vocab.items() if t.startswith("##") and letters.match(t[2:])
+]
+whole_ids = [i for t, i in vocab.items() if letters.match(t)]
+
+
+def unit(ids):
+    rows = E[ids].cpu().double()
+    return rows / rows.norm(dim=1, keepdim=True)
+
+
+def mean_cosine_within(u):
+    n = len(u)
+    return (u.sum(dim=0).square().sum() - n) / (n * (n - 1))
+
+
+sample = unit(whole_ids[:300])
+matrix = bertsteps.cosine_matrix(sample).double()
+off_diagonal = matrix[~torch.eye(len(sample), dtype=torch.bool)].mean()
+torch.testing.assert_close(mean_cosine_within(sample), off_diagonal)
+
+u_pieces, u_words = unit(piece_ids), unit(whole_ids)
+within_pieces = float(mean_cosine_within(u_pieces))
+within_words = float(mean_cosine_within(u_words))
+pairs_between = len(u_pieces) * len(u_words)
+between = float(u_pieces.sum(dim=0) @ u_words.sum(dim=0) / pairs_between)
+len(piece_ids), len(whole_ids)
+
+# %% [markdown]
+# A second view, closer up: the nearest neighbours of a few common pieces. A vector
+# query is not excluded from its own neighbours, so we ask for one more and drop it.
+
+# %%
+probes = ["##ing", "##s", "##ly", "##ness"]
+piece_neighbours = {}
+for piece in probes:
+    row = E[tokenizer.convert_tokens_to_ids(piece)]
+    found = bertsteps.nearest(bert, row, k=11)
+    piece_neighbours[piece] = [n for n in found if n.token != piece][:10]
+[n.token for n in piece_neighbours["##ing"][:5]]
+
+# %% tags=["hide-input"]
+found = [n for ns in piece_neighbours.values() for n in ns]
+among = sum(n.token.startswith("##") for n in found)
+if round(within_pieces, 3) > round(within_words, 3):
+    closer = "closer to each other than"
+elif round(within_pieces, 3) < round(within_words, 3):
+    closer = "further from each other than"
+else:
+    closer = "as close to each other as"
+Markdown(
+    f"In this build the mean cosine is **{within_pieces:.3f}** between two letter pieces "
+    f"({len(piece_ids):,} of them), **{within_words:.3f}** between two letter words "
+    f"({len(whole_ids):,}), and **{between:.3f}** between a piece and a word: on average "
+    f"pieces are {closer} words are. Of the {len(found)} nearest neighbours of "
+    + ", ".join(f"`{p}`" for p in probes)
+    + f", **{among}** are pieces themselves ({among / len(found):.0%}, against "
+    f"{len(pieces) / len(vocab):.0%} of the vocabulary). A share far above the "
+    "vocabulary's means that the neighbourhoods of pieces are mostly pieces: the space "
+    "keeps the two kinds apart, as it may well learn to, since a piece is only ever used "
+    "inside a word and a word stands on its own."
+)
+
+# %% [markdown]
+# ## Try it
+#
+# - Add your own words to `queries`: names, verbs, rare words. Which neighbours are
+#   inflections, which are related in meaning, which are surprising?
+# - Invent analogies (country : capital, singular : plural, verb : past tense) and look
+#   at the rank of the answer, not only whether it won.
+# - Add a sixth group to `groups`, or project with `k=3` and plot two other components.
+# - `bertsteps.pca(E, k=2)` projects the whole vocabulary; `.transform(vectors)` places
+#   any other vector in the same picture.
+# - Run this page with a random checkpoint
+#   (`BERTSTEPS_CHECKPOINT=/path/to/random-bert`) and compare the tables and the
+#   picture: every assertion still holds, because they check how the numbers are
+#   computed, not what the model has learned.

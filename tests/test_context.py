@@ -1,0 +1,78 @@
+"""A word's vector at every layer: found by offsets, averaged over pieces, equal to the encoder's own states."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import bertsteps
+from bertsteps.context import word_in_context, word_positions
+
+
+def test_single_token_word_matches_every_hidden_state(bert: bertsteps.Bert) -> None:
+    text = "She sat on the bank of the river."
+    w = word_in_context(bert, text, "bank")
+    assert w.tokens == ["bank"] and w.ids == [bert.tokenizer.convert_tokens_to_ids("bank")]
+    assert text[w.span[0] : w.span[1]] == "bank"
+    out = bertsteps.forward(bert, text)
+    assert len(w.layers) == bert.config.num_hidden_layers + 1
+    for layer, state in enumerate(out.hidden_states):
+        torch.testing.assert_close(w.layers[layer], state[0, w.positions[0]].cpu())
+    assert w.last is not None and torch.equal(w.last, w.layers[-1])
+
+
+def test_split_word_is_the_mean_of_its_pieces(bert: bertsteps.Bert) -> None:
+    text = "Please tokenize this sentence."
+    w = word_in_context(bert, text, "tokenize")
+    assert w.tokens == ["token", "##ize"] and w.positions == [2, 3]
+    out = bertsteps.forward(bert, text)
+    expected = torch.stack(out.hidden_states)[:, 0, 2:4].mean(dim=1).cpu()
+    torch.testing.assert_close(w.layers, expected)
+
+
+def test_case_occurrence_and_whole_words(bert: bertsteps.Bert) -> None:
+    text = "Banking aside, BANK on the bank."
+    assert word_positions(bert, text, "bank") == ((15, 19), [4])
+    assert word_positions(bert, text, "bank", occurrence=1) == ((27, 31), [7])
+    assert bertsteps.tokenize(bert, text).tokens[4] == "bank"
+    with pytest.raises(bertsteps.TokenError, match="only 2 time"):
+        word_positions(bert, text, "bank", occurrence=2)
+    with pytest.raises(bertsteps.TokenError, match="not at all"):
+        word_positions(bert, "Banking is fun.", "bank")
+
+
+@pytest.mark.parametrize(
+    ("word", "occurrence", "message"),
+    [("", 0, "empty word"), ("bank", -1, "occurrence must be"), ("bank", True, "occurrence must be")],
+)
+def test_bad_arguments(bert: bertsteps.Bert, word: str, occurrence: object, message: str) -> None:
+    with pytest.raises(bertsteps.TokenError, match=message):
+        word_positions(bert, "the bank", word, occurrence=occurrence)  # type: ignore[arg-type]
+
+
+def test_same_token_at_the_same_position_is_equal_at_layer_0_only(bert: bertsteps.Bert) -> None:
+    a = word_in_context(bert, "the bank of the river", "bank")
+    b = word_in_context(bert, "the bank approved my loan", "bank")
+    assert a.positions == b.positions
+    torch.testing.assert_close(a.layers[0], b.layers[0])  # token + position: the same
+    assert not torch.allclose(a.last, b.last)  # the layers mixed in different contexts
+
+
+def test_senses_of_bank_separate_in_the_default_checkpoint(bert: bertsteps.Bert) -> None:
+    """A fact of the bundled default (not asserted by chapters): same-sense pairs end up closer."""
+    river = [word_in_context(bert, s, "bank").last for s in ("We fished from the bank of the river.",
+                                                            "The river overflowed its bank.")]
+    money = [word_in_context(bert, s, "bank").last for s in ("I deposited cash at the bank.",
+                                                            "The bank raised its interest rates.")]
+    cos = bertsteps.cosine_matrix(torch.stack(river + money))
+    same = (cos[0, 1] + cos[2, 3]) / 2
+    across = cos[:2, 2:].mean()
+    assert float(same) > float(across)
+
+
+def test_random_checkpoint_of_another_size(tiny_folder: Path) -> None:
+    tiny = bertsteps.load(tiny_folder, device="cpu")
+    w = word_in_context(tiny, "a bank account", "bank")
+    assert tuple(w.layers.shape) == (tiny.config.num_hidden_layers + 1, tiny.config.hidden_size)
