@@ -50,11 +50,27 @@ _EXPORTS = {
     "plot_matrix": "plotting",
     "plot_lines": "plotting",
     "plot_scatter": "plotting",
+    "AttentionSteps": "by_hand",
+    "FeedForwardSteps": "by_hand",
+    "LayerSteps": "by_hand",
+    "attention_by_hand": "by_hand",
+    "feed_forward_by_hand": "by_hand",
+    "layer_by_hand": "by_hand",
+    "encoder_by_hand": "by_hand",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from .by_hand import (
+        AttentionSteps,
+        FeedForwardSteps,
+        LayerSteps,
+        attention_by_hand,
+        encoder_by_hand,
+        feed_forward_by_hand,
+        layer_by_hand,
+    )
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
     from .devices import resolve_device
     from .errors import BertStepsError, CheckpointError, DeviceError, TokenError
