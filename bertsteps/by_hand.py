@@ -219,7 +219,7 @@ def attention_by_hand(
     query = split_heads(linear(hidden_states, attn.self.query), heads)
     key = split_heads(linear(hidden_states, attn.self.key), heads)
     value = split_heads(linear(hidden_states, attn.self.value), heads)
-    scores = query @ key.transpose(-1, -2) / math.sqrt(head_size)
+    scores = query @ key.transpose(-1, -2) * head_size**-0.5  # = / sqrt(head_size)
     mask = additive_mask(attention_mask, scores.dtype)
     if mask is not None:
         scores = scores + mask
