@@ -45,7 +45,7 @@ tokens = bertsteps.tokenize(bert, sentence).tokens
 
 layer = bert.model.encoder.layer[0]
 attention = bertsteps.attention_by_hand(layer, out.hidden_states[0], config)
-a = attention.output  # the attention block's output: the feed-forward block's input
+a = attention.output  # the attention block's output, the feed-forward's input
 layer.intermediate, layer.output
 
 # %% tags=["hide-input"]
@@ -53,8 +53,9 @@ Markdown(
     f"In this build (`{bert.name}`), the feed-forward block widens each token's "
     f"{config.hidden_size} numbers to **{config.intermediate_size}** "
     f"({config.intermediate_size / config.hidden_size:g} times as many), applies "
-    f"`{config.hidden_act}`, and projects back to {config.hidden_size}. Its two dense "
-    f"layers hold {config.intermediate_size * config.hidden_size * 2:,} weights per layer."
+    f"`{config.hidden_act}`, and projects back to {config.hidden_size}. Its two "
+    f"dense layers hold {config.intermediate_size * config.hidden_size * 2:,} weights "
+    "per layer."
 )
 
 # %% [markdown]
@@ -87,12 +88,15 @@ def gelu(t):  # the exact GELU, by hand
     return 0.5 * t * (1 + torch.erf(t / math.sqrt(2)))
 
 
-# a checkpoint with another activation gets its by-hand version from bertsteps
-act = gelu if config.hidden_act == "gelu" else by_hand.activation(config.hidden_act)
+# another activation than GELU: its by-hand version comes from bertsteps
+if config.hidden_act == "gelu":
+    act = gelu
+else:
+    act = by_hand.activation(config.hidden_act)
 activated = act(h)
 
 torch.testing.assert_close(activated, ACT2FN[config.hidden_act](h))
-torch.testing.assert_close(activated, layer.intermediate(a))  # dense + activation
+torch.testing.assert_close(activated, layer.intermediate(a))  # dense + act
 activated.shape
 
 # %% [markdown]
@@ -103,20 +107,24 @@ activated.shape
 grid = torch.linspace(-4, 4, 81)
 bertsteps.plot_lines(
     grid.tolist(),
-    {f"{config.hidden_act} (this model)": act(grid).tolist(), "ReLU": grid.relu().tolist()},
+    {
+        f"{config.hidden_act} (this model)": act(grid).tolist(),
+        "ReLU": grid.relu().tolist(),
+    },
     xlabel="input",
     ylabel="output",
     title="The activation of the feed-forward block",
-    alt=f"Line plot of the {config.hidden_act} activation and of ReLU for inputs from "
-    "-4 to 4.",
+    alt=f"Line plot of the {config.hidden_act} activation and of ReLU for inputs "
+    "from -4 to 4.",
 )
 
 # %% tags=["hide-input"]
 negative = float((h < 0).float().mean())
 small = float((activated.abs() < 0.1).float().mean())
 Markdown(
-    f"On our sentence, {negative:.0%} of the {h.numel():,} intermediate values are negative "
-    f"before the activation, and after it {small:.0%} of them are within 0.1 of zero: "
+    f"On our sentence, {negative:.0%} of the {h.numel():,} intermediate values are "
+    f"negative before the activation, and after it {small:.0%} of them are within 0.1 "
+    "of zero: "
     "each token switches on only part of the wide layer."
 )
 
@@ -134,7 +142,8 @@ projected = activated @ dense_out.weight.T + dense_out.bias
 assert torch.equal(layer.output.dropout(projected), projected)  # eval mode
 
 norm = layer.output.LayerNorm
-layer_output = by_hand.layer_norm(projected + a, norm.weight, norm.bias, norm.eps)
+z = projected + a  # residual
+layer_output = by_hand.layer_norm(z, norm.weight, norm.bias, norm.eps)
 
 torch.testing.assert_close(layer_output, out.hidden_states[1])
 layer_output.shape
@@ -170,8 +179,10 @@ real = inputs["attention_mask"].bool()  # (batch, seq): True for real tokens
 layers = bertsteps.encoder_by_hand(bert, inputs)
 for i, step in enumerate(layers):
     torch.testing.assert_close(step.attention.probs, batch_out.attentions[i])
-    torch.testing.assert_close(step.output[real], batch_out.hidden_states[i + 1][real])
-torch.testing.assert_close(layers[-1].output[real], batch_out.last_hidden_state[real])
+    model_says = batch_out.hidden_states[i + 1]
+    torch.testing.assert_close(step.output[real], model_says[real])
+last = batch_out.last_hidden_state
+torch.testing.assert_close(layers[-1].output[real], last[real])
 len(layers), int(real.sum())
 
 # %% [markdown]
@@ -183,8 +194,9 @@ len(layers), int(real.sum())
 
 # %%
 steps = bertsteps.encoder_by_hand(bert, bertsteps.encode(bert, sentence))
+cos = torch.nn.functional.cosine_similarity  # along the hidden axis below
 cosines = torch.stack(
-    [torch.cosine_similarity(s.input[0], s.output[0], dim=-1) for s in steps], dim=1
+    [cos(s.input[0], s.output[0], dim=-1) for s in steps], dim=1
 )  # (seq, layers)
 layer_names = [f"layer {i + 1}" for i in range(len(steps))]
 
@@ -194,9 +206,10 @@ bertsteps.plot_matrix(
     col_labels=layer_names,
     colorbar_label="cosine(layer input, layer output)",
     title="How much each layer turns each token",
-    alt=f"Heatmap of the cosine between each token's vector before and after each of the "
-    f"{len(steps)} layers, for the {len(tokens)} tokens of '{sentence}'; each cell shows "
-    f"its value, from {float(cosines.min()):.2f} to {float(cosines.max()):.2f}.",
+    alt=f"Heatmap of the cosine between each token's vector before and after each "
+    f"of the {len(steps)} layers, for the {len(tokens)} tokens of '{sentence}'; each "
+    f"cell shows its value, from {float(cosines.min()):.2f} to "
+    f"{float(cosines.max()):.2f}.",
 )
 
 # %% [markdown]
@@ -205,12 +218,10 @@ bertsteps.plot_matrix(
 
 # %%
 after_attention = [
-    float(torch.cosine_similarity(s.input[0], s.attention.output[0], dim=-1).mean())
-    for s in steps
+    float(cos(s.input[0], s.attention.output[0], dim=-1).mean()) for s in steps
 ]
 after_feed_forward = [
-    float(torch.cosine_similarity(s.attention.output[0], s.output[0], dim=-1).mean())
-    for s in steps
+    float(cos(s.attention.output[0], s.output[0], dim=-1).mean()) for s in steps
 ]
 bertsteps.plot_lines(
     list(range(1, len(steps) + 1)),
@@ -218,7 +229,8 @@ bertsteps.plot_lines(
     xlabel="layer",
     ylabel="mean cosine(block input, block output)",
     title="Which block turns the tokens more",
-    alt="Line plot, per layer, of the mean cosine between each block's input and output: "
+    alt="Line plot, per layer, of the mean cosine between each block's input and "
+    "output: "
     + "; ".join(
         f"layer {i + 1}: attention {att:.2f}, feed-forward {ffn:.2f}"
         for i, (att, ffn) in enumerate(zip(after_attention, after_feed_forward))
@@ -233,10 +245,10 @@ token_most = int(cosines.mean(dim=1).argmin())
 ffn_more = sum(f < a for a, f in zip(after_attention, after_feed_forward))
 Markdown(
     f"In this build, **layer {most + 1}** turns the tokens most (mean cosine "
-    f"{float(mean_per_layer[most]):.2f}), and the token turned most across the layers is "
-    f"`{tokens[token_most]}` (mean cosine {float(cosines[token_most].mean()):.2f}). The "
-    f"feed-forward block turns the tokens more than the attention block in {ffn_more} of "
-    f"the {len(steps)} layers."
+    f"{float(mean_per_layer[most]):.2f}), and the token turned most across the "
+    f"layers is `{tokens[token_most]}` (mean cosine "
+    f"{float(cosines[token_most].mean()):.2f}). The feed-forward block turns the "
+    f"tokens more than the attention block in {ffn_more} of the {len(steps)} layers."
 )
 
 # %% [markdown]

@@ -42,18 +42,22 @@ k = 5  # how many guesses to show per sentence
 # %% tags=["hide-input"]
 if bert.has_mlm_head:
     note = (
-        f"This page was computed with **`{bert.name}`**, which has a masked-language-model "
-        "head: the guesses below are the checkpoint's own."
+        f"This page was computed with **`{bert.name}`**, which has a "
+        "masked-language-model head: the guesses below are the checkpoint's own."
     )
 else:
+    why = (
+        " It was fine-tuned to compare sentences, and its head was not kept."
+        if bert.source.kind == "bundled"
+        else ""
+    )
     note = (
         '<div class="admonition warning">'
         '<p class="admonition-title">This build has no masked-word head</p>'
-        f"<p>This page was computed with <code>{bert.name}</code>, whose weights hold only "
-        "the encoder: it was fine-tuned to compare sentences, and its masked-language-model "
-        "head was not kept. Rather than guess with a randomly initialised head, the cells "
-        "that need the head are skipped below, so this page shows the code but no "
-        "predictions.</p>"
+        f"<p>This page was computed with <code>{bert.name}</code>, whose weights hold "
+        f"only the encoder, without a masked-language-model head.{why} Rather than "
+        "guess with a randomly initialised head, the cells that need the head are "
+        "skipped below: this page shows the code, but no predictions.</p>"
         "<p>To see them, rebuild the site with a checkpoint trained for masked-word "
         "prediction:</p>"
         "<pre><code>BERTSTEPS_CHECKPOINT=bert-base-uncased make site</code></pre>"
@@ -76,7 +80,7 @@ if bert.has_mlm_head:
     with torch.inference_mode():
         logits = mlm(**inputs).logits  # (batch, seq, vocab_size)
 
-    at_mask = inputs["input_ids"] == bert.tokenizer.mask_token_id  # one per sentence
+    at_mask = inputs["input_ids"] == bert.tokenizer.mask_token_id  # (batch, seq)
     probs = torch.softmax(logits[at_mask], dim=-1)  # (sentences, vocab_size)
     top = probs.topk(k, dim=-1)
     print(tuple(logits.shape), tuple(probs.shape))
@@ -87,10 +91,11 @@ if bert.has_mlm_head:
     for text, p, ids in zip(sentences, top.values, top.indices, strict=True):
         words = bert.tokenizer.convert_ids_to_tokens(ids.tolist())
         guesses = " · ".join(f"**{w}** {float(q):.0%}" for w, q in zip(words, p))
-        rows.append(f"| {text.replace(mask, '`' + mask + '`')} | {guesses} |")
+        rows.append(f"| {text.replace(mask, f'`{mask}`')} | {guesses} |")
+    table = "\n".join(rows)
 else:
-    rows.append(f"| *(no head in `{bert.name}`)* | *(none computed)* |")
-Markdown("\n".join(rows))
+    table = f"*No table: `{bert.name}` has no masked-word head (see the note above).*"
+Markdown(table)
 
 # %% tags=["hide-input"]
 if bert.has_mlm_head:
@@ -98,15 +103,13 @@ if bert.has_mlm_head:
     sure = int(top.values[:, 0].argmax())
     summary = (
         f"In this build, the most confident guess is **{first[sure]}** for "
-        f"“{sentences[sure]}” ({float(top.values[sure, 0]):.0%}); the least confident "
-        f"first guess has {float(top.values[:, 0].min()):.0%}. The {k} guesses shown cover "
-        f"{float(top.values.sum(dim=-1).min()):.0%} to "
-        f"{float(top.values.sum(dim=-1).max()):.0%} of the probability; the rest is spread "
-        f"over the other {config.vocab_size - k:,} tokens."
+        f"“{sentences[sure]}” ({float(top.values[sure, 0]):.0%}); the least "
+        f"confident first guess has {float(top.values[:, 0].min()):.0%}. The {k} "
+        f"guesses shown cover {float(top.values.sum(dim=-1).min()):.0%} to "
+        f"{float(top.values.sum(dim=-1).max()):.0%} of the probability; the rest is "
+        f"spread over the other {config.vocab_size - k:,} tokens."
     )
-else:
-    summary = "*No predictions in this build: see the note at the top of the page.*"
-Markdown(summary)
+Markdown(summary) if bert.has_mlm_head else None
 
 # %% [markdown]
 # ## The head by hand
@@ -120,12 +123,14 @@ Markdown(summary)
 # %%
 if bert.has_mlm_head:
     hidden = bertsteps.forward(bert, sentences).last_hidden_state
-    torch.testing.assert_close(hidden, mlm.base_model(**inputs).last_hidden_state)
+    with torch.inference_mode():  # the head's own encoder: the same weights
+        own = mlm.base_model(**inputs).last_hidden_state
+    torch.testing.assert_close(hidden, own)
 
     head = mlm.cls.predictions
     dense, norm = head.transform.dense, head.transform.LayerNorm
     t = hidden @ dense.weight.T + dense.bias
-    t = by_hand.activation(config.hidden_act)(t)  # config.hidden_act, as in the layers
+    t = by_hand.activation(config.hidden_act)(t)  # as in the feed-forward blocks
     t = by_hand.layer_norm(t, norm.weight, norm.bias, norm.eps)
 
     torch.testing.assert_close(t, head.transform(hidden))
@@ -143,9 +148,10 @@ if bert.has_mlm_head:
 if bert.has_mlm_head:
     decoder = head.decoder
     if config.tie_word_embeddings:
-        assert decoder.weight is mlm.get_input_embeddings().weight  # one tensor, two uses
+        embeddings = mlm.get_input_embeddings()
+        assert decoder.weight is embeddings.weight  # one tensor, two uses
         torch.testing.assert_close(decoder.weight, bert.embedding_matrix)
-    logits_by_hand = t @ decoder.weight.T + decoder.bias  # (batch, seq, vocab_size)
+    logits_by_hand = t @ decoder.weight.T + decoder.bias  # (batch, seq, vocab)
 
     torch.testing.assert_close(logits_by_hand, logits)
     probs_by_hand = torch.softmax(logits_by_hand[at_mask], dim=-1)
@@ -155,15 +161,16 @@ if bert.has_mlm_head:
 # %% tags=["hide-input"]
 if bert.has_mlm_head:
     summary = (
-        f"Each of the {len(sentences)} masked positions gets {config.vocab_size:,} scores "
-        f"from a {config.hidden_size}-number vector; by hand and by the model they agree "
+        f"Each of the {len(sentences)} masked positions gets {config.vocab_size:,} "
+        f"scores from a {config.hidden_size}-number vector; by hand and by the model "
+        "they agree "
         f"(word embeddings tied to the decoder: **{config.tie_word_embeddings}**)."
     )
 else:
     summary = (
         f"`{bert.name}` has no head to recompute, so the cells above did nothing. "
-        "With a checkpoint that has one, they assert that the transform and the decoder "
-        "by hand give exactly the model's logits."
+        "With a checkpoint that has one, they assert that the transform and the "
+        "decoder by hand give exactly the model's logits."
     )
 Markdown(summary)
 

@@ -45,7 +45,7 @@ sentence = "the cat sat on the mat because it was tired."
 out = bertsteps.forward(bert, sentence)
 tokens = bertsteps.tokenize(bert, sentence).tokens
 
-x = out.hidden_states[0]  # the embedding layer's output: (batch, seq_len, hidden_size)
+x = out.hidden_states[0]  # the embedding layer's output: (batch, seq, hidden)
 x.shape
 
 # %% [markdown]
@@ -61,9 +61,9 @@ layer.attention
 heads = config.num_attention_heads
 head_size = config.hidden_size // heads
 Markdown(
-    f"In this build (`{bert.name}`) the sentence is {len(tokens)} tokens long, the hidden "
-    f"size is {config.hidden_size}, and each layer has **{heads} attention heads** of "
-    f"{config.hidden_size} / {heads} = **{head_size}** numbers each."
+    f"In this build (`{bert.name}`) the sentence is {len(tokens)} tokens long, the "
+    f"hidden size is {config.hidden_size}, and each layer has **{heads} attention "
+    f"heads** of {config.hidden_size} / {heads} = **{head_size}** numbers each."
 )
 
 # %% [markdown]
@@ -125,7 +125,7 @@ Q.shape
 scores = Q @ K.transpose(-1, -2) / math.sqrt(head_size)  # (batch, heads, seq, seq)
 probs = torch.softmax(scores, dim=-1)
 
-torch.testing.assert_close(probs, out.attentions[0])  # the model's attention weights
+torch.testing.assert_close(probs, out.attentions[0])  # the model's weights
 probs[0, 0].sum(dim=-1)  # head 0: every query's weights sum to 1
 
 # %% [markdown]
@@ -136,36 +136,38 @@ probs[0, 0].sum(dim=-1)  # head 0: every query's weights sum to 1
 #
 # Each head has its own weights, so each learns its own pattern. Below, for four simple
 # patterns — attend to the previous token, to yourself, to the next token, or to the
-# special tokens — the head of the first layer that follows it most is drawn: row $i$ is
-# the query token, column $j$ the token it attends to, and darker means more weight.
+# special tokens — the head of the first layer that follows it most (and is not drawn
+# already) is drawn: row $i$ is the query token, column $j$ the token it attends to,
+# and darker means more weight.
 
 # %%
 P = probs[0]  # (heads, seq, seq) for our one sentence
 n = P.shape[-1]
 i = torch.arange(n, device=P.device)
-special = torch.tensor(
-    [t in bert.tokenizer.all_special_tokens for t in tokens], device=P.device
-)
+is_special = [t in bert.tokenizer.all_special_tokens for t in tokens]
+special = torch.tensor(is_special, device=P.device)
 patterns = {
-    "previous token": P[:, i[1:], i[:-1]].mean(dim=-1),
-    "itself": P[:, i, i].mean(dim=-1),
-    "next token": P[:, i[:-1], i[1:]].mean(dim=-1),
-    "special tokens": P[:, :, special].sum(dim=-1).mean(dim=-1),
+    "the previous token": P[:, i[1:], i[:-1]].mean(dim=-1),
+    "the token itself": P[:, i, i].mean(dim=-1),
+    "the next token": P[:, i[:-1], i[1:]].mean(dim=-1),
+    "the special tokens": P[:, :, special].sum(dim=-1).mean(dim=-1),
 }
-best = {name: int(share.argmax()) for name, share in patterns.items()}
+best = {}  # pattern -> the head that follows it most, one head per pattern
+for name, share in patterns.items():
+    ranked = share.argsort(descending=True).tolist()
+    best[name] = next((h for h in ranked if h not in best.values()), ranked[0])
 {name: f"head {h}: {float(patterns[name][h]):.0%}" for name, h in best.items()}
 
 # %%
+described = [
+    f"head {h}, {float(patterns[name][h]):.0%} of its weight on {name}"
+    for name, h in best.items()
+]
 fig = bertsteps.figure(
-    alt=f"Four heatmaps of first-layer attention weights over the {n} tokens of "
-    f"'{sentence}', rows attending to columns, from 0 (white) to 1 (dark blue): "
-    + "; ".join(
-        f"head {h}, which gives {float(patterns[name][h]):.0%} of its weight to the "
-        f"{name if name != 'itself' else 'token itself'}"
-        for name, h in best.items()
-    )
-    + ".",
-    figsize=(11, 10),
+    alt=f"Four heatmaps of first-layer attention weights over the {n} tokens "
+    f"of '{sentence}', rows attending to columns, from 0 (white) to 1 (dark blue): "
+    + "; ".join(described),
+    figsize=(9, 8.4),
 )
 for ax, (name, h) in zip(fig.subplots(2, 2).flat, best.items(), strict=True):
     bertsteps.plot_matrix(
@@ -185,14 +187,15 @@ for ax, (name, h) in zip(fig.subplots(2, 2).flat, best.items(), strict=True):
 fig
 
 # %% tags=["hide-input"]
-spread = -(P.clamp_min(1e-12).log() * P).sum(dim=-1).mean(dim=-1)  # entropy per head
+spread = -(P.clamp_min(1e-12).log() * P).sum(dim=-1).mean(dim=-1)  # entropy
 broad, sharp = int(spread.argmax()), int(spread.argmin())
+prev, spec = best["the previous token"], best["the special tokens"]
 Markdown(
-    f"In this build, head {best['previous token']} gives on average "
-    f"{float(patterns['previous token'][best['previous token']]):.0%} of each token's weight "
-    f"to the token just before it, and head {best['special tokens']} gives "
-    f"{float(patterns['special tokens'][best['special tokens']]):.0%} to "
-    f"{', '.join(sorted(set(t for t, s in zip(tokens, special.tolist()) if s)))}. "
+    f"In this build, head {prev} gives on average "
+    f"{float(patterns['the previous token'][prev]):.0%} of each token's weight "
+    f"to the token just before it, and head {spec} gives "
+    f"{float(patterns['the special tokens'][spec]):.0%} to "
+    f"{', '.join(sorted({t for t, s in zip(tokens, is_special) if s}))}. "
     f"The most spread-out head is head {broad} and the most focused is head {sharp} "
     f"(by the entropy of their rows: {float(spread[broad]):.2f} and "
     f"{float(spread[sharp]):.2f} nats; a uniform row over {n} tokens has "
@@ -210,7 +213,7 @@ Markdown(
 
 # %%
 head_context = probs @ V  # (batch, heads, seq, head_size)
-context = head_context.transpose(1, 2).reshape(x.shape)  # merge: (batch, seq, hidden)
+context = head_context.transpose(1, 2).reshape(x.shape)  # (batch, seq, hidden)
 
 captured = {}
 
@@ -255,13 +258,14 @@ projected = context @ dense.weight.T + dense.bias
 
 dropout = layer.attention.output.dropout
 assert not dropout.training  # eval mode
-assert torch.equal(dropout(projected), projected)  # so dropout changes nothing
+assert torch.equal(dropout(projected), projected)  # dropout changes nothing
 
 z = projected + x  # residual: add the block's input back
 norm = layer.attention.output.LayerNorm
 mu = z.mean(dim=-1, keepdim=True)
 var = z.var(dim=-1, unbiased=False, keepdim=True)
-attention_output = (z - mu) / torch.sqrt(var + norm.eps) * norm.weight + norm.bias
+normalised = (z - mu) / torch.sqrt(var + norm.eps)
+attention_output = normalised * norm.weight + norm.bias
 
 torch.testing.assert_close(attention_output, captured["attention"])
 attention_output.shape
@@ -285,7 +289,7 @@ inputs["attention_mask"]
 keep_mask = inputs["attention_mask"][:, None, None, :]  # (batch, 1, 1, seq)
 additive = torch.zeros(keep_mask.shape, device=keep_mask.device)
 additive = additive.masked_fill(keep_mask == 0, torch.finfo(additive.dtype).min)
-additive[0, 0, 0]  # the short sentence: 0 for its tokens, a huge negative for padding
+additive[0, 0, 0]  # short sentence: 0 for tokens, hugely negative for padding
 
 # %% [markdown]
 # The same steps as above on the padded batch, with the mask added to the scores:
@@ -297,17 +301,17 @@ scores_b = Qb @ Kb.transpose(-1, -2) / math.sqrt(head_size) + additive
 probs_b = torch.softmax(scores_b, dim=-1)
 
 torch.testing.assert_close(probs_b, batch_out.attentions[0])
-short = int(inputs["attention_mask"][0].sum())  # real tokens of the short sentence
+short = int(inputs["attention_mask"][0].sum())  # the short sentence's tokens
 probs_b[0, 0, :short].sum(dim=-1)  # all the weight stays on real tokens
 
 # %% tags=["hide-input"]
 padded = int((inputs["attention_mask"][0] == 0).sum())
 to_padding = probs_b[0, :, :short, short:]
 Markdown(
-    f"The short sentence has {short} tokens and {padded} padding positions. The largest "
-    f"weight any of its tokens gives to padding, in any head, is "
-    f"**{float(to_padding.max()):g}**: after the softmax, $e^{{\\text{{huge negative}}}}$ is "
-    "exactly zero in floating point."
+    f"The short sentence has {short} tokens and {padded} padding positions. The "
+    f"largest weight any of its tokens gives to padding, in any head, is "
+    f"**{float(to_padding.max()):g}**: after the softmax, "
+    "$e^{\\text{huge negative}}$ is exactly zero in floating point."
 )
 
 # %% [markdown]
@@ -316,7 +320,8 @@ Markdown(
 
 # %%
 alone = bertsteps.forward(bert, batch[0])
-torch.testing.assert_close(probs_b[0, :, :short, :short], alone.attentions[0][0])
+only_real = probs_b[0, :, :short, :short]  # queries and keys of real tokens
+torch.testing.assert_close(only_real, alone.attentions[0][0])
 
 # %% [markdown]
 # ## The whole block in one call
@@ -332,7 +337,8 @@ torch.testing.assert_close(steps.probs, out.attentions[0])
 torch.testing.assert_close(steps.context, captured["self"])
 torch.testing.assert_close(steps.output, captured["attention"])
 
-steps_b = bertsteps.attention_by_hand(layer, xb, config, inputs["attention_mask"])
+mask_b = inputs["attention_mask"]
+steps_b = bertsteps.attention_by_hand(layer, xb, config, mask_b)
 torch.testing.assert_close(steps_b.probs, batch_out.attentions[0])
 steps_b.output.shape
 

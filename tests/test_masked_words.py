@@ -43,7 +43,7 @@ def test_with_a_masked_lm_head(tmp_path: Path, tiny_mlm_folder: Path) -> None:
     assert result["by_hand"] is True  # the head was recomputed (and asserted) by hand
     assert result["logits_shape"] is not None and result["logits_shape"][-1] == 30522
     rows = result["rows"]
-    assert isinstance(rows, list) and len(rows) == 2 + 4  # header, rule, one row per sentence
+    assert isinstance(rows, list) and len(rows) == 2 + 4  # header, rule, a row per sentence
     assert all(row.count("%") == 5 for row in rows[2:])  # k guesses with their probabilities
     assert "admonition" not in str(result["note"])
 
@@ -52,6 +52,7 @@ def test_without_a_masked_lm_head(tmp_path: Path, tiny_folder: Path) -> None:
     result = run(tiny_folder, tmp_path)
     assert result["has_head"] is False
     assert result["by_hand"] is False and result["logits_shape"] is None
+    assert result["rows"] == ["| sentence | top guesses |", "| --- | --- |"]  # no guesses
     note = str(result["note"])
     assert 'class="admonition warning"' in note
     assert str(tiny_folder.resolve()) in note  # names the checkpoint
