@@ -21,6 +21,8 @@
 # vocabulary. This chapter fills in masked words, then recomputes the head by hand.
 
 # %%
+import html
+
 import torch
 from IPython.display import Markdown
 
@@ -86,11 +88,16 @@ if bert.has_mlm_head:
     print(tuple(logits.shape), tuple(probs.shape))
 
 # %%
+def cell(word, q):  # one guess as table text: a token may hold * or |
+    word = html.escape(word).replace("|", "&#124;").replace("*", "&#42;")
+    return f"<b>{word}</b> {q:.1%}" if q >= 0.001 else f"<b>{word}</b> &lt;0.1%"
+
+
 rows = ["| sentence | top guesses |", "| --- | --- |"]
 if bert.has_mlm_head:
     for text, p, ids in zip(sentences, top.values, top.indices, strict=True):
         words = bert.tokenizer.convert_ids_to_tokens(ids.tolist())
-        guesses = " · ".join(f"**{w}** {float(q):.0%}" for w, q in zip(words, p))
+        guesses = " · ".join(cell(w, float(q)) for w, q in zip(words, p))
         rows.append(f"| {text.replace(mask, f'`{mask}`')} | {guesses} |")
     table = "\n".join(rows)
 else:
@@ -103,10 +110,10 @@ if bert.has_mlm_head:
     sure = int(top.values[:, 0].argmax())
     summary = (
         f"In this build, the most confident guess is **{first[sure]}** for "
-        f"“{sentences[sure]}” ({float(top.values[sure, 0]):.0%}); the least "
-        f"confident first guess has {float(top.values[:, 0].min()):.0%}. The {k} "
-        f"guesses shown cover {float(top.values.sum(dim=-1).min()):.0%} to "
-        f"{float(top.values.sum(dim=-1).max()):.0%} of the probability; the rest is "
+        f"“{sentences[sure]}” ({float(top.values[sure, 0]):.1%}); the least "
+        f"confident first guess has {float(top.values[:, 0].min()):.1%}. The {k} "
+        f"guesses shown cover {float(top.values.sum(dim=-1).min()):.1%} to "
+        f"{float(top.values.sum(dim=-1).max()):.1%} of the probability; the rest is "
         f"spread over the other {config.vocab_size - k:,} tokens."
     )
 Markdown(summary) if bert.has_mlm_head else None

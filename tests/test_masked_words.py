@@ -44,7 +44,7 @@ def test_with_a_masked_lm_head(tmp_path: Path, tiny_mlm_folder: Path) -> None:
     assert result["logits_shape"] is not None and result["logits_shape"][-1] == 30522
     rows = result["rows"]
     assert isinstance(rows, list) and len(rows) == 2 + 4  # header, rule, a row per sentence
-    assert all(row.count("%") == 5 for row in rows[2:])  # k guesses with their probabilities
+    assert all(row.count("%") == 5 for row in rows[2:])  # k guesses with probabilities
     assert "admonition" not in str(result["note"])
 
 
