@@ -31,7 +31,6 @@ import math
 
 import torch
 from IPython.display import Markdown
-from transformers.activations import ACT2FN
 
 import bertsteps
 from bertsteps import by_hand
@@ -80,6 +79,8 @@ h.shape
 # $$
 
 # %%
+from transformers.activations import ACT2FN  # the table transformers looks it up in
+
 config.hidden_act, ACT2FN[config.hidden_act]
 
 
