@@ -57,11 +57,27 @@ _EXPORTS = {
     "WordInContext": "context",
     "word_in_context": "context",
     "word_positions": "context",
+    "AttentionSteps": "by_hand",
+    "FeedForwardSteps": "by_hand",
+    "LayerSteps": "by_hand",
+    "attention_by_hand": "by_hand",
+    "feed_forward_by_hand": "by_hand",
+    "layer_by_hand": "by_hand",
+    "encoder_by_hand": "by_hand",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from .by_hand import (
+        AttentionSteps,
+        FeedForwardSteps,
+        LayerSteps,
+        attention_by_hand,
+        encoder_by_hand,
+        feed_forward_by_hand,
+        layer_by_hand,
+    )
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
     from .context import WordInContext, word_in_context, word_positions
     from .devices import resolve_device

@@ -1,0 +1,143 @@
+"""bertsteps.by_hand: every intermediate result of a BERT layer, recomputed in plain torch,
+equals the model's own — on the default checkpoint, on random ones of other sizes, with padding."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from transformers.activations import ACT2FN
+
+import bertsteps
+from bertsteps import by_hand
+
+TEXTS = ["the river bank", "she sat on the bank of the river and watched the water"]
+
+
+def hooked(bert: bertsteps.Bert, inputs: dict[str, torch.Tensor]) -> dict[str, list[torch.Tensor]]:
+    """The model's own self-attention context and attention-block output, for every layer."""
+    seen: dict[str, list[torch.Tensor]] = {"context": [], "attention": [], "intermediate": []}
+    handles = []
+    for layer in bert.model.encoder.layer:
+        handles.append(layer.attention.self.register_forward_hook(lambda m, a, o: seen["context"].append(o[0])))
+        handles.append(layer.attention.register_forward_hook(lambda m, a, o: seen["attention"].append(o[0])))
+        handles.append(layer.intermediate.register_forward_hook(lambda m, a, o: seen["intermediate"].append(o)))
+    try:
+        with torch.inference_mode():
+            bert.model(**inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return seen
+
+
+def check_every_step(bert: bertsteps.Bert, texts: str | list[str]) -> list[by_hand.LayerSteps]:
+    inputs = bertsteps.encode(bert, texts)
+    out = bertsteps.forward(bert, texts)
+    steps = bertsteps.encoder_by_hand(bert, inputs)
+    seen = hooked(bert, inputs)
+    assert len(steps) == bert.config.num_hidden_layers
+    torch.testing.assert_close(steps[0].input, out.hidden_states[0])
+    keep = inputs["attention_mask"].bool()
+    for i, step in enumerate(steps):
+        # chained from layer to layer, rounding differences grow fastest at padding
+        # positions, whose vectors nothing uses: those are compared layer by layer below
+        torch.testing.assert_close(step.attention.probs, out.attentions[i])
+        torch.testing.assert_close(step.attention.context[keep], seen["context"][i][keep])
+        torch.testing.assert_close(step.attention.output[keep], seen["attention"][i][keep])
+        torch.testing.assert_close(step.feed_forward.activated[keep], seen["intermediate"][i][keep])
+        torch.testing.assert_close(step.output[keep], out.hidden_states[i + 1][keep])
+        # one layer from the model's own input: equal everywhere, padding included
+        alone = bertsteps.layer_by_hand(
+            bert.model.encoder.layer[i], out.hidden_states[i], bert.config, inputs["attention_mask"]
+        )
+        torch.testing.assert_close(alone.output, out.hidden_states[i + 1])
+        # padding gets no attention from any real token
+        to_padding = step.attention.probs * (~keep)[:, None, None, :]
+        assert torch.count_nonzero(to_padding) == 0
+    torch.testing.assert_close(steps[-1].output[keep], out.last_hidden_state[keep])
+    return steps
+
+
+def test_default_checkpoint_one_sentence(bert: bertsteps.Bert) -> None:
+    steps = check_every_step(bert, TEXTS[1])
+    heads, hidden = bert.config.num_attention_heads, bert.config.hidden_size
+    first = steps[0].attention
+    seq = first.probs.shape[-1]
+    assert first.query.shape == (1, heads, seq, hidden // heads)
+    assert first.context.shape == (1, seq, hidden)
+    assert steps[0].feed_forward.intermediate.shape == (1, seq, bert.config.intermediate_size)
+    rows = first.probs.sum(dim=-1)
+    torch.testing.assert_close(rows, torch.ones_like(rows))
+    # the scores really are scaled dot products
+    torch.testing.assert_close(first.scores, first.query @ first.key.transpose(-1, -2) / math.sqrt(hidden // heads))
+
+
+def test_default_checkpoint_padded_batch(bert: bertsteps.Bert) -> None:
+    steps = check_every_step(bert, TEXTS)
+    mask = bertsteps.encode(bert, TEXTS)["attention_mask"]
+    assert mask[0].tolist().count(0) > 0  # the short sentence is padded
+    short = int(mask[0].sum())
+    alone = bertsteps.encoder_by_hand(bert, bertsteps.encode(bert, TEXTS[0]))
+    # padding changes nothing for the real tokens of the short sentence
+    torch.testing.assert_close(steps[-1].output[0, :short], alone[-1].output[0])
+
+
+def test_random_checkpoint_of_another_size(tiny: bertsteps.Bert) -> None:
+    assert tiny.config.hidden_size == 48 and tiny.config.num_attention_heads == 4
+    steps = check_every_step(tiny, TEXTS)
+    assert steps[0].attention.query.shape[1:2] == (4,) and steps[0].attention.query.shape[-1] == 12
+
+
+def test_random_mlm_checkpoint(tiny_mlm_folder: Path) -> None:
+    other = bertsteps.load(tiny_mlm_folder, device="cpu")
+    assert (other.config.hidden_size, other.config.num_attention_heads, other.config.num_hidden_layers) == (32, 2, 3)
+    check_every_step(other, TEXTS)
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish", "tanh"])
+def test_activations_match_transformers(name: str) -> None:
+    x = torch.linspace(-6, 6, 241)
+    torch.testing.assert_close(by_hand.activation(name)(x), ACT2FN[name](x))
+
+
+def test_gelu_values() -> None:
+    x = torch.tensor([-1.0, 0.0, 1.0, 3.0])
+    expected = torch.tensor([-0.158655, 0.0, 0.841345, 2.995950])
+    torch.testing.assert_close(by_hand.gelu(x), expected, atol=1e-5, rtol=0)
+
+
+def test_unknown_activation_is_an_error() -> None:
+    with pytest.raises(bertsteps.BertStepsError, match="no by-hand version"):
+        by_hand.activation("mystery")
+
+
+def test_layer_norm_matches_torch() -> None:
+    torch.manual_seed(0)
+    x, w, b = torch.randn(3, 5, 16) * 4 + 2, torch.randn(16), torch.randn(16)
+    torch.testing.assert_close(by_hand.layer_norm(x, w, b, 1e-12), torch.nn.functional.layer_norm(x, (16,), w, b, 1e-12))
+
+
+def test_additive_mask_and_heads() -> None:
+    mask = by_hand.additive_mask(torch.tensor([[1, 1, 0], [1, 1, 1]]))
+    assert mask is not None and mask.shape == (2, 1, 1, 3)
+    assert mask[0, 0, 0].tolist() == [0.0, 0.0, torch.finfo(torch.float32).min]
+    assert mask[1].abs().sum() == 0
+    assert by_hand.additive_mask(None) is None
+    x = torch.arange(24.0).view(1, 2, 12)
+    heads = by_hand.split_heads(x, 3)
+    assert heads[0, 1, 0].tolist() == [4.0, 5.0, 6.0, 7.0]  # head 1 is the second slice of 4
+    assert torch.equal(by_hand.merge_heads(heads), x)
+    with pytest.raises(bertsteps.BertStepsError, match="not a multiple"):
+        by_hand.split_heads(x, 5)
+
+
+def test_training_mode_is_refused(tiny: bertsteps.Bert) -> None:
+    tiny.model.train()
+    try:
+        with pytest.raises(bertsteps.BertStepsError, match="training mode"):
+            bertsteps.encoder_by_hand(tiny, bertsteps.encode(tiny, "hello"))
+    finally:
+        tiny.model.eval()
