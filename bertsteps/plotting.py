@@ -89,6 +89,19 @@ def figure(*, alt: str, figsize: tuple[float, float] = (6.4, 4.8), **kwargs: Any
     return fig
 
 
+def _figure_and_axes(ax: Axes | None, alt: str, figsize: tuple[float, float]) -> tuple[matplotlib.figure.Figure, Axes]:
+    """A new figure with one axes, or the figure of the axes the caller gave."""
+    if ax is not None:
+        return ax.get_figure(), ax  # type: ignore[return-value]
+    fig = figure(alt=alt, figsize=figsize)
+    return fig, fig.add_subplot()
+
+
+def _grid(ax: Axes) -> None:
+    ax.grid(True, color="#d0d7de", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
 def _text_colour(rgba: Sequence[float]) -> str:
     r, g, b = rgba[:3]
     luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
@@ -145,12 +158,8 @@ def plot_matrix(
             + ("; each cell shows its value." if show_values else ".")
         )
     with matplotlib.rc_context(STYLE):
-        if ax is None:
-            side = min(9.0, max(3.2, 0.62 * max(len(rows), len(cols)) + 1.6))
-            fig: matplotlib.figure.Figure = figure(alt=alt, figsize=(side + 1.0, side))
-            ax = fig.add_subplot()
-        else:
-            fig = ax.get_figure()  # type: ignore[assignment]
+        side = min(9.0, max(3.2, 0.62 * max(len(rows), len(cols)) + 1.6))
+        fig, ax = _figure_and_axes(ax, alt, (side + 1.0, side))
         image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, aspect="equal")
         col_ticks = range(0, len(cols), -(-len(cols) // max_ticks))
         row_ticks = range(0, len(rows), -(-len(rows) // max_ticks))
@@ -203,11 +212,7 @@ def plot_lines(
             f"for {', '.join(series)}."
         )
     with matplotlib.rc_context(STYLE):
-        if ax is None:
-            fig: matplotlib.figure.Figure = figure(alt=alt, figsize=(7.0, 4.2))
-            ax = fig.add_subplot()
-        else:
-            fig = ax.get_figure()  # type: ignore[assignment]
+        fig, ax = _figure_and_axes(ax, alt, (7.0, 4.2))
         for name, ys in series.items():
             ax.plot(xs, list(ys), marker="o", markersize=4, linewidth=1.8, label=name)
         ax.set_xlabel(xlabel)
@@ -216,8 +221,7 @@ def plot_lines(
             ax.set_ylim(*ylim)
         if title:
             ax.set_title(title)
-        ax.grid(True, color="#d0d7de", linewidth=0.6)
-        ax.spines[["top", "right"]].set_visible(False)
+        _grid(ax)
         ax.legend(frameon=False, fontsize=9, loc="best")
     return fig
 
@@ -253,11 +257,7 @@ def plot_scatter(
     if alt is None:
         alt = f"Scatter plot{f' ({title})' if title else ''} of {len(names)} labelled points: {', '.join(names)}."
     with matplotlib.rc_context(STYLE):
-        if ax is None:
-            fig: matplotlib.figure.Figure = figure(alt=alt, figsize=(7.0, 5.6))
-            ax = fig.add_subplot()
-        else:
-            fig = ax.get_figure()  # type: ignore[assignment]
+        fig, ax = _figure_and_axes(ax, alt, (7.0, 5.6))
         colours = matplotlib.colormaps["tab10"]
         for k, kind in enumerate(dict.fromkeys(kinds)):
             idx = [i for i, g in enumerate(kinds) if g == kind]
@@ -268,8 +268,7 @@ def plot_scatter(
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title)
-        ax.grid(True, color="#d0d7de", linewidth=0.6)
-        ax.spines[["top", "right"]].set_visible(False)
+        _grid(ax)
         if groups is not None:
             ax.legend(frameon=False, fontsize=9, loc="best")
     return fig
