@@ -5,7 +5,7 @@
 - ``on_config`` makes mkdocs-jupyter's cache safe: its cache key covers only a notebook's
   bytes and the plugin's settings, so the cache folder is named after a fingerprint of
   everything else a page depends on (the bertsteps sources, the checkpoint, the installed
-  packages). Change any of them and every chapter runs again; change nothing and none does.
+  packages, the benchmark results that the Performance page plots). Change any of them and every chapter runs again; change nothing and none does.
 - ``on_config`` also bounds each cell's run time (``extra.cell_timeout_s`` in mkdocs.yml),
   so a hanging cell fails the build instead of the CI job.
 - each chapter page offers its notebook as ``.ipynb`` for download.
@@ -46,6 +46,9 @@ def build_fingerprint() -> str:
     package = Path(next(iter(importlib.util.find_spec("bertsteps").submodule_search_locations)))  # as kernels import it
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
+    for path in sorted((ROOT / "benchmarks").glob("*.json")):  # the Performance page plots these
+        h.update(path.name.encode())
         h.update(path.read_bytes())
     source = resolve()
     h.update(f"checkpoint={source.kind}:{source.checkpoint}".encode())
