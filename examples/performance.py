@@ -1,0 +1,155 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Performance
+#
+# Two costs decide how this project feels: finding the nearest tokens of *every* token
+# of the vocabulary (the embedding explorer and `bertsteps neighbours --all` need it),
+# and building this site, which runs every chapter. Both are measured by scripts in
+# `benchmarks/`, side by side with the obvious alternative, in one run on one machine.
+# The figures on this page are read from the results those scripts committed
+# (`benchmarks/*.json`); none is typed in.
+
+# %%
+import json
+from pathlib import Path
+
+import bertsteps
+
+
+def results(name: str) -> dict:
+    """A results file of benchmarks/, found from here or from the bertsteps sources."""
+    here = Path.cwd()
+    package_root = Path(bertsteps.__file__).resolve().parent.parent
+    for base in [here, *here.parents, package_root]:
+        path = base / "benchmarks" / name
+        if path.is_file():
+            return json.loads(path.read_text())
+    raise FileNotFoundError(f"benchmarks/{name} not found: run `make bench` in the repository")
+
+
+table = results("results.json")
+build = results("site_build.json")
+
+# %% [markdown]
+# ## The neighbour table
+#
+# `bertsteps.neighbour_table(bert, k)` returns, for each of the vocabulary's tokens, the
+# `k` tokens whose input embeddings have the highest cosine with it. **The plain way**
+# scales every row to length 1, multiplies chunks of rows by the whole matrix, and keeps
+# each row's `topk`: one float32 dot product per pair of tokens, and a `topk` over all of
+# them. **`neighbour_table`** gets the same table with much less work on the CPU:
+#
+# 1. *Half the products.* The cosine matrix is symmetric, so only square blocks on and
+#    above the diagonal are multiplied; block $(I, J)$ offers candidates to the rows of
+#    $I$ and, read by columns, to the rows of $J$.
+# 2. *Skip what cannot win.* Every row keeps its best $k$ so far; its $k$-th score is a
+#    threshold that only rises. Columns are read in groups of 32, and a row looks inside
+#    a group only when the group's maximum beats its threshold.
+# 3. *Meet the near ones first.* Tokens are ordered by a few rounds of spherical k-means,
+#    so that similar tokens share blocks and thresholds rise early.
+#
+# Every score is still one dot product of two unit rows, so the table equals the plain
+# one up to the order of exactly tied scores; the benchmark checks that before timing.
+
+# %% tags=["hide-input"]
+from IPython.display import Markdown
+
+machine = table["machine"]
+plain = [m for m in table["methods"] if m["name"] != "neighbour_table"]
+fastest_plain = min(plain, key=lambda m: m["seconds"])
+ours = next(m for m in table["methods"] if m["name"] == "neighbour_table")
+same = all(v["rows_differing_not_by_exact_ties"] == 0 for v in table["identical"].values())
+Markdown(
+    f"Measured on {table['date'][:10]} with `{table['checkpoint']}` ({table['vocab_size']:,} tokens, "
+    f"k = {table['k']}) on {machine['cores']} CPU cores, torch {machine['torch']}: "
+    f"`neighbour_table` took **{ours['seconds']:.2f} s**, the fastest plain variant "
+    f"({fastest_plain['name']}) **{fastest_plain['seconds']:.2f} s** — "
+    f"**{ours['seconds'] / fastest_plain['seconds']:.2f}×** its time, with a peak memory growth of "
+    f"{ours['peak_rss_growth_mib']:.0f} MiB against {fastest_plain['peak_rss_growth_mib']:.0f} MiB. "
+    + ("The tables were identical up to exact ties." if same else "**The tables differed.**")
+)
+
+# %%
+methods = table["methods"]
+fig = bertsteps.figure(
+    alt="Bar chart of the time to compute the whole neighbour table: "
+    + ", ".join(f"{m['name']} {m['seconds']:.2f} s" for m in methods),
+    figsize=(7.0, 0.7 * len(methods) + 1.2),
+)
+ax = fig.add_subplot()
+names = [m["name"] for m in methods]
+seconds = [m["seconds"] for m in methods]
+colours = ["#c2410c" if n == "neighbour_table" else "#94a3b8" for n in names]
+bars = ax.barh(names, seconds, color=colours)
+labels = [f"{m['seconds']:.2f} s, peak +{m['peak_rss_growth_mib']:.0f} MiB" for m in methods]
+ax.bar_label(bars, labels=labels, padding=4)
+ax.invert_yaxis()
+ax.set_xlabel("seconds for the whole table (median of the rounds)")
+ax.set_xlim(0, max(seconds) * 1.45)
+ax.spines[["top", "right"]].set_visible(False)
+fig
+
+# %% [markdown]
+# On a GPU the plain way is used: there the product is cheap and one large `topk` per
+# chunk beats many small steps. `bertsteps.cosine_matrix` uses the first idea too: with
+# one input, only the upper half of the matrix is multiplied and mirrored.
+#
+# ## Building the site
+#
+# Every chapter is a notebook that runs when the site is built. A cold build should cost
+# little more than running the chapters as plain scripts, and a rebuild should run only
+# what changed: the notebook cache is keyed on each chapter's bytes and on a fingerprint
+# of the `bertsteps` sources, the checkpoint and the installed packages.
+
+# %% tags=["hide-input"]
+Markdown(
+    f"Measured on {build['date']} ({build['machine']}): the {len(build['scripts_s'])} chapters as plain "
+    f"scripts took **{build['scripts_total_s']:.1f} s**; a cold `mkdocs build` that executed "
+    f"{build['cold_build_executed']} of them took **{build['cold_build_s']:.1f} s** "
+    f"(**{build['cold_over_scripts']:.2f}×** the scripts). A rebuild with nothing changed took "
+    f"**{build['rebuild_unchanged_s']:.1f} s** and executed {build['rebuild_unchanged_executed']}; "
+    f"after touching one chapter, **{build['rebuild_one_touched_s']:.1f} s**, executing "
+    f"{build['rebuild_one_touched_executed']}."
+)
+
+# %%
+steps = {
+    "chapters as scripts": build["scripts_total_s"],
+    "cold build": build["cold_build_s"],
+    "rebuild, one chapter touched": build["rebuild_one_touched_s"],
+    "rebuild, nothing changed": build["rebuild_unchanged_s"],
+}
+fig = bertsteps.figure(
+    alt="Bar chart of site build times: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()),
+    figsize=(7.0, 3.4),
+)
+ax = fig.add_subplot()
+bars = ax.barh(list(steps), list(steps.values()), color="#4f46e5")
+ax.bar_label(bars, labels=[f"{v:.1f} s" for v in steps.values()], padding=4)
+ax.invert_yaxis()
+ax.set_xlabel("seconds")
+ax.set_xlim(0, max(steps.values()) * 1.25)
+ax.spines[["top", "right"]].set_visible(False)
+fig
+
+# %% [markdown]
+# ## Measure it yourself
+#
+# ```bash
+# make bench                              # cosine matrices and the neighbour table
+# .venv/bin/python benchmarks/site_build.py   # the site build
+# ```
+#
+# Both print a table and rewrite their results file; commit it and this page follows.
