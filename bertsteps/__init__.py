@@ -52,7 +52,6 @@ _EXPORTS = {
     "plot_matrix": "plotting",
     "plot_lines": "plotting",
     "plot_scatter": "plotting",
-    "export": "explorer",
     "Projection": "projection",
     "pca": "projection",
     "WordInContext": "context",
@@ -66,7 +65,6 @@ if TYPE_CHECKING:
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
     from .context import WordInContext, word_in_context, word_positions
     from .devices import resolve_device
-    from .explorer import export
     from .errors import BertStepsError, CheckpointError, DeviceError, TokenError
     from .inference import encode, forward
     from .neighbours import neighbour_table, neighbour_table_plain
