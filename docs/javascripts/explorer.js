@@ -448,12 +448,15 @@
     }
 
     fit() {
-      // the middle 99% of the tokens fill the view: a few far-out tokens do not shrink the rest
+      // the whole map: every token that can be a neighbour
       const { coords, excluded } = this.data;
-      const xs = [], ys = [];
-      for (let i = 0; i < excluded.length; i++) if (!excluded[i]) { xs.push(coords[2 * i]); ys.push(coords[2 * i + 1]); }
-      const q = (arr, p) => arr.sort((a, b) => a - b)[Math.floor(p * (arr.length - 1))];
-      this.bounds = [q(xs, 0.005), q(xs, 0.995), q(ys, 0.005), q(ys, 0.995)];
+      let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+      for (let i = 0; i < excluded.length; i++) {
+        if (excluded[i]) continue;
+        const x = coords[2 * i], y = coords[2 * i + 1];
+        x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+      }
+      this.bounds = [x0, x1, y0, y1];
       this.reset();
     }
 
@@ -583,14 +586,21 @@
     focus(id) {
       this.query = id;
       this.near = neighboursOf(this.data, id).map((n) => n.id);
-      if (this.scale !== null && this.width) {
-        const [px, py] = this.toScreen(this.data.coords[2 * id], this.data.coords[2 * id + 1]);
-        if (px < 20 || py < 20 || px > this.width - 20 || py > this.height - 20) {
-          this.cx = this.data.coords[2 * id];
-          this.cy = this.data.coords[2 * id + 1];
-        }
-      }
+      this.pendingFit = true; // at the next draw, when the canvas size is known
       this.request();
+    }
+
+    // Show the query and its neighbours, zoomed in as far as they allow (never past the whole map).
+    fitNeighbourhood() {
+      const { coords } = this.data;
+      const ids = [this.query, ...this.near];
+      const xs = ids.map((i) => coords[2 * i]), ys = ids.map((i) => coords[2 * i + 1]);
+      const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+      const base = this.baseScale();
+      const fit = 0.7 * Math.min(this.width / Math.max(x1 - x0, 1e-9), this.height / Math.max(y1 - y0, 1e-9));
+      this.scale = Math.max(base, Math.min(base * 12, fit));
+      this.cx = (x0 + x1) / 2;
+      this.cy = (y0 + y1) / 2;
     }
 
     request() {
@@ -609,6 +619,10 @@
       }
       this.width = w; this.height = h;
       if (this.scale === null) this.scale = this.baseScale();
+      if (this.pendingFit && this.query !== undefined && this.query !== null) {
+        this.pendingFit = false;
+        this.fitNeighbourhood();
+      }
       const ctx = this.ctx;
       const style = getComputedStyle(this.explorer.root);
       const color = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
@@ -625,12 +639,14 @@
       const s = this.screen;
       const size = Math.min(3, Math.max(1.2, 1 + Math.log2(this.scale / this.baseScale()) * 0.4));
       ctx.fillStyle = faint;
+      ctx.globalAlpha = 0.6;
       for (let i = 0; i < excluded.length; i++) {
         const [px, py] = this.toScreen(coords[2 * i], coords[2 * i + 1]);
         s[2 * i] = px; s[2 * i + 1] = py;
         if (excluded[i] || px < -2 || py < -2 || px > w + 2 || py > h + 2) continue;
         ctx.fillRect(px - size / 2, py - size / 2, size, size);
       }
+      ctx.globalAlpha = 1;
       if (this.query === undefined || this.query === null) return;
       const q = this.query;
       const at = (i) => [s[2 * i], s[2 * i + 1]];
