@@ -18,6 +18,7 @@ from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
 READY = "() => document.querySelector('#bertsteps-explorer')?.dataset.ready === 'true' && document.querySelectorAll('.bx-neighbour').length > 0"
+MATHJAX_DONE = "() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.running === 0 && MathJax.Hub.queue.pending === 0"
 
 pytestmark = pytest.mark.slow
 
@@ -41,8 +42,7 @@ def open_explorer(page: object, server: str, hash: str = "") -> None:
 
 def search(page: object, text: str) -> None:
     page.fill("#bx-query", text)  # type: ignore[attr-defined]
-    page.press("#bx-query", "Escape")  # type: ignore[attr-defined]
-    page.click(".bx-search button[type=submit]")  # type: ignore[attr-defined]
+    page.press("#bx-query", "Enter")  # type: ignore[attr-defined]  # no suggestion chosen: the typed text
 
 
 def shown(page: object) -> list[tuple[str, float]]:
@@ -55,7 +55,7 @@ def manifest(site: Path) -> dict:
 
 
 def test_king_has_queen_among_its_first_neighbours(page: object, server: str) -> None:
-    open_explorer(page, server)
+    open_explorer(page, server, "#paris")
     search(page, "king")
     page.wait_for_function("() => document.querySelector('#bertsteps-explorer').dataset.query === 'king'")  # type: ignore[attr-defined]
     assert page.url.endswith("#king")  # type: ignore[attr-defined]
@@ -96,17 +96,28 @@ def test_a_split_word_shows_its_pieces_and_an_unknown_string_a_message(page: obj
     open_explorer(page, server)
     search(page, "tokenization")
     message = page.locator('[data-bx="message"]')  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.querySelector('[data-bx=message]').textContent.includes('not a single token')")  # type: ignore[attr-defined]
     pieces = message.locator(".bx-piece").all_inner_texts()
-    assert pieces == bertsteps.word_pieces(bert, "tokenization")[0]
-    assert "not a single token" in message.inner_text()
+    assert pieces == bertsteps.word_pieces(bert, "tokenization")
     message.locator(".bx-piece").last.click()
     page.wait_for_function(f"() => document.querySelector('#bertsteps-explorer').dataset.query === {json.dumps(pieces[-1])}")  # type: ignore[attr-defined]
 
-    search(page, "\u2603\ufe0e\U0001f984")  # snowman and unicorn: no piece of the vocabulary
-    assert bert.tokenizer.tokenize("\u2603\ufe0e\U0001f984") == [bert.tokenizer.unk_token] or True
+    unknown = "\u2603\U0001f984"  # a snowman and a unicorn: no piece of the vocabulary
+    assert bert.tokenizer.tokenize(unknown) == [bert.tokenizer.unk_token]
+    search(page, unknown)
     page.wait_for_function("() => document.querySelector('[data-bx=message]').textContent.includes('not in the vocabulary')")  # type: ignore[attr-defined]
     assert message.is_visible()
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+TRICKY = ["tokenization", "Héllo wörld", "don't", "北京", "naïve", "x" * 101, "ＡＢＣ", "İstanbul", "straße", "été", "##ing", "running"]
+
+
+def test_the_page_splits_words_like_the_tokenizer(page: object, server: str) -> None:
+    bert = bertsteps.load()
+    open_explorer(page, server)
+    for text in TRICKY:
+        assert page.evaluate("(t) => window.bertstepsExplorer.tokenize(t)", text) == bert.tokenizer.tokenize(text), text  # type: ignore[attr-defined]
 
 
 def test_similarity_of_two_words_is_exact_or_marked_approximate(page: object, server: str, site: Path) -> None:
@@ -151,6 +162,46 @@ def test_the_map_is_drawn_and_the_source_is_named(page: object, server: str, sit
     assert m["checkpoint"] in source and f"{m['layers']} layers" in source and f"hidden size {m['hidden_size']}" in source
     assert "%" in source
     assert page.locator('[data-bx="canvas"]').get_attribute("aria-label")  # type: ignore[attr-defined]
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_suggestions_offer_words_first_and_pieces_on_request(page: object, server: str) -> None:
+    open_explorer(page, server)
+    page.fill("#bx-query", "kin")  # type: ignore[attr-defined]
+    options = page.locator("#bx-suggestions [role=option]")  # type: ignore[attr-defined]
+    options.first.wait_for()
+    words = options.all_inner_texts()
+    assert "king" in words and not any(w.startswith("##") for w in words)
+    page.fill("#bx-query", "##iz")  # type: ignore[attr-defined]
+    page.wait_for_function("() => [...document.querySelectorAll('#bx-suggestions [role=option]')].every(o => o.textContent.startsWith('##iz'))")  # type: ignore[attr-defined]
+    page.press("#bx-query", "ArrowDown")  # type: ignore[attr-defined]
+    first = options.first.inner_text()
+    page.press("#bx-query", "Enter")  # type: ignore[attr-defined]
+    page.wait_for_function(f"() => document.querySelector('#bertsteps-explorer').dataset.query === {json.dumps(first)}")  # type: ignore[attr-defined]
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_instant_navigation_sets_the_page_up_again(page: object, server: str) -> None:
+    page.goto(server, wait_until="networkidle")  # type: ignore[attr-defined]
+    page.wait_for_function(MATHJAX_DONE)  # type: ignore[attr-defined]  # leaving earlier aborts its font requests
+    page.click("article a[href$='explorer/']")  # type: ignore[attr-defined]
+    page.wait_for_function(READY)  # type: ignore[attr-defined]
+    page.click("nav a[href$='getting-started/']")  # type: ignore[attr-defined]
+    page.wait_for_function("() => !document.getElementById('bertsteps-explorer')")  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.wait_for_function(MATHJAX_DONE)  # type: ignore[attr-defined]
+    page.go_back()  # type: ignore[attr-defined]
+    page.wait_for_function(READY)  # type: ignore[attr-defined]
+    canvas = page.locator('[data-bx="canvas"]')  # type: ignore[attr-defined]
+    box = canvas.bounding_box()
+    # hovering over the query's own dot names it
+    page.wait_for_timeout(200)  # type: ignore[attr-defined]  # the first frame is drawn
+    x, y = page.evaluate("() => window.bertstepsExplorer.pointOf('king')")  # type: ignore[attr-defined]
+    assert box is not None and 0 <= x <= box["width"] and 0 <= y <= box["height"]
+    page.mouse.move(box["x"] + x, box["y"] + y)  # type: ignore[attr-defined]
+    tip = page.locator('[data-bx="tip"]')  # type: ignore[attr-defined]
+    tip.wait_for()
+    assert tip.inner_text() == "king"
     assert page.problems == []  # type: ignore[attr-defined]
 
 

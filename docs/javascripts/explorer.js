@@ -376,7 +376,8 @@
       if (!this.root.dataset.firstListMs) {
         const ms = performance.now();
         this.root.dataset.firstListMs = ms.toFixed(0);
-        window.bertstepsExplorer = Object.assign(window.bertstepsExplorer || {}, { firstListMs: ms });
+        window.bertstepsExplorer = window.bertstepsExplorer || {};
+        window.bertstepsExplorer.firstListMs ??= ms; // since the navigation that loaded this document
       }
       this.root.dataset.query = token;
       this.map.focus(id);
@@ -711,6 +712,13 @@
     }
     if (!root.isConnected) return; // the reader moved on while the data loaded
     current = new Explorer(root, data);
+    // for tests and the curious: the page's own tokenizer
+    const tokenize = (text) => preTokenize(normalise(text, data.manifest.tokenizer)).flatMap((w) => wordPiece(w, data));
+    const pointOf = (token) => { // where a token is drawn on the map, in CSS pixels
+      const i = data.ids.get(token);
+      return i === undefined || !current ? null : current.map.toScreen(data.coords[2 * i], data.coords[2 * i + 1]);
+    };
+    window.bertstepsExplorer = Object.assign(window.bertstepsExplorer || {}, { tokenize, pointOf });
     root.dataset.ready = "true";
   }
 
