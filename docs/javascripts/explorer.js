@@ -332,12 +332,15 @@
       message.classList.add("bx-message--note");
       const s = this.data.manifest.tokenizer;
       if (result.kind === "split") {
+        const first = result.pieces.find((p) => p !== s.unk_token && this.data.ids.has(p));
         message.replaceChildren(
           el("p", {}, "“", el("strong", { text }), `” is not a single token, so it has no row of its own in the embedding matrix. `,
             `The tokenizer splits it into ${result.pieces.length} pieces, and the model sees only those:`),
           this.pieceButtons(result.pieces),
-          el("p", { class: "bx-hint", text: "Each piece has its own row. Pick one to see its neighbours; the list and map below still show the last token." }),
+          el("p", { class: "bx-hint" }, "Each piece has its own row. Below: the nearest tokens of the first piece, ",
+            code(first || ""), "; pick another piece to follow it."),
         );
+        if (first) this.setQuery(this.data.ids.get(first));
       } else if (result.kind === "unknown") {
         message.replaceChildren(el("p", {},
           "“", el("strong", { text }), "” is not in the vocabulary",
@@ -409,7 +412,7 @@
         }
       }
       const [a, b] = found.map((r) => r.id);
-      const names = [code(data.tokens[a]), " and ", code(data.tokens[b])];
+      const names = [code(data.tokens[a]), ", ", code(data.tokens[b])];
       const exact = exactScore(data, a, b);
       if (exact !== null) {
         const why = a === b ? "the same token" : `one is among the other's ${data.k} nearest tokens, whose scores were computed exactly at build time`;
