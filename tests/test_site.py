@@ -6,6 +6,7 @@ be on the page all the same. Screenshots go to ``test-artifacts/screenshots/``.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -167,6 +168,9 @@ def copy_project(dest: Path, chapters: dict[str, str] | None = None, extra: dict
 
     for name in ("hooks", "overrides", "bertsteps", "docs/javascripts", "docs/stylesheets"):
         shutil.copytree(ROOT / name, dest / name)
+    explorer_cache = ROOT / ".cache" / "explorer"
+    if explorer_cache.is_dir():  # the copy has the same fingerprint: no minute spent exporting the same data again
+        shutil.copytree(explorer_cache, dest / ".cache" / "explorer")
     (dest / "docs" / "index.md").write_text("# A small copy of the site\n")
     (dest / "examples").mkdir()
     for name, text in (chapters or {}).items():
@@ -198,22 +202,32 @@ def test_cache_rules(tmp_path: Path, tiny_folder: Path) -> None:
     project = copy_project(tmp_path / "p", {"one.py": CHAPTER.format(title="one"), "two.py": CHAPTER.format(title="two")})
     env = {"PYTHONPATH": str(project)}  # the copy's bertsteps, for the hooks and the kernels
 
+    exports: list[bool] = []  # per build: was the explorer's data exported again?
+
     def build(extra_env: dict[str, str] | None = None) -> set[str]:
         out = mkdocs_build(project, tmp_path / "site", {**env, **(extra_env or {})}, strict=False)
         assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
+        exports.append("explorer data for" in out.stdout + out.stderr)
+        assert len(list((project / ".cache" / "explorer").iterdir())) == 1  # other fingerprints are removed
         return executed(out.stdout + out.stderr)
+
+    def explorer_hidden_size() -> int:
+        return json.loads((tmp_path / "site" / "assets" / "explorer" / "manifest.json").read_text())["hidden_size"]
 
     assert build() == {"one", "two"}
     assert build() == set()
     (project / "examples" / "two.py").write_text(CHAPTER.format(title="two, changed"))
     assert build() == {"two"}
+    assert exports[1:] == [False, False]  # the explorer's data follows the same rule as the chapters
     with (project / "bertsteps" / "__init__.py").open("a") as f:
         f.write("\n# a change to the package\n")
     assert build() == {"one", "two"}
     assert build() == set()
+    assert exports[3:] == [True, False] and explorer_hidden_size() == 384
     assert build({"BERTSTEPS_CHECKPOINT": str(tiny_folder)}) == {"one", "two"}
     html = (tmp_path / "site" / "examples" / "one" / "index.html").read_text()
     assert "hidden size 48" in html  # the footer follows the checkpoint too
+    assert exports[5] and explorer_hidden_size() == 48  # and so does the explorer
 
 
 @pytest.mark.parametrize(

@@ -674,7 +674,8 @@
 
       // labels: the query first, then its neighbours best first; one that would overlap another is left out
       const font = getComputedStyle(document.body).fontFamily || "sans-serif";
-      const placed = [];
+      const zoom = this.explorer.q("zoom-in").parentElement; // labels keep clear of the zoom buttons
+      const placed = [[zoom.offsetLeft - 4, zoom.offsetTop - 4, zoom.offsetWidth + 8, zoom.offsetHeight + 8]];
       const label = (i, bold) => {
         const text = this.data.tokens[i];
         ctx.font = `${bold ? "700 " : ""}13px ${font}`;
