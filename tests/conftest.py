@@ -1,7 +1,16 @@
-"""Shared fixtures: the bundled default checkpoint, and small random BERTs made on the spot."""
+"""Shared fixtures: the bundled default checkpoint, small random BERTs made on the spot, and
+the built site with a server and a headless Chromium (one build for every test file that needs it)."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,3 +66,67 @@ def tiny_mlm_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny(tiny_folder: Path) -> bertsteps.Bert:
     return bertsteps.load(tiny_folder, device="cpu")
+
+
+# ---------------------------------------------------------------------------------------
+# The site, built once per session, a server for it and a browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("BERTSTEPS_CHROMIUM", "/usr/bin/chromium")  # Debian's package
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+def mkdocs_build(project: Path, site: Path, env: dict[str, str] | None = None, strict: bool = True) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
+    full_env.update({"MPLBACKEND": "Agg", "NO_MKDOCS_2_WARNING": "1"})
+    full_env.update(env or {})
+    args = [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml"), "-d", str(site)]
+    return subprocess.run(
+        [*args, "--strict"] if strict else args, cwd=project, env=full_env, capture_output=True, text=True, timeout=1800
+    )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("site") / "site"
+    out = mkdocs_build(ROOT, folder)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-5000:]
+    assert not re.search(r"^(WARNING|ERROR)\s+-", log, re.MULTILINE), log[-5000:]
+    assert "WARNING" not in log, log[-5000:]  # nor from the kernels
+    return folder
+
+
+@pytest.fixture(scope="session")
+def server(site: Path) -> Iterator[str]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} not found: install Debian's Chromium with `apt-get install chromium` (.ci/run does), "
+            "or point BERTSTEPS_CHROMIUM at another Chromium or Chrome"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -6,56 +6,22 @@ be on the page all the same. Screenshots go to ``test-artifacts/screenshots/``.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
+import json
 import re
 import shutil
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+# The session fixtures `site` (one strict build), `server` and `browser` are in conftest.py,
+# shared with tests/test_explorer_browser.py.
+from tests.conftest import ROOT, mkdocs_build
+
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = os.environ.get("BERTSTEPS_CHROMIUM", "/usr/bin/chromium")  # Debian's package
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SEED_WORDS = ["king", "queen", "man", "woman", "dog", "cat", "apple", "pear"]
 
 pytestmark = pytest.mark.slow
-
-
-def mkdocs_build(project: Path, site: Path, env: dict[str, str] | None = None, strict: bool = True) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
-    full_env.update({"MPLBACKEND": "Agg", "NO_MKDOCS_2_WARNING": "1"})
-    full_env.update(env or {})
-    args = [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml"), "-d", str(site)]
-    return subprocess.run(
-        [*args, "--strict"] if strict else args, cwd=project, env=full_env, capture_output=True, text=True, timeout=1800
-    )
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("site") / "site"
-    out = mkdocs_build(ROOT, folder)
-    log = out.stdout + out.stderr
-    assert out.returncode == 0, log[-5000:]
-    assert not re.search(r"^(WARNING|ERROR)\s+-", log, re.MULTILINE), log[-5000:]
-    assert "WARNING" not in log, log[-5000:]  # nor from the kernels
-    return folder
 
 
 def chapter_pages(site: Path) -> list[Path]:
@@ -147,34 +113,6 @@ def test_footer_and_home_name_the_checkpoint(site: Path) -> None:
 # What a reader sees
 
 
-@pytest.fixture(scope="session")
-def server(site: Path) -> Iterator[str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} not found: install Debian's Chromium with `apt-get install chromium` (.ci/run does), "
-            "or point BERTSTEPS_CHROMIUM at another Chromium or Chrome"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def site_paths(site: Path) -> list[str]:
     rels = [p.parent.relative_to(site).as_posix() for p in all_pages(site)]
     return ["" if rel == "." else rel + "/" for rel in rels]
@@ -230,6 +168,9 @@ def copy_project(dest: Path, chapters: dict[str, str] | None = None, extra: dict
 
     for name in ("hooks", "overrides", "bertsteps", "docs/javascripts", "docs/stylesheets"):
         shutil.copytree(ROOT / name, dest / name)
+    explorer_cache = ROOT / ".cache" / "explorer"
+    if explorer_cache.is_dir():  # the copy has the same fingerprint: no minute spent exporting the same data again
+        shutil.copytree(explorer_cache, dest / ".cache" / "explorer")
     (dest / "docs" / "index.md").write_text("# A small copy of the site\n")
     (dest / "examples").mkdir()
     for name, text in (chapters or {}).items():
@@ -261,22 +202,32 @@ def test_cache_rules(tmp_path: Path, tiny_folder: Path) -> None:
     project = copy_project(tmp_path / "p", {"one.py": CHAPTER.format(title="one"), "two.py": CHAPTER.format(title="two")})
     env = {"PYTHONPATH": str(project)}  # the copy's bertsteps, for the hooks and the kernels
 
+    exports: list[bool] = []  # per build: was the explorer's data exported again?
+
     def build(extra_env: dict[str, str] | None = None) -> set[str]:
         out = mkdocs_build(project, tmp_path / "site", {**env, **(extra_env or {})}, strict=False)
         assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
+        exports.append("explorer data for" in out.stdout + out.stderr)
+        assert len(list((project / ".cache" / "explorer").iterdir())) == 1  # other fingerprints are removed
         return executed(out.stdout + out.stderr)
+
+    def explorer_hidden_size() -> int:
+        return json.loads((tmp_path / "site" / "assets" / "explorer" / "manifest.json").read_text())["hidden_size"]
 
     assert build() == {"one", "two"}
     assert build() == set()
     (project / "examples" / "two.py").write_text(CHAPTER.format(title="two, changed"))
     assert build() == {"two"}
+    assert exports[1:] == [False, False]  # the explorer's data follows the same rule as the chapters
     with (project / "bertsteps" / "__init__.py").open("a") as f:
         f.write("\n# a change to the package\n")
     assert build() == {"one", "two"}
     assert build() == set()
+    assert exports[3:] == [True, False] and explorer_hidden_size() == 384
     assert build({"BERTSTEPS_CHECKPOINT": str(tiny_folder)}) == {"one", "two"}
     html = (tmp_path / "site" / "examples" / "one" / "index.html").read_text()
     assert "hidden size 48" in html  # the footer follows the checkpoint too
+    assert exports[5] and explorer_hidden_size() == 48  # and so does the explorer
 
 
 @pytest.mark.parametrize(
