@@ -376,6 +376,8 @@ Markdown(
 # %% [markdown]
 # ## Try it
 #
+# - No Python at hand? The [embedding explorer](../../explorer/) shows every token's
+#   neighbours and the PCA map of the whole vocabulary in your browser.
 # - Add your own words to `queries`: names, verbs, rare words. Which neighbours are
 #   inflections, which are related in meaning, which are surprising?
 # - Invent analogies (country : capital, singular : plural, verb : past tense) and look

@@ -254,7 +254,8 @@ Markdown(
 # ## Try it
 #
 # - Add your own words to `words` and redraw the matrix. Which pairs surprise you?
-# - `bertsteps.nearest(bert, "king", k=10)` lists the closest tokens in the whole vocabulary.
+# - `bertsteps.nearest(bert, "king", k=10)` lists the closest tokens in the whole vocabulary;
+#   the [embedding explorer](../../explorer/) does the same in your browser, for any word.
 # - A word that WordPiece splits has no single row: compare
 #   `bertsteps.word_vectors(bert, ["tokenize"], strategy="mean")` with `strategy="first"`.
 # - Run this page with another checkpoint: `BERTSTEPS_CHECKPOINT=bert-base-uncased make site`.
