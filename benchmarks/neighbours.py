@@ -152,23 +152,26 @@ def main() -> None:
 
     plain = [name for name in fns if name != FAST]
     fastest_plain = min(plain, key=median.__getitem__)
-    print(f"{'method':<26} {'median':>8} {'best':>8}  {'ratio':>5} {'(best)':>6}  {'peak RSS +':>10}  same table as {FAST}")
+    print(f"{'method':<26} {'median':>8} {'best':>8}  {'ratio (best)':>12}  {'peak RSS +':>10}  same table as {FAST}")
     for name in fns:
         mem = "n/a" if memory[name] is None else f"{memory[name]:,.0f} MiB"
-        same = "-" if name == FAST else (
-            f"yes: top-1 differs in {checks[name]['top1_differences']} of {n:,} rows, "
-            f"max score gap {checks[name]['max_abs_score_difference']:.1e}"
+        check = checks.get(name)
+        same = "-" if check is None else (
+            f"yes: ids differ in {check['rows_with_other_ids']} of {n:,} rows (top-1: {check['top1_differences']}), "
+            f"all by exact ties; max score gap {check['max_abs_score_difference']:.1e}"
         )
-        print(f"{name:<26} {median[name]:>6.2f} s {best[name]:>6.2f} s  {median[FAST] / median[name]:>5.2f} "
-              f"{best[FAST] / best[name]:>6.2f}  {mem:>10}  {same}")
+        ratios = f"{median[FAST] / median[name]:.2f} ({best[FAST] / best[name]:.2f})"
+        print(f"{name:<26} {median[name]:>6.2f} s {best[name]:>6.2f} s  {ratios:>12}  {mem:>10}  {same}")
     ratio = median[FAST] / median[fastest_plain]
     print(f"-> {FAST} takes {ratio:.2f}x the time of the fastest plain chunked computation ({fastest_plain}; "
           f"{best[FAST] / best[fastest_plain]:.2f}x comparing best rounds)")
+    print(f"# ratio: {FAST}'s time / this method's, medians (best rounds); peak RSS +: growth while it runs, "
+          "in a fresh process")
     print(f"# 1-minute load average {load_before:.2f} before the timed rounds, {load_after:.2f} after")
 
     results = {
         "benchmark": "neighbour_table vs the plain chunked computation",
-        "command": "python benchmarks/neighbours.py " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python", "benchmarks/neighbours.py", *sys.argv[1:]]),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": info,
         "load_average_1min": {"before": round(load_before, 2), "after": round(load_after, 2)},
@@ -195,7 +198,7 @@ def main() -> None:
         "identical": checks,
     }
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.json}")
+    print(f"wrote {os.path.relpath(args.json)}")
 
 
 if __name__ == "__main__":
