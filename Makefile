@@ -52,6 +52,7 @@ serve: site
 
 bench: $(STAMP)
 	$(PY) benchmarks/cosine.py
+	$(PY) benchmarks/neighbours.py
 
 clean:
 	rm -rf site .cache .pytest_cache .hypothesis test-artifacts

@@ -79,18 +79,18 @@ def neighbour_table(
         return _plain_rows(unit, torch.arange(unit.shape[0], device=dev), k, banned, step)
     block = _CPU_BLOCK if chunk_size is None else -(-chunk_size // _GROUP) * _GROUP
     n = unit.shape[0]
+    indices = torch.empty((n, k), dtype=torch.long)
+    scores = torch.empty((n, k), dtype=torch.float32)
     with torch.inference_mode():
         allowed = torch.ones(n, dtype=torch.bool)
         allowed[banned] = False
         order = _locality_order(unit, clusters=-(-n // block))
         ids = order[allowed[order]]  # the tokens that can be neighbours, similar ones together
         top, positions = _symmetric_topk(unit, ids, k, block)
-        indices = torch.empty((n, k), dtype=torch.long)
-        scores = torch.empty((n, k), dtype=torch.float32)
         scores[ids], indices[ids] = top, ids[positions]
         # Rows of excluded tokens: the plain way, in chunks no bigger than one block of scores.
         indices[banned], scores[banned] = _plain_rows(unit, banned, k, banned, max(1, block * block // n))
-    return indices.clone(), scores.clone()
+    return indices, scores
 
 
 def neighbour_table_plain(
@@ -115,9 +115,7 @@ def neighbour_table_plain(
         (['dogs'], 0.87)
     """
     dev, unit, banned, step = _prepare(bert, k, device, chunk_size)
-    with torch.inference_mode():
-        indices, scores = _plain_rows(unit, torch.arange(unit.shape[0], device=dev), k, banned, step)
-    return indices.clone(), scores.clone()
+    return _plain_rows(unit, torch.arange(unit.shape[0], device=dev), k, banned, step)
 
 
 def _prepare(
@@ -142,7 +140,10 @@ def _prepare(
 def _plain_rows(
     unit: torch.Tensor, rows: torch.Tensor, k: int, banned: torch.Tensor, step: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Top ``k`` of ``unit[rows] @ unit.T`` in chunks of ``step`` rows, ``banned`` columns and own ids set to ``-inf``."""
+    """``(indices, scores)``: top ``k`` of ``unit[rows] @ unit.T`` in chunks of ``step`` rows, on the CPU.
+
+    ``banned`` columns and each row's own id score ``-inf``.
+    """
     indices = torch.empty((len(rows), k), dtype=torch.long)
     scores = torch.empty((len(rows), k), dtype=torch.float32)
     with torch.inference_mode():

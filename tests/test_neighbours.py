@@ -14,6 +14,8 @@ from bertsteps.cli import main
 from bertsteps.neighbours import _symmetric_topk, neighbour_table, neighbour_table_plain
 from bertsteps.similarity import excluded_ids, unit_rows
 
+from .conftest import make_random_checkpoint
+
 K = 10
 WORDS = ["king", "queen", "dog", "paris", "computer", "happy", "music", "water", "ran", "science", "blue", "the"]
 
@@ -102,6 +104,15 @@ def test_random_checkpoint_gets_a_table_of_its_own_size(tiny: bertsteps.Bert) ->
     assert_same_table(got, neighbour_table_plain(tiny, 5, device="cpu"), unit_rows(tiny.embedding_matrix))
     pad = tiny.tokenizer.pad_token_id  # a zero row: every cosine is 0, all ties
     assert got[1][pad].tolist() == [0.0] * 5
+
+
+def test_nan_embeddings_are_refused(tmp_path: Path) -> None:
+    broken = bertsteps.load(make_random_checkpoint(tmp_path / "nan", hidden_size=16, layers=1, heads=2), device="cpu")
+    with torch.no_grad():
+        broken.model.get_input_embeddings().weight[2000, 3] = math.nan
+    for table in (neighbour_table, neighbour_table_plain):
+        with pytest.raises(bertsteps.BertStepsError, match="NaN or infinite"):
+            table(broken, 3)
 
 
 @pytest.mark.parametrize(("n", "block", "k"), [(2, 32, 1), (31, 32, 5), (33, 32, 32), (100, 64, 7), (257, 96, 3), (300, 32, 299)])
