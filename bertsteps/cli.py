@@ -131,7 +131,7 @@ but have rows of their own. With WORDs instead of --all, the rows are the WORDs
 def _tsv_row(token: str, neighbours: Sequence[tuple[str, float]]) -> str:
     r"""One line of the neighbour table (see ``NEIGHBOURS_FORMAT``).
 
-    Example:
+    Examples:
         >>> _tsv_row("king", [("queen", 0.6512), ("kings", 0.6)])
         'king\tqueen\t0.6512\tkings\t0.6000'
     """
