@@ -28,7 +28,7 @@ from pathlib import Path
 import bertsteps
 
 
-def results(name: str) -> dict:
+def results(name: str) -> dict | None:
     """A results file of benchmarks/, found from here or from the bertsteps sources."""
     here = Path.cwd()
     package_root = Path(bertsteps.__file__).resolve().parent.parent
@@ -36,11 +36,13 @@ def results(name: str) -> dict:
         path = base / "benchmarks" / name
         if path.is_file():
             return json.loads(path.read_text())
-    raise FileNotFoundError(f"benchmarks/{name} not found: run `make bench` in the repository")
+    return None
 
 
-table = results("results.json")
-build = results("site_build.json")
+table = results("results.json")  # written by benchmarks/neighbours.py
+build = results("site_build.json")  # written by benchmarks/site_build.py
+if table is None:
+    raise FileNotFoundError("benchmarks/results.json not found: run `make bench` in the repository")
 
 # %% [markdown]
 # ## The neighbour table
@@ -114,35 +116,42 @@ fig
 # of the `bertsteps` sources, the checkpoint and the installed packages.
 
 # %% tags=["hide-input"]
-Markdown(
-    f"Measured on {build['date']} ({build['machine']}): the {len(build['scripts_s'])} chapters as plain "
-    f"scripts took **{build['scripts_total_s']:.1f} s**; a cold `mkdocs build` that executed "
-    f"{build['cold_build_executed']} of them took **{build['cold_build_s']:.1f} s** "
-    f"(**{build['cold_over_scripts']:.2f}×** the scripts). A rebuild with nothing changed took "
-    f"**{build['rebuild_unchanged_s']:.1f} s** and executed {build['rebuild_unchanged_executed']}; "
-    f"after touching one chapter, **{build['rebuild_one_touched_s']:.1f} s**, executing "
-    f"{build['rebuild_one_touched_executed']}."
-)
+if build is None:
+    summary = "No build measurements are committed yet: run `benchmarks/site_build.py`."
+else:
+    summary = (
+        f"Measured on {build['date']} ({build['machine']}): the {len(build['scripts_s'])} "
+        f"chapters as plain scripts took **{build['scripts_total_s']:.1f} s**; a cold "
+        f"`mkdocs build` that executed {build['cold_build_executed']} of them took "
+        f"**{build['cold_build_s']:.1f} s** (**{build['cold_over_scripts']:.2f}×** the scripts). "
+        f"A rebuild with nothing changed took **{build['rebuild_unchanged_s']:.1f} s** and "
+        f"executed {build['rebuild_unchanged_executed']}; after touching one chapter, "
+        f"**{build['rebuild_one_touched_s']:.1f} s**, executing {build['rebuild_one_touched_executed']}."
+    )
+Markdown(summary)
 
 # %%
-steps = {
-    "chapters as scripts": build["scripts_total_s"],
-    "cold build": build["cold_build_s"],
-    "rebuild, one chapter touched": build["rebuild_one_touched_s"],
-    "rebuild, nothing changed": build["rebuild_unchanged_s"],
-}
-fig = bertsteps.figure(
-    alt="Bar chart of site build times: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()),
-    figsize=(7.0, 3.4),
-)
-ax = fig.add_subplot()
-bars = ax.barh(list(steps), list(steps.values()), color="#4f46e5")
-ax.bar_label(bars, labels=[f"{v:.1f} s" for v in steps.values()], padding=4)
-ax.invert_yaxis()
-ax.set_xlabel("seconds")
-ax.set_xlim(0, max(steps.values()) * 1.25)
-ax.spines[["top", "right"]].set_visible(False)
-fig
+from IPython.display import display
+
+if build is not None:
+    steps = {
+        "chapters as scripts": build["scripts_total_s"],
+        "cold build": build["cold_build_s"],
+        "rebuild, one chapter touched": build["rebuild_one_touched_s"],
+        "rebuild, nothing changed": build["rebuild_unchanged_s"],
+    }
+    fig = bertsteps.figure(
+        alt="Bar chart of site build times: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()),
+        figsize=(7.0, 3.4),
+    )
+    ax = fig.add_subplot()
+    bars = ax.barh(list(steps), list(steps.values()), color="#4f46e5")
+    ax.bar_label(bars, labels=[f"{v:.1f} s" for v in steps.values()], padding=4)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds")
+    ax.set_xlim(0, max(steps.values()) * 1.25)
+    ax.spines[["top", "right"]].set_visible(False)
+    display(fig)
 
 # %% [markdown]
 # ## Measure it yourself
