@@ -31,7 +31,7 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
     out = run("--help")
     assert time.perf_counter() - start < 1.0
     assert out.returncode == 0
-    for command in ("info", "tokens", "similarity", "nearest", "analogy"):
+    for command in ("info", "tokens", "similarity", "nearest", "analogy", "neighbours"):
         assert command in out.stdout
 
 
