@@ -7,6 +7,7 @@
     bertsteps analogy man king woman
     bertsteps neighbours king queen -k 5
     bertsteps neighbours --all -k 10 --out table.tsv
+    bertsteps explorer data/   # the files of the site's embedding explorer
 
 Heavy libraries are imported only once a command runs, so ``--help`` is instant.
 Bad input prints one line, ``bertsteps: error: ...``, and exits with status 2.
@@ -185,6 +186,15 @@ def cmd_neighbours(args: argparse.Namespace) -> None:
         _print_neighbours(neighbours)
 
 
+def cmd_explorer(args: argparse.Namespace) -> None:
+    from .explorer import export
+
+    if args.folder.exists() and not args.folder.is_dir():
+        raise BertStepsError(f"{args.folder} is a file: give a folder for the explorer's files")
+    manifest = export(_bert(args), args.folder, k=args.k)
+    print(f"wrote {manifest['data_bytes'] / 1e6:.1f} MB for {manifest['checkpoint']} into {args.folder}")
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -255,6 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=_positive, default=10, help="how many neighbours (default 10)")
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the table to FILE (tab-separated)")
     p.set_defaults(run=cmd_neighbours)
+
+    p = sub.add_parser("explorer", parents=[common], help="write the data of the site's embedding explorer to FOLDER")
+    p.add_argument("folder", type=Path, metavar="FOLDER")
+    p.add_argument("-k", type=_positive, default=12, help="neighbours stored per token (default 12)")
+    p.set_defaults(run=cmd_explorer)
     return parser
 
 

@@ -82,7 +82,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
             {
                 # NotebookClient, the parent of ExecutePreprocessor: mkdocs-jupyter replaces the
                 # whole ExecutePreprocessor section with its own settings
-                "NotebookClient": {"timeout": timeout, "interrupt_on_timeout": False},
+                # once the last cell has answered there is nothing left to wait for: a kernel
+                # asked to shut down politely spends over a second tearing torch down
+                "NotebookClient": {"timeout": timeout, "interrupt_on_timeout": False, "shutdown_kernel": "immediate"},
                 # local sockets between the build and its kernels: nothing listens on the network
                 "KernelManager": {"transport": "ipc" if os.name == "posix" else "tcp"},
             }

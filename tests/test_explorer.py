@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import bertsteps
+from bertsteps.cli import main
 from bertsteps.explorer import approximate_cosines, decode, export
 from bertsteps.similarity import excluded_ids, unit_embeddings
 
@@ -121,6 +122,20 @@ def test_a_random_checkpoint_gives_data_of_its_own_size(tiny: bertsteps.Bert, tm
     want, _ = bertsteps.neighbour_table(tiny, 10)
     np.testing.assert_array_equal(indices, want.numpy())
     assert manifest["approximate"]["random_pairs"]["mean_abs_error"] < 0.1
+
+
+def test_the_command_writes_exactly_the_files_a_build_serves(
+    tiny_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explorer", str(tmp_path / "data"), "--checkpoint", str(tiny_folder), "-k", "5"]) == 0
+    manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
+    written = sorted(p.name for p in (tmp_path / "data").iterdir())  # hooks/explorer.py serves the whole folder
+    assert written == sorted(["manifest.json", *(f["file"] for f in manifest["files"].values())])
+    assert manifest["k"] == 5 and manifest["hidden_size"] == 48
+    assert f"into {tmp_path / 'data'}" in capsys.readouterr().out
+    (tmp_path / "file").write_text("")
+    assert main(["explorer", str(tmp_path / "file"), "--checkpoint", str(tiny_folder)]) == 2
+    assert "is a file" in capsys.readouterr().err
 
 
 def test_a_hidden_size_that_is_not_a_multiple_of_four_is_padded(tmp_path: Path) -> None:

@@ -1,0 +1,276 @@
+"""Start Python programs as forks of one process that has already imported torch.
+
+Every chapter of the site runs in its own Jupyter kernel, and every kernel would spend
+about 3.5 s importing torch and transformers before its first cell: on this project that
+is most of a chapter's time. The build starts this server once; it imports those modules
+and then forks a fresh child for every kernel (and for the explorer export), so each
+child starts with them already in memory and nothing else: its own process, its own
+globals, a clean IPython namespace. Nothing is executed in the server besides imports.
+
+    python hooks/forkserver.py serve SOCKET MODULE...   # import MODULEs, then fork on request
+    python hooks/forkserver.py run MODULE ARG...        # like `python -m MODULE ARG...`
+
+``run`` is what a kernelspec or a hook starts. With ``$BERTSTEPS_FORKSERVER`` naming a
+live server's socket it hands its standard streams, environment, working folder and
+arguments to the server, which forks a child that runs ``MODULE`` as ``__main__``; ``run``
+then stands in for that child: signals it receives are passed on, and it exits with the
+child's status. Without a server it simply becomes ``python -m MODULE ARG...``. If ``run``
+is killed, the server kills its child, so no orphan outlives the build.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import json
+import os
+import runpy
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV = "BERTSTEPS_FORKSERVER"
+_HEADER = struct.Struct("!I")  # length of the JSON request that follows
+
+
+@dataclass
+class Job:
+    """What a forked child runs: a module as ``__main__``, with the caller's world."""
+
+    module: str
+    args: list[str]
+    env: dict[str, str]
+    cwd: str
+
+
+# ---------------------------------------------------------------------------- server
+
+
+def serve(path: str, preload: list[str]) -> Job | None:
+    """Import ``preload``, then fork a child per request on the UNIX socket ``path``.
+
+    Returns only in a forked child, with the job it must run; the server itself runs
+    until its parent (the build) exits or it is sent SIGTERM.
+    """
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)  # callers may connect while the imports below still run
+    parent = os.getppid()
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # a child would fail the same way, with a real traceback
+            print(f"forkserver: could not preload {name}: {error}", file=sys.stderr)
+
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    children: dict[int, socket.socket] = {}  # pid -> the connection of its `run`
+    while not stopping and os.getppid() == parent:
+        for key, _ in selector.select(timeout=0.05):
+            if key.fileobj is listener:
+                connection, _ = listener.accept()
+                job = _receive(connection)
+                if job is None:
+                    connection.close()
+                    continue
+                pid = os.fork()
+                if pid == 0:  # the child: drop the server's sockets, become the job
+                    selector.close()
+                    listener.close()
+                    connection.close()
+                    for other in children.values():
+                        other.close()
+                    return job
+                for fd in job.fds:
+                    os.close(fd)
+                connection.sendall(f"{pid}\n".encode())
+                children[pid] = connection
+                selector.register(connection, selectors.EVENT_READ, pid)
+            else:  # a `run` went away (killed): its child must not outlive it
+                pid = key.data
+                if not key.fileobj.recv(1):
+                    selector.unregister(key.fileobj)
+                    _kill(pid)
+        for pid, connection in list(children.items()):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                code = os.waitstatus_to_exitcode(status)
+                try:
+                    connection.sendall(f"{code}\n".encode())
+                except OSError:
+                    pass
+                if connection.fileno() >= 0:
+                    try:
+                        selector.unregister(connection)
+                    except (KeyError, ValueError):
+                        pass
+                connection.close()
+                del children[pid]
+    for pid in children:
+        _kill(pid)
+    return None
+
+
+@dataclass
+class _Received(Job):
+    fds: list[int]
+
+
+def _receive(connection: socket.socket) -> _Received | None:
+    """Read one request: the caller's stdin, stdout and stderr, then the job as JSON."""
+    try:
+        header, fds, _, _ = socket.recv_fds(connection, _HEADER.size, 3)
+        if len(header) < _HEADER.size or len(fds) != 3:
+            return None
+        (size,) = _HEADER.unpack(header)
+        payload = b""
+        while len(payload) < size:
+            chunk = connection.recv(size - len(payload))
+            if not chunk:
+                return None
+            payload += chunk
+    except OSError:
+        return None
+    request = json.loads(payload)
+    return _Received(request["module"], request["args"], request["env"], request["cwd"], fds)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def become(job: _Received) -> None:
+    """In the forked child: take the caller's streams, environment and folder, run the job."""
+    for target, fd in enumerate(job.fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process's own streams
+    sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
+    sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+    os.environ.clear()
+    os.environ.update(job.env)
+    os.chdir(job.cwd)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _reseed()
+    sys.argv = [job.module, *job.args]
+    sys.path[0] = job.cwd  # where `python -m` looks first (the server had hooks/ there)
+    runpy.run_module(job.module, run_name="__main__", alter_sys=True)
+
+
+def _reseed() -> None:
+    """A forked child starts with the server's random state; give it its own, as a new process has."""
+    import random
+
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+
+
+# ---------------------------------------------------------------------------- client
+
+
+def run(module: str, args: list[str]) -> int:
+    """Run ``module`` with ``args`` in a fork of the server, standing in for it; returns its status."""
+    path = os.environ.get(ENV)
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        if not path:
+            raise OSError("no fork server")
+        connection.connect(path)
+        env = {k: v for k, v in os.environ.items() if k != ENV}
+        request = json.dumps({"module": module, "args": args, "env": env, "cwd": os.getcwd()}).encode()
+        socket.send_fds(connection, [_HEADER.pack(len(request))], [0, 1, 2])
+        connection.sendall(request)
+        stream = connection.makefile("rb")
+        line = stream.readline()
+        if not line:
+            raise OSError("the fork server closed the connection")
+    except OSError:  # no server, or it is gone: run the module the ordinary way
+        connection.close()
+        os.execv(sys.executable, [sys.executable, "-m", module, *args])
+    child = int(line)
+
+    def forward(signum: int, frame: object) -> None:
+        try:
+            os.kill(child, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, forward)
+    while True:
+        try:
+            line = stream.readline()
+            break
+        except InterruptedError:
+            continue
+    return int(line) if line.strip() else 1
+
+
+# ---------------------------------------------------------------------------- the build's side
+
+_server: subprocess.Popen[bytes] | None = None
+# in the temporary folder: a UNIX socket's path may not be longer than 107 bytes
+_socket = Path(tempfile.gettempdir()) / f"bertsteps-forkserver-{os.getpid()}.sock"
+
+
+def socket_path() -> str:
+    """The socket this process's server listens on (or will): what ``$BERTSTEPS_FORKSERVER`` names."""
+    return str(_socket)
+
+
+def start(preload: list[str]) -> None:
+    """Start this process's server once (it imports ``preload`` in the background); later calls do nothing."""
+    global _server
+    if _server is not None and _server.poll() is None:
+        return
+    _socket.unlink(missing_ok=True)
+    _server = subprocess.Popen([sys.executable, __file__, "serve", str(_socket), *preload], stdin=subprocess.DEVNULL)
+    atexit.register(stop)
+
+
+def stop() -> None:
+    """Stop the server and the children it still has (there are none after a build)."""
+    global _server
+    if _server is not None:
+        _server.terminate()
+        try:
+            _server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            _server.kill()
+            _server.wait()
+        _server = None
+    _socket.unlink(missing_ok=True)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "serve":
+        job = serve(argv[1], argv[2:])
+        if job is None:
+            return 0
+        become(job)  # runs until the module returns or raises SystemExit
+        return 0
+    if len(argv) >= 2 and argv[0] == "run":
+        return run(argv[1], argv[2:])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
