@@ -20,7 +20,7 @@ help:
 	@echo "make serve  set up .venv, build the site (every example executed), serve it on http://$(HOST):$(PORT)"
 	@echo "make test   set up .venv, run every test (unit, docs blocks, examples, strict build, browser)"
 	@echo "make site   build the site into site/ (strict)"
-	@echo "make bench  run the benchmarks in benchmarks/"
+	@echo "make bench  run every benchmark in benchmarks/ and check the performance goals"
 	@echo "make clean  remove site/ and build caches (keeps .venv)"
 
 install: $(STAMP)
@@ -51,8 +51,7 @@ serve: site
 	$(PY) -m mkdocs serve --strict --no-livereload -a $(HOST):$(PORT)
 
 bench: $(STAMP)
-	$(PY) benchmarks/cosine.py
-	$(PY) benchmarks/neighbours.py
+	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf site .cache .pytest_cache .hypothesis test-artifacts

@@ -1,11 +1,12 @@
 """Cosine-similarity matrices: bertsteps.cosine_matrix against the alternatives, in one run.
 
-    python benchmarks/cosine.py [--sizes 8 1000 5000] [--repeat 5]
+    python benchmarks/cosine.py [--sizes 8 1000 5000] [--repeat 5] [--json benchmarks/cosine.json]
 
 Inputs are n rows of the bundled checkpoint's input word-embedding matrix (a ``torch``
 float32 tensor; scikit-learn gets the same rows as a numpy array). Every method's result
 is checked against ours before it is timed. Times are per call, the median of ``--repeat`` timed rounds;
-the ratio is ours / theirs, so below 1.0 means bertsteps is faster.
+the ratio is ours / theirs, so below 1.0 means bertsteps is faster. The figures are also
+written as JSON (``--json``), which the Performance page and ``benchmarks/run.py`` read.
 
 The seed notebook's double loop makes n^2 Python-level calls: beyond a few thousand calls
 it is timed on a slice of rows and scaled up to n rows, and marked "(scaled)".
@@ -14,10 +15,14 @@ it is timed on a slice of rows and scaled up to n rows, and marked "(scaled)".
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import statistics
+import time
 import timeit
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -62,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 1000, 5000])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "cosine.json")
     args = parser.parse_args()
 
     from sentence_transformers.util import cos_sim
@@ -72,6 +78,7 @@ def main() -> None:
     print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
           f"torch {torch.__version__}, numpy {np.__version__}, checkpoint {bert.name}")
     print(f"{'n':>6}  {'method':<42} {'time':>12}  {'ours / theirs':>13}")
+    sizes = []
     for n in args.sizes:
         a = matrix[2000 : 2000 + n].clone()  # ordinary words, past the special and [unused] rows
         a_np = a.numpy()
@@ -94,6 +101,31 @@ def main() -> None:
             print(f"{n:>6}  {name:<42} {t * 1e3:>10.3f} ms  {t_ours / t:>13.3f}")
         best = min(t for _, t in rows)
         print(f"{n:>6}  {'-> ratio to the fastest alternative':<42} {'':>12}  {t_ours / best:>13.3f}")
+        sizes.append(
+            {
+                "n": n,
+                "ours_seconds": t_ours,
+                "alternatives_seconds": dict(rows),
+                "fastest_alternative": min(rows, key=lambda r: r[1])[0],
+                "ratio_to_fastest": round(t_ours / best, 4),
+            }
+        )
+    result = {
+        "benchmark": "cosine_matrix",
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": {
+            "processor": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+        },
+        "checkpoint": bert.name,
+        "repeat": args.repeat,
+        "sizes": sizes,
+    }
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ def results(name: str) -> dict | None:
 
 table = results("results.json")  # written by benchmarks/neighbours.py
 build = results("site_build.json")  # written by benchmarks/site_build.py
+cosine = results("cosine.json")  # written by benchmarks/cosine.py
 if table is None:
     raise FileNotFoundError("benchmarks/results.json not found: run `make bench` in the repository")
 
@@ -105,15 +106,50 @@ fig
 
 # %% [markdown]
 # On a GPU the plain way is used: there the product is cheap and one large `topk` per
-# chunk beats many small steps. `bertsteps.cosine_matrix` uses the first idea too: with
-# one input, only the upper half of the matrix is multiplied and mirrored.
+# chunk beats many small steps.
 #
+# ## Cosine matrices
+#
+# `bertsteps.cosine_matrix` uses the first idea too: with one input, only the upper half
+# of the matrix is multiplied and mirrored, block by block, straight into the result.
+# `benchmarks/cosine.py` times it against the usual ways to get the same matrix, on rows
+# of this checkpoint's embedding matrix; a ratio below 1 means `cosine_matrix` was faster.
+
+# %% tags=["hide-input"]
+if cosine is None:
+    cosine_table = "No cosine measurements are committed yet: run `benchmarks/cosine.py`."
+else:
+    lines = [
+        f"Measured on {cosine['date'][:10]}, {cosine['machine']['cores']} CPU cores, torch {cosine['machine']['torch']}.",
+        "",
+        "| rows | `cosine_matrix` | fastest alternative | its time | ratio |",
+        "|---:|---:|---|---:|---:|",
+    ]
+    for size in cosine["sizes"]:
+        other = size["fastest_alternative"]
+        lines.append(
+            f"| {size['n']:,} | {size['ours_seconds'] * 1e3:.3g} ms | {other} "
+            f"| {size['alternatives_seconds'][other] * 1e3:.3g} ms | **{size['ratio_to_fastest']:.2f}×** |"
+        )
+    cosine_table = "\n".join(lines)
+Markdown(cosine_table)
+
+# %% [markdown]
 # ## Building the site
 #
 # Every chapter is a notebook that runs when the site is built. A cold build should cost
 # little more than running the chapters as plain scripts, and a rebuild should run only
 # what changed: the notebook cache is keyed on each chapter's bytes and on a fingerprint
 # of the `bertsteps` sources, the checkpoint and the installed packages.
+#
+# Run as a plain script, a chapter spends most of its time importing torch and
+# transformers. The build pays for that once: `hooks/forkserver.py` starts one process
+# that imports them, and every chapter's Jupyter kernel is a *fork* of it, a new process
+# with its own clean namespace whose imports are already in memory. The explorer's data
+# is exported in another fork while the chapters run, and a kernel whose last cell has
+# answered is stopped at once rather than asked to shut down politely, which would mean
+# waiting while the process tears torch down. What a chapter shows does not change: the
+# same cells run in the same order in a new process.
 
 # %% tags=["hide-input"]
 if build is None:
@@ -157,8 +193,8 @@ if build is not None:
 # ## Measure it yourself
 #
 # ```bash
-# make bench                              # cosine matrices and the neighbour table
-# .venv/bin/python benchmarks/site_build.py   # the site build
+# make bench     # all of benchmarks/, then every goal against what was measured
 # ```
 #
-# Both print a table and rewrite their results file; commit it and this page follows.
+# Each script prints a table and rewrites its results file; commit them and this page
+# follows.

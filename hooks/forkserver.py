@@ -47,6 +47,7 @@ class Job:
     args: list[str]
     env: dict[str, str]
     cwd: str
+    fds: list[int]  # the caller's stdin, stdout and stderr, received over the socket
 
 
 # ---------------------------------------------------------------------------- server
@@ -108,6 +109,7 @@ def serve(path: str, preload: list[str]) -> Job | None:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 code = os.waitstatus_to_exitcode(status)
+                code = 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says
                 try:
                     connection.sendall(f"{code}\n".encode())
                 except OSError:
@@ -121,16 +123,14 @@ def serve(path: str, preload: list[str]) -> Job | None:
                 del children[pid]
     for pid in children:
         _kill(pid)
+    listener.close()
+    Path(path).unlink(missing_ok=True)
     return None
 
 
-@dataclass
-class _Received(Job):
-    fds: list[int]
-
-
-def _receive(connection: socket.socket) -> _Received | None:
+def _receive(connection: socket.socket) -> Job | None:
     """Read one request: the caller's stdin, stdout and stderr, then the job as JSON."""
+    connection.settimeout(10)  # a caller that connects and says nothing must not stall the server
     try:
         header, fds, _, _ = socket.recv_fds(connection, _HEADER.size, 3)
         if len(header) < _HEADER.size or len(fds) != 3:
@@ -144,8 +144,9 @@ def _receive(connection: socket.socket) -> _Received | None:
             payload += chunk
     except OSError:
         return None
+    connection.settimeout(None)
     request = json.loads(payload)
-    return _Received(request["module"], request["args"], request["env"], request["cwd"], fds)
+    return Job(request["module"], request["args"], request["env"], request["cwd"], fds)
 
 
 def _kill(pid: int) -> None:
@@ -155,7 +156,7 @@ def _kill(pid: int) -> None:
         pass
 
 
-def become(job: _Received) -> None:
+def become(job: Job) -> None:
     """In the forked child: take the caller's streams, environment and folder, run the job."""
     for target, fd in enumerate(job.fds):
         os.dup2(fd, target)

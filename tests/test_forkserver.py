@@ -1,0 +1,162 @@
+"""hooks/forkserver.py: the build's kernels are forks of one process that imported torch once."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "hooks" / "forkserver.py"
+
+spec = importlib.util.spec_from_file_location("forkserver", SCRIPT)
+assert spec is not None and spec.loader is not None
+forkserver = importlib.util.module_from_spec(spec)
+sys.modules["forkserver"] = forkserver  # dataclasses look their module up
+spec.loader.exec_module(forkserver)
+
+# a module the tests run as __main__, from the caller's folder
+PROBE = """\
+import json, os, random, sys
+print(json.dumps({
+    "argv": sys.argv[1:],
+    "cwd": os.getcwd(),
+    "pid": os.getpid(),
+    "ppid": os.getppid(),
+    "env": os.environ.get("PROBE_VALUE"),
+    "server_env": os.environ.get("BERTSTEPS_FORKSERVER"),
+    "preloaded": "decimal" in sys.modules,
+    "random": random.random(),
+    "stdin": sys.stdin.read() if "--stdin" in sys.argv else None,
+}))
+code = int(os.environ.get("PROBE_EXIT", "0"))
+if code == 99:
+    raise RuntimeError("the probe failed")
+sys.exit(code)
+"""
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "probe.py").write_text(PROBE)
+    (tmp_path / "sleeper.py").write_text(
+        "import os, pathlib, sys, time\n"
+        "pathlib.Path(sys.argv[1]).write_text(str(os.getpid()))\n"
+        "try:\n"
+        "    time.sleep(60)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+        "    sys.exit(5)\n"
+    )
+    return tmp_path
+
+
+@pytest.fixture()
+def server() -> Iterator[int]:
+    forkserver.start(["decimal"])  # a module the probe did not import itself
+    deadline = time.monotonic() + 30
+    while not Path(forkserver.socket_path()).exists():
+        assert time.monotonic() < deadline, "the fork server did not open its socket"
+        time.sleep(0.02)
+    assert forkserver._server is not None
+    yield forkserver._server.pid
+    forkserver.stop()
+
+
+def run(folder: Path, module: str, *args: str, env: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PROBE_VALUE": "from the caller", **(env or {})}
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "run", module, *args],
+        cwd=folder, env=full_env, capture_output=True, text=True, timeout=60, check=False, **kw,  # type: ignore[arg-type]
+    )
+
+
+def probe(out: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    import json
+
+    return json.loads(out.stdout.splitlines()[0])
+
+
+def test_a_child_is_a_fork_of_the_server_with_the_callers_world(folder: Path, server: int) -> None:
+    env = {forkserver.ENV: forkserver.socket_path()}
+    out = run(folder, "probe", "a", "b c", "--stdin", env=env, input="typed in")
+    assert out.returncode == 0, out.stderr
+    seen = probe(out)
+    assert seen["ppid"] == server  # forked by the server, not started by `run`
+    assert seen["preloaded"] is True  # and so it has what the server imported
+    assert seen["argv"] == ["a", "b c", "--stdin"]
+    assert seen["cwd"] == str(folder)  # and the module was found there, as `python -m` finds it
+    assert seen["env"] == "from the caller"
+    assert seen["server_env"] is None  # the server's address is not passed on
+    assert seen["stdin"] == "typed in"
+    other = probe(run(folder, "probe", env=env))
+    assert other["pid"] != seen["pid"] and other["random"] != seen["random"]  # each child its own random state
+
+
+def test_exit_status_and_errors_come_back(folder: Path, server: int) -> None:
+    env = {forkserver.ENV: forkserver.socket_path()}
+    assert run(folder, "probe", env={**env, "PROBE_EXIT": "3"}).returncode == 3
+    out = run(folder, "probe", env={**env, "PROBE_EXIT": "99"})
+    assert out.returncode == 1 and "RuntimeError: the probe failed" in out.stderr
+    out = run(folder, "no_such_module", env=env)
+    assert out.returncode == 1 and "No module named no_such_module" in out.stderr
+
+
+def test_without_a_server_it_is_python_dash_m(folder: Path) -> None:
+    for env in ({}, {forkserver.ENV: str(folder / "nobody-listens.sock")}):
+        out = run(folder, "probe", "x", env={**env, "PROBE_EXIT": "4"})
+        assert out.returncode == 4, out.stderr
+        seen = probe(out)
+        assert seen["argv"] == ["x"] and seen["preloaded"] is False
+        assert seen["ppid"] == os.getpid()  # `run` itself became the program (exec), no fork
+
+
+def wait_for(path: Path) -> int:
+    deadline = time.monotonic() + 30
+    while not path.exists() or not path.read_text():
+        assert time.monotonic() < deadline, f"{path} was never written"
+        time.sleep(0.02)
+    return int(path.read_text())
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"  # a zombie is dead, only not yet reaped
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+
+
+def test_signals_reach_the_child_and_killing_run_kills_it(folder: Path, server: int) -> None:
+    env = {**os.environ, forkserver.ENV: forkserver.socket_path()}
+    command = [sys.executable, str(SCRIPT), "run", "sleeper"]
+    first = subprocess.Popen([*command, "pid1"], cwd=folder, env=env, stdout=subprocess.PIPE, text=True)
+    child = wait_for(folder / "pid1")
+    first.send_signal(signal.SIGINT)  # what a kernel manager's interrupt sends
+    assert first.wait(timeout=30) == 5 and first.stdout is not None and first.stdout.read() == "interrupted\n"
+
+    second = subprocess.Popen([*command, "pid2"], cwd=folder, env=env)
+    child = wait_for(folder / "pid2")
+    second.kill()  # SIGKILL cannot be passed on: the server sees the connection close
+    second.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while alive(child):
+        assert time.monotonic() < deadline, "the child outlived its `run`"
+        time.sleep(0.05)
+
+
+def test_stopping_the_server_stops_its_children(folder: Path, server: int) -> None:
+    env = {**os.environ, forkserver.ENV: forkserver.socket_path()}
+    running = subprocess.Popen([sys.executable, str(SCRIPT), "run", "sleeper", "pid"], cwd=folder, env=env)
+    child = wait_for(folder / "pid")
+    forkserver.stop()
+    assert running.wait(timeout=30) != 0
+    assert not alive(child)
+    assert not Path(forkserver.socket_path()).exists()
