@@ -11,9 +11,12 @@ with a clean namespace whose imports are already done. The server stops with the
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import forkserver  # hooks/forkserver.py: MkDocs puts a hook's own folder on sys.path while loading it
@@ -21,7 +24,10 @@ import mkdocs.plugins
 from mkdocs.config.defaults import MkDocsConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-KERNELS = ROOT / ".cache" / "jupyter-data"
+# this build's own Jupyter data folder: its kernelspec names this process's server, so two
+# builds at the same time (a test and `mkdocs serve`) never use each other's
+KERNELS = Path(tempfile.mkdtemp(prefix="bertsteps-kernels-"))
+atexit.register(shutil.rmtree, KERNELS, ignore_errors=True)
 
 
 def preload(config: MkDocsConfig) -> list[str]:
