@@ -74,7 +74,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         if old.name not in (fingerprint, f"{fingerprint}.partial"):
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
     if not (folder / "manifest.json").is_file() and (_running is None or _running.folder != folder):
-        forkserver.start(config.extra["forkserver_preload"])
+        forkserver.start(config.extra["forkserver_preload"], "the explorer's data to export")
         _running = Export(folder)
     config.extra["explorer_folder"] = str(folder)
     return config

@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import json
+import logging
 import os
 import runpy
 import selectors
@@ -236,11 +237,23 @@ def socket_path() -> str:
     return str(_socket)
 
 
-def start(preload: list[str]) -> None:
-    """Start this process's server once (it imports ``preload`` in the background); later calls do nothing."""
+def running() -> bool:
+    """Whether this process has started a server that is still alive."""
+    return _server is not None and _server.poll() is None
+
+
+def start(preload: list[str], reason: str = "") -> None:
+    """Start this process's server once (it imports ``preload`` in the background); later calls do nothing.
+
+    Only on Linux: elsewhere forking a process that has imported torch is unsafe (macOS)
+    or impossible (Windows), and ``run`` finds no server and starts programs the ordinary way.
+    """
     global _server
-    if _server is not None and _server.poll() is None:
+    if running() or not sys.platform.startswith("linux"):
         return
+    logging.getLogger("mkdocs.hooks.forkserver").info(
+        "fork server started%s; it imports %s once for every kernel", f" ({reason})" if reason else "", ", ".join(preload)
+    )
     _socket.unlink(missing_ok=True)
     _server = subprocess.Popen([sys.executable, __file__, "serve", str(_socket), *preload], stdin=subprocess.DEVNULL)
     atexit.register(stop)

@@ -70,8 +70,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     paths = [str(KERNELS), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
     os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
     config.extra["forkserver_preload"] = preload(config)
-    if chapters_to_execute(config):
-        forkserver.start(config.extra["forkserver_preload"])
+    count = chapters_to_execute(config)
+    if count:
+        forkserver.start(config.extra["forkserver_preload"], f"{count} chapter{'s' if count > 1 else ''} to execute")
     return config
 
 

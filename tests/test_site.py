@@ -186,6 +186,9 @@ def copy_project(dest: Path, chapters: dict[str, str] | None = None, extra: dict
 CHAPTER = """# %% [markdown]
 # # {title}
 # %%
+import sys
+print("torch imported before the first cell:", "torch" in sys.modules)
+# %%
 import bertsteps
 bert = bertsteps.load()
 bertsteps.tokenize(bert, "{title}").tokens
@@ -203,11 +206,13 @@ def test_cache_rules(tmp_path: Path, tiny_folder: Path) -> None:
     env = {"PYTHONPATH": str(project)}  # the copy's bertsteps, for the hooks and the kernels
 
     exports: list[bool] = []  # per build: was the explorer's data exported again?
+    servers: list[bool] = []  # per build: was a fork server started for the kernels?
 
     def build(extra_env: dict[str, str] | None = None) -> set[str]:
         out = mkdocs_build(project, tmp_path / "site", {**env, **(extra_env or {})}, strict=False)
         assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
         exports.append("explorer data for" in out.stdout + out.stderr)
+        servers.append("fork server started" in out.stdout + out.stderr)
         assert len(list((project / ".cache" / "explorer").iterdir())) == 1  # other fingerprints are removed
         return executed(out.stdout + out.stderr)
 
@@ -215,9 +220,12 @@ def test_cache_rules(tmp_path: Path, tiny_folder: Path) -> None:
         return json.loads((tmp_path / "site" / "assets" / "explorer" / "manifest.json").read_text())["hidden_size"]
 
     assert build() == {"one", "two"}
+    # the kernels were forks of the server, which had imported torch (hooks/kernels.py)
+    assert "torch imported before the first cell: True" in (tmp_path / "site" / "examples" / "one" / "index.html").read_text()
     assert build() == set()
     (project / "examples" / "two.py").write_text(CHAPTER.format(title="two, changed"))
     assert build() == {"two"}
+    assert servers[:3] == [True, False, True]  # started only when something has to run
     assert exports[1:] == [False, False]  # the explorer's data follows the same rule as the chapters
     with (project / "bertsteps" / "__init__.py").open("a") as f:
         f.write("\n# a change to the package\n")
