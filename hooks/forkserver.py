@@ -16,6 +16,12 @@ arguments to the server, which forks a child that runs ``MODULE`` as ``__main__`
 then stands in for that child: signals it receives are passed on, and it exits with the
 child's status. Without a server it simply becomes ``python -m MODULE ARG...``. If ``run``
 is killed, the server kills its child, so no orphan outlives the build.
+
+A child gets the caller's environment, but modules the server preloaded were imported
+with the server's, which is the build's: the same as a kernel's apart from Jupyter's own
+variables. So only modules that do not read those at import time are preloaded
+(ipykernel and matplotlib are not), and each child reseeds Python's and numpy's random
+generators, as a new process would have its own.
 """
 
 from __future__ import annotations
