@@ -374,6 +374,95 @@ Markdown(
 )
 
 # %% [markdown]
+# ## Every token's neighbours at once
+#
+# Four pieces are a small sample. To ask the same question of *every* piece, and others
+# about the whole vocabulary, we need the nearest tokens of every token:
+# `bertsteps.neighbour_table(bert, k)` computes them all at once, one row per token (how,
+# and how fast, is on the [Performance](../performance/) page). Each row is exactly what
+# `nearest` returns for that token, which we check on a few words first.
+
+# %%
+K = 10
+indices, scores = bertsteps.neighbour_table(bert, k=K)  # (vocab_size, K) ids and cosines
+for word in ["king", "paris", "music", "running"]:
+    listed = bertsteps.nearest(bert, word, k=K)
+    row = vocab[word]
+    assert [n.token for n in listed] == tokenizer.convert_ids_to_tokens(indices[row].tolist())
+    torch.testing.assert_close(torch.tensor([n.score for n in listed]), scores[row])
+indices.shape
+
+# %% [markdown]
+# Now the pieces question for all of them: of the neighbours of every letter piece, and
+# of every letter word, how many are pieces? And a question only the whole table can
+# answer: how often does each token turn up in the others' lists? With $k$ neighbours a
+# row, a token appears $k$ times on average; in many high-dimensional spaces a few
+# *hubs* appear far more often and many tokens never do.
+
+# %%
+is_piece = torch.zeros(E.shape[0], dtype=torch.bool)
+is_piece[[vocab[t] for t in pieces]] = True
+pieces_near_pieces = float(is_piece[indices[piece_ids]].float().mean())
+pieces_near_words = float(is_piece[indices[whole_ids]].float().mean())
+
+allowed = torch.ones(E.shape[0], dtype=torch.bool)
+allowed[excluded_ids(bert)] = False
+appearances = torch.bincount(indices[allowed].flatten(), minlength=E.shape[0])[allowed]
+allowed_ids = allowed.nonzero().flatten()
+top = appearances.topk(8)
+hubs = [(tokenizer.convert_ids_to_tokens(int(allowed_ids[i])), int(c)) for c, i in zip(top.values, top.indices)]
+never = int((appearances == 0).sum())
+top1 = indices[:, 0]
+mutual = float((top1[top1[allowed]] == allowed_ids).float().mean())
+
+units = E[allowed].float() / E[allowed].float().norm(dim=1, keepdim=True)
+centre = units.mean(dim=0) / units.mean(dim=0).norm()  # the average direction
+to_centre = units @ centre
+hub_centre = float(to_centre[appearances.topk(min(100, len(appearances))).indices].mean())
+all_centre = float(to_centre.mean())
+hubs[:3]
+
+# %%
+counts = appearances.float()
+fig = bertsteps.figure(
+    alt=f"Histogram of how many of the other tokens' {K}-nearest lists each of "
+    f"{int(allowed.sum()):,} tokens appears in: {never:,} appear in none, the busiest "
+    f"hub, {hubs[0][0]}, in {hubs[0][1]:,}.",
+    figsize=(7.0, 3.2),
+)
+ax = fig.add_subplot()
+ax.hist(counts.numpy(), bins=60, color="#4f46e5", log=True)
+ax.axvline(K, color="#c2410c", linestyle="--", label=f"average: {K}")
+ax.set_xlabel(f"lists of {K} nearest tokens a token appears in")
+ax.set_ylabel("tokens (log scale)")
+ax.legend(frameon=False)
+ax.spines[["top", "right"]].set_visible(False)
+fig
+
+# %% tags=["hide-input"]
+where = (
+    "sit near the middle of the cloud, close to many tokens at once"
+    if hub_centre > all_centre
+    else "do not sit nearer its middle than other tokens do"
+)
+Markdown(
+    f"Over the whole vocabulary, **{pieces_near_pieces:.0%}** of the neighbours of the "
+    f"{len(piece_ids):,} letter pieces are pieces, against **{pieces_near_words:.0%}** of "
+    f"the neighbours of the {len(whole_ids):,} letter words (the four probes above gave "
+    f"{among / len(found):.0%}; pieces are {len(pieces) / len(vocab):.0%} of the "
+    f"vocabulary). The lists are far from even: **{never:,}** of the "
+    f"{int(allowed.sum()):,} tokens that can be neighbours are in nobody's list of "
+    f"{K}, while the busiest, `{hubs[0][0]}`, is in **{hubs[0][1]:,}** "
+    f"({hubs[0][1] / K:.0f} times the average); the next are "
+    + ", ".join(f"`{t}` ({c:,})" for t, c in hubs[1:])
+    + f". The 100 busiest hubs have a mean cosine of **{hub_centre:.2f}** with the average "
+    f"direction of all tokens, against {all_centre:.2f} for all tokens: they {where}. "
+    f"And **{mutual:.0%}** of tokens are their own nearest neighbour's nearest neighbour. "
+    "Hubs are why a nearest-neighbour list is worth reading with care: a token that is "
+    "close to everything tells you little about the one you asked about."
+)
+
+# %% [markdown]
 # ## Try it
 #
 # - No Python at hand? The [embedding explorer](../../explorer/) shows every token's
