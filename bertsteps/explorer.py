@@ -77,7 +77,7 @@ def export(
     """
     from .neighbours import neighbour_table
     from .projection import pca
-    from .similarity import excluded_ids, unit_embeddings
+    from .similarity import candidate_mask, excluded_ids, unit_embeddings
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,8 +91,7 @@ def export(
     indices, scores = neighbour_table(bert, k)
     index_dtype = np.uint16 if n <= 65535 else np.uint32
 
-    allowed = torch.ones(n, dtype=torch.bool)
-    allowed[banned] = False
+    allowed = candidate_mask(bert)
     projection = pca(unit[allowed], k=2)
     coords = projection.transform(unit)
 

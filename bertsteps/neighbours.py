@@ -34,7 +34,7 @@ import torch
 
 from .devices import DeviceLike, resolve_device
 from .errors import BertStepsError
-from .similarity import _chunk_rows, excluded_ids, unit_embeddings, unit_rows
+from .similarity import _chunk_rows, candidate_mask, excluded_ids, unit_embeddings, unit_rows
 
 if TYPE_CHECKING:
     from .checkpoints import Bert
@@ -82,8 +82,7 @@ def neighbour_table(
     indices = torch.empty((n, k), dtype=torch.long)
     scores = torch.empty((n, k), dtype=torch.float32)
     with torch.inference_mode():
-        allowed = torch.ones(n, dtype=torch.bool)
-        allowed[banned] = False
+        allowed = candidate_mask(bert)
         order = _locality_order(unit, clusters=-(-n // block))
         ids = order[allowed[order]]  # the tokens that can be neighbours, similar ones together
         top, positions = _symmetric_topk(unit, ids, k, block)

@@ -222,6 +222,21 @@ def excluded_ids(bert: Bert) -> torch.Tensor:
     return torch.tensor(sorted(i for i in ids if 0 <= i < size), dtype=torch.long)
 
 
+def candidate_mask(bert: Bert) -> torch.Tensor:
+    """A ``(vocab_size,)`` bool mask of the tokens that can be neighbours: all but :func:`excluded_ids`.
+
+    Examples:
+        >>> from bertsteps import load
+        >>> bert = load()
+        >>> mask = candidate_mask(bert)
+        >>> bool(mask[bert.tokenizer.cls_token_id]), int((~mask).sum()) == len(excluded_ids(bert))
+        (False, True)
+    """
+    mask = torch.ones(bert.embedding_matrix.shape[0], dtype=torch.bool)
+    mask[excluded_ids(bert)] = False
+    return mask
+
+
 @functools.cache
 def unit_embeddings(bert: Bert) -> torch.Tensor:
     """The input word-embedding matrix with every row scaled to length 1 (on ``bert.device``), computed once.

@@ -32,7 +32,7 @@ import torch
 from IPython.display import Markdown
 
 import bertsteps
-from bertsteps.similarity import excluded_ids
+from bertsteps.similarity import candidate_mask, excluded_ids, unit_embeddings
 
 bert = bertsteps.load()
 tokenizer, config = bert.tokenizer, bert.config
@@ -405,8 +405,7 @@ is_piece[[vocab[t] for t in pieces]] = True
 pieces_near_pieces = float(is_piece[indices[piece_ids]].float().mean())
 pieces_near_words = float(is_piece[indices[whole_ids]].float().mean())
 
-allowed = torch.ones(E.shape[0], dtype=torch.bool)
-allowed[excluded_ids(bert)] = False
+allowed = candidate_mask(bert)  # every token but special ones and placeholders
 appearances = torch.bincount(indices[allowed].flatten(), minlength=E.shape[0])[allowed]
 allowed_ids = allowed.nonzero().flatten()
 top = appearances.topk(8)
@@ -415,7 +414,7 @@ never = int((appearances == 0).sum())
 top1 = indices[:, 0]
 mutual = float((top1[top1[allowed]] == allowed_ids).float().mean())
 
-units = E[allowed].float() / E[allowed].float().norm(dim=1, keepdim=True)
+units = unit_embeddings(bert).cpu()[allowed]  # rows of length 1
 centre = units.mean(dim=0) / units.mean(dim=0).norm()  # the average direction
 to_centre = units @ centre
 hub_centre = float(to_centre[appearances.topk(min(100, len(appearances))).indices].mean())

@@ -78,11 +78,11 @@ def serve(path: str, preload: list[str]) -> Job | None:
 
     stopping = False
 
-    def stop(signum: int, frame: object) -> None:
+    def on_sigterm(signum: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, on_sigterm)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     children: dict[int, socket.socket] = {}  # pid -> the connection of its `run`

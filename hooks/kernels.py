@@ -40,17 +40,18 @@ def preload(config: MkDocsConfig) -> list[str]:
 def chapters_to_execute(config: MkDocsConfig) -> int:
     """How many chapters mkdocs-jupyter will execute in this build (those not in its cache)."""
     plugin = config.plugins["mkdocs-jupyter"]
+    chapters = list((ROOT / "examples").glob("*.py"))
+    if not plugin.config["execute"]:
+        return 0
     try:
         from mkdocs_jupyter.plugin import _compute_cache_key, _get_cache_path
     except ImportError:  # another mkdocs-jupyter: assume every chapter runs
-        return len(list((ROOT / "examples").glob("*.py")))
-    if not plugin.config["execute"]:
-        return 0
+        return len(chapters)
     if not plugin.config["cache"]:
-        return len(list((ROOT / "examples").glob("*.py")))
+        return len(chapters)
     return sum(
         not _get_cache_path(plugin.config["cache_dir"], _compute_cache_key(str(path), plugin.config, True)).exists()
-        for path in (ROOT / "examples").glob("*.py")
+        for path in chapters
     )
 
 
