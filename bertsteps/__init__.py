@@ -64,6 +64,8 @@ _EXPORTS = {
     "feed_forward_by_hand": "by_hand",
     "layer_by_hand": "by_hand",
     "encoder_by_hand": "by_hand",
+    "Claim": "claims",
+    "claim": "claims",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -78,6 +80,7 @@ if TYPE_CHECKING:
         feed_forward_by_hand,
         layer_by_hand,
     )
+    from .claims import Claim, claim
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
     from .context import WordInContext, word_in_context, word_positions
     from .devices import resolve_device
