@@ -66,6 +66,9 @@ _EXPORTS = {
     "encoder_by_hand": "by_hand",
     "Claim": "claims",
     "claim": "claims",
+    "ModelCard": "provenance",
+    "model_card": "provenance",
+    "compare_with_bert_base": "provenance",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -81,6 +84,7 @@ if TYPE_CHECKING:
         layer_by_hand,
     )
     from .claims import Claim, claim
+    from .provenance import ModelCard, compare_with_bert_base, model_card
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
     from .context import WordInContext, word_in_context, word_positions
     from .devices import resolve_device

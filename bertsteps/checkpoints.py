@@ -187,6 +187,30 @@ def _check_folder(src: Source) -> Source:
     return src
 
 
+# BERT's masked-LM head: every tensor of it must be there (the decoder's weight is tied to
+# the word embeddings and may be absent); one stray key is not a head.
+_BERT_MLM_HEAD = (
+    "cls.predictions.bias",
+    "cls.predictions.transform.dense.weight",
+    "cls.predictions.transform.dense.bias",
+    "cls.predictions.transform.LayerNorm.weight",
+    "cls.predictions.transform.LayerNorm.bias",
+)
+
+
+def has_complete_mlm_head(weight_names: list[str]) -> bool:
+    """Whether weights with these names hold a whole masked-LM head (BERT: all five tensors).
+
+    Examples:
+        >>> has_complete_mlm_head(["cls.predictions.bias"])
+        False
+    """
+    names = {n.removeprefix("bert.") for n in weight_names}
+    if any(n.startswith("cls.predictions.") for n in names):
+        return all(key in names for key in _BERT_MLM_HEAD)
+    return any(n.startswith(_MLM_HEAD_PREFIXES) for n in names)
+
+
 def _weight_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.safetensors"))
 
@@ -338,7 +362,7 @@ def _load(src: Source, device: torch.device) -> Bert:
     import torch
 
     weight_names = _weight_names(src.folder)
-    has_mlm = any(n.startswith(_MLM_HEAD_PREFIXES) for n in weight_names)
+    has_mlm = has_complete_mlm_head(weight_names)
     with _quiet_transformers():
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
