@@ -54,6 +54,7 @@ _EXPORTS = {
     "plot_scatter": "plotting",
     "Projection": "projection",
     "pca": "projection",
+    "vocabulary_map": "projection",
     "WordInContext": "context",
     "word_in_context": "context",
     "word_positions": "context",
@@ -92,7 +93,7 @@ if TYPE_CHECKING:
     from .inference import encode, forward
     from .neighbours import neighbour_table, neighbour_table_plain
     from .plotting import Figure, figure, plot_lines, plot_matrix, plot_scatter
-    from .projection import Projection, pca
+    from .projection import Projection, pca, vocabulary_map
     from .similarity import Neighbour, analogy, cosine_matrix, nearest
     from .tokens import Tokenized, tokenize, word_ids, word_pieces, word_vectors
 

@@ -76,7 +76,7 @@ def export(
         True
     """
     from .neighbours import neighbour_table
-    from .projection import pca
+    from .projection import vocabulary_map
     from .similarity import candidate_mask, excluded_ids, unit_embeddings
 
     out = Path(folder)
@@ -92,7 +92,7 @@ def export(
     index_dtype = np.uint16 if n <= 65535 else np.uint32
 
     allowed = candidate_mask(bert)
-    projection = pca(unit[allowed], k=2)
+    projection = vocabulary_map(bert)
     coords = projection.transform(unit)
 
     codes, gain, decoded = _compress(unit, seed)
@@ -130,6 +130,7 @@ def export(
         "map": {
             "explained_variance_ratio": [round(float(r), 6) for r in projection.explained_variance_ratio],
             "fitted_on": "unit rows of the tokens that can be neighbours",
+            "fitted_rows": int(allowed.sum()),
         },
         "approximate": {
             "method": "random rotation, 2-bit Lloyd-Max quantisation per coordinate",

@@ -17,6 +17,7 @@ from .errors import BertStepsError
 from .similarity import as_matrix
 
 if TYPE_CHECKING:
+    from .checkpoints import Bert
     from .similarity import ArrayLike
 
 
@@ -106,3 +107,24 @@ def pca(matrix: ArrayLike, k: int = 2) -> Projection:
         explained_variance_ratio=(variance[:k] / total).to(torch.float32),
         mean=mean.to(torch.float32),
     )
+
+
+def vocabulary_map(bert: Bert) -> Projection:
+    """The 2-D map of the vocabulary that the explorer draws, and that the chapters describe.
+
+    It is :func:`pca` of the unit-length input embeddings of the tokens that can be
+    neighbours (every token but the special and ``[unused…]`` placeholder ones). The
+    **variance kept by the map** is ``explained_variance_ratio.sum()``: the share of those
+    rows' variance that lies along the map's two axes. ``coords`` has one row per
+    candidate token, in id order.
+
+    Examples:
+        >>> from bertsteps import load
+        >>> m = vocabulary_map(load())
+        >>> tuple(m.coords.shape), 0 < float(m.explained_variance_ratio.sum()) < 1
+        ((29523, 2), True)
+    """
+    from .similarity import candidate_mask, unit_embeddings
+
+    unit = unit_embeddings(bert).to("cpu", torch.float32)
+    return pca(unit[candidate_mask(bert)], k=2)

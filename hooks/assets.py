@@ -4,8 +4,8 @@
   never from a CDN, and Markdown pages and notebook pages use the same copy and settings:
   the script tag mkdocs-jupyter adds to each notebook page is removed, and so is
   nbconvert's mermaid loader, which would import mermaid from a CDN.
-- ``config.extra.checkpoint`` holds the facts of the checkpoint this build renders with,
-  read from its config.json, for the footer and the home page.
+- ``config.extra.checkpoint`` holds what the checkpoint this build renders with is (its
+  :func:`bertsteps.model_card`), for the footer and the home page.
 """
 
 from __future__ import annotations
@@ -31,19 +31,25 @@ _MATHJAX_SKIP = ("jax/output/SVG",)
 
 
 def checkpoint_facts() -> dict[str, object]:
-    """Name, layers, hidden size, heads and vocabulary of the checkpoint the site renders with."""
-    from bertsteps.checkpoints import read_config, resolve
+    """What the checkpoint the site renders with is: shape, name and history (``bertsteps.model_card``)."""
+    from bertsteps import compare_with_bert_base, model_card
+    from bertsteps.checkpoints import resolve
 
-    source = resolve()
-    cfg = read_config(source.checkpoint)
+    card = model_card()
     return {
-        "name": source.name,
-        "kind": source.kind,
-        "model_type": cfg.get("model_type", "?"),
-        "layers": cfg.get("num_hidden_layers", cfg.get("n_layers")),
-        "hidden_size": cfg.get("hidden_size", cfg.get("dim")),
-        "heads": cfg.get("num_attention_heads", cfg.get("n_heads")),
-        "vocab_size": cfg.get("vocab_size"),
+        "name": card.name,
+        "kind": resolve().kind,
+        "model_type": card.model_type,
+        "layers": card.layers,
+        "hidden_size": card.hidden_size,
+        "heads": card.heads,
+        "head_size": card.head_size,
+        "vocab_size": card.vocab_size,
+        "masked_lm_head": card.masked_lm_head,
+        "short": card.short,
+        "summary": card.summary,
+        "training": card.training,
+        "comparison": compare_with_bert_base(card),
     }
 
 

@@ -42,6 +42,10 @@ def test_manifest_describes_the_checkpoint_and_files(bert: bertsteps.Bert, expor
     assert manifest["excluded_ids"] == excluded_ids(bert).tolist()
     ratio = manifest["map"]["explained_variance_ratio"]
     assert len(ratio) == 2 and 0 < ratio[1] <= ratio[0] < 1
+    # the same "variance kept by the map" as the chapters print (bertsteps.vocabulary_map)
+    kept = bertsteps.vocabulary_map(bert)
+    assert ratio == pytest.approx(kept.explained_variance_ratio.tolist(), abs=1e-6)
+    assert manifest["map"]["fitted_rows"] == kept.coords.shape[0] == int(bertsteps.similarity.candidate_mask(bert).sum())
     tokens = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
     assert tokens == bert.tokenizer.convert_ids_to_tokens(list(range(n)))
 

@@ -107,6 +107,14 @@ def test_a_split_word_shows_its_pieces_and_an_unknown_string_a_message(page: obj
     search(page, unknown)
     page.wait_for_function("() => document.querySelector('[data-bx=message]').textContent.includes('not in the vocabulary')")  # type: ignore[attr-defined]
     assert message.is_visible()
+
+    # "snow" is a token, but WordPiece must cover the whole word: the message may not say otherwise
+    assert bert.tokenizer.tokenize("snow\u2603man") == [bert.tokenizer.unk_token]
+    assert bert.tokenizer.tokenize("snow") == ["snow"]
+    search(page, "snow\u2603man")
+    page.wait_for_function("() => document.querySelector('[data-bx=message]').textContent.includes('snow\u2603man')")  # type: ignore[attr-defined]
+    text = message.inner_text()
+    assert "could not build it from the vocabulary's pieces" in text and "either" not in text
     assert page.problems == []  # type: ignore[attr-defined]
 
 

@@ -209,7 +209,10 @@
       "Data from ", code(m.checkpoint),
       `: ${m.layers} layers, hidden size ${m.hidden_size}, ${m.vocab_size.toLocaleString("en")} tokens; `,
       `the ${m.k} nearest tokens of each were computed when this site was built.`,
-    ].concat([` The map keeps ${percent(ratio[0])} + ${percent(ratio[1])} = ${percent(ratio[0] + ratio[1])} of the variance.`]);
+    ].concat([
+      ` Variance kept by the map: ${percent(ratio[0] + ratio[1])} (${percent(ratio[0])} along the first axis, ${percent(ratio[1])} along the second) `,
+      `of the unit-length rows of the ${m.map.fitted_rows.toLocaleString("en")} tokens that can be neighbours.`,
+    ]);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -344,7 +347,7 @@
       } else if (result.kind === "unknown") {
         message.replaceChildren(el("p", {},
           "“", el("strong", { text }), "” is not in the vocabulary",
-          s.wordpiece ? ": no piece of it is a token either, so the tokenizer turns it into " : ".",
+          s.wordpiece ? ": WordPiece could not build it from the vocabulary's pieces (some part of it has no piece), so the tokenizer turns the whole word into " : ".",
           s.wordpiece ? code(s.unk_token) : "", s.wordpiece ? ", the row for anything unknown. Try another word." : ""));
       } else message.replaceChildren();
     }
