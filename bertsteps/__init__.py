@@ -67,6 +67,9 @@ _EXPORTS = {
     "encoder_by_hand": "by_hand",
     "Claim": "claims",
     "claim": "claims",
+    "OffsetShape": "positions",
+    "offset_cosines": "positions",
+    "offset_shape": "positions",
     "ModelCard": "provenance",
     "model_card": "provenance",
     "compare_with_bert_base": "provenance",
@@ -93,6 +96,7 @@ if TYPE_CHECKING:
     from .inference import encode, forward
     from .neighbours import neighbour_table, neighbour_table_plain
     from .plotting import Figure, figure, plot_lines, plot_matrix, plot_scatter
+    from .positions import OffsetShape, offset_cosines, offset_shape
     from .projection import Projection, pca, vocabulary_map
     from .similarity import Neighbour, analogy, cosine_matrix, nearest
     from .tokens import Tokenized, tokenize, word_ids, word_pieces, word_vectors
