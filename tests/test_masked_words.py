@@ -1,5 +1,6 @@
 """examples/masked_words.py runs both ways: with a checkpoint that has a masked-LM head (the
-head is used and recomputed by hand) and with one that has none (the page says so)."""
+head is used and recomputed by hand, its guesses scored against chance) and with one that has
+none (the page says so and shows the masking rule and the head's steps on shapes only)."""
 
 from __future__ import annotations
 
@@ -15,45 +16,80 @@ CHAPTER = ROOT / "examples" / "masked_words.py"
 # Run the chapter as a script, then report what it left in its namespace.
 PROBE = """
 import json, runpy, sys
+import bertsteps
 ns = runpy.run_path(sys.argv[1])
+result = ns["result"]
 print(json.dumps({
     "has_head": ns["bert"].has_mlm_head,
     "note": ns["note"],
     "rows": ns["rows"],
-    "by_hand": "logits_by_hand" in ns,
+    "table": ns["table"],
+    "head_device": ns["hidden"].device.type,
+    "logits_by_hand_shape": list(ns["logits_by_hand"].shape),
     "logits_shape": list(ns["logits"].shape) if "logits" in ns else None,
+    "counts": vars(ns["counts"]),
+    "rule": [ns["rule_claim"].id, ns["rule_claim"].holds],
+    "quality": [result.id, result.holds] if isinstance(result, bertsteps.Claim) else None,
 }))
 """
 
 
-def run(checkpoint: Path, tmp_path: Path) -> dict[str, object]:
-    env = {**os.environ, "BERTSTEPS_CHECKPOINT": str(checkpoint), "MPLBACKEND": "Agg"}
+def run(checkpoint: Path | None, tmp_path: Path) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
+    env["MPLBACKEND"] = "Agg"
+    if checkpoint is not None:
+        env["BERTSTEPS_CHECKPOINT"] = str(checkpoint)
     out = subprocess.run(
         [sys.executable, "-c", PROBE, str(CHAPTER)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
+def check_masking(result: dict[str, object]) -> None:
+    counts = result["counts"]
+    assert isinstance(counts, dict)
+    assert counts["tokens"] > 2500  # four copies of the sample batch
+    assert counts["chosen"] == counts["mask"] + counts["random"] + counts["unchanged"]
+    assert counts["random"] > 0 and counts["unchanged"] > 0
+    assert result["rule"] == ["masking-follows-rule", True]
+
+
 def test_with_a_masked_lm_head(tmp_path: Path, tiny_mlm_folder: Path) -> None:
     result = run(tiny_mlm_folder, tmp_path)
     assert result["has_head"] is True
-    assert result["by_hand"] is True  # the head was recomputed (and asserted) by hand
+    assert result["head_device"] == "cpu"  # real weights, not shapes
+    assert result["logits_shape"] == result["logits_by_hand_shape"]  # asserted equal in the page
     assert result["logits_shape"] is not None and result["logits_shape"][-1] == 30522
     rows = result["rows"]
     assert isinstance(rows, list) and len(rows) == 2 + 4  # header, rule, a row per sentence
     assert all(row.count("%") == 5 for row in rows[2:])  # k guesses with probabilities
     assert "admonition" not in str(result["note"])
+    check_masking(result)
+    assert result["quality"] == ["guesses-beat-chance", False]  # a random head guesses at chance
 
 
 def test_without_a_masked_lm_head(tmp_path: Path, tiny_folder: Path) -> None:
     result = run(tiny_folder, tmp_path)
     assert result["has_head"] is False
-    assert result["by_hand"] is False and result["logits_shape"] is None
+    assert result["head_device"] == "meta"  # shapes only: no invented weights
+    assert result["logits_shape"] is None
+    assert result["logits_by_hand_shape"][-1] == 30522
     assert result["rows"] == ["| sentence | top guesses |", "| --- | --- |"]  # no guesses
+    assert "no head to score them" in str(result["table"])
     note = str(result["note"])
     assert 'class="admonition warning"' in note
     assert str(tiny_folder.resolve()) in note  # names the checkpoint
     assert "BERTSTEPS_CHECKPOINT=bert-base-uncased make site" in note
+    check_masking(result)
+    assert result["quality"] is None
+
+
+def test_with_the_bundled_default(tmp_path: Path) -> None:
+    result = run(None, tmp_path)
+    assert result["has_head"] is False and result["head_device"] == "meta"
+    assert "fine-tuned to compare sentences" in str(result["note"])
+    assert result["logits_by_hand_shape"] == [4, 14, 30522]
+    check_masking(result)
