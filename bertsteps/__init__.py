@@ -52,6 +52,13 @@ _EXPORTS = {
     "plot_matrix": "plotting",
     "plot_lines": "plotting",
     "plot_scatter": "plotting",
+    "plot_matrices": "plotting",
+    "HeadPatterns": "heads",
+    "attention_patterns": "heads",
+    "head_patterns": "heads",
+    "pattern_claim": "heads",
+    "focus_claim": "heads",
+    "overview_claim": "heads",
     "Projection": "projection",
     "pca": "projection",
     "vocabulary_map": "projection",
@@ -67,6 +74,8 @@ _EXPORTS = {
     "encoder_by_hand": "by_hand",
     "Claim": "claims",
     "claim": "claims",
+    "Guess": "masked_lm",
+    "fill_mask": "masked_lm",
     "OffsetShape": "positions",
     "offset_cosines": "positions",
     "offset_shape": "positions",
@@ -94,8 +103,17 @@ if TYPE_CHECKING:
     from .devices import resolve_device
     from .errors import BertStepsError, CheckpointError, DeviceError, TokenError
     from .inference import encode, forward
+    from .masked_lm import Guess, fill_mask
     from .neighbours import neighbour_table, neighbour_table_plain
-    from .plotting import Figure, figure, plot_lines, plot_matrix, plot_scatter
+    from .heads import (
+        HeadPatterns,
+        attention_patterns,
+        focus_claim,
+        head_patterns,
+        overview_claim,
+        pattern_claim,
+    )
+    from .plotting import Figure, figure, plot_lines, plot_matrices, plot_matrix, plot_scatter
     from .positions import OffsetShape, offset_cosines, offset_shape
     from .projection import Projection, pca, vocabulary_map
     from .similarity import Neighbour, analogy, cosine_matrix, nearest

@@ -8,6 +8,7 @@
     bertsteps neighbours king queen -k 5
     bertsteps neighbours --all -k 10 --out table.tsv
     bertsteps explorer data/   # the files of the site's embedding explorer
+    bertsteps fill "the capital of france is [MASK]." -k 5   # needs a masked-LM head
 
 Heavy libraries are imported only once a command runs, so ``--help`` is instant.
 Bad input prints one line, ``bertsteps: error: ...``, and exits with status 2.
@@ -195,6 +196,16 @@ def cmd_explorer(args: argparse.Namespace) -> None:
     print(f"wrote {manifest['data_bytes'] / 1e6:.1f} MB for {manifest['checkpoint']} into {args.folder}")
 
 
+def cmd_fill(args: argparse.Namespace) -> None:
+    from .masked_lm import fill_mask
+
+    bert = _bert(args)
+    guesses = fill_mask(bert, args.text, k=args.k)
+    for number, options in enumerate(guesses, start=1):
+        print(("\n" if number > 1 else "") + f"{bert.tokenizer.mask_token} {number} of {len(guesses)}:")
+        _print_neighbours([(g.token, g.probability) for g in options])
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -270,6 +281,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", type=Path, metavar="FOLDER")
     p.add_argument("-k", type=_positive, default=12, help="neighbours stored per token (default 12)")
     p.set_defaults(run=cmd_explorer)
+
+    p = sub.add_parser(
+        "fill",
+        parents=[common],
+        help="guess each [MASK] in TEXT with the checkpoint's masked-LM head",
+        description="The k most probable tokens, with their probabilities, for each [MASK] in TEXT. "
+        "Needs a checkpoint with a masked-language-model head, such as bert-base-uncased.",
+    )
+    p.add_argument("text")
+    p.add_argument("-k", type=_positive, default=5, help="how many guesses per mask (default 5)")
+    p.set_defaults(run=cmd_fill)
     return parser
 
 
