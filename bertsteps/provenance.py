@@ -40,13 +40,15 @@ _BERT_BASE_TRAINING = (
 _KNOWN: dict[str, tuple[str, str]] = {
     "sentence-transformers/all-MiniLM-L6-v2": (
         "a distilled MiniLM fine-tuned for sentence similarity",
-        "It starts from MiniLM-L6-H384-uncased, a 6-layer MiniLM: a small model distilled "
+        (
+            "It starts from MiniLM-L6-H384-uncased, a 6-layer MiniLM: a small model distilled "
         "from a larger pretrained Transformer, keeping bert-base-uncased's vocabulary. "
         "sentence-transformers then fine-tuned it with a contrastive objective on over "
         "a billion sentence pairs, so that the mean of its last layer's token vectors "
         "places sentences of similar meaning close together. Neither step is BERT's "
         "masked-word pretraining, and it has no masked-word head. Its pooler (a dense layer "
-        "and tanh on the [CLS] vector) is in the weights, but the fine-tuning never used it.",
+        "and tanh on the [CLS] vector) is in the weights, but the fine-tuning never used it."
+        ),
     ),
     "bert-base-uncased": ("the original pretrained BERT", f"It was {_BERT_BASE_TRAINING}."),
     "google-bert/bert-base-uncased": ("the original pretrained BERT", f"It was {_BERT_BASE_TRAINING}."),
@@ -105,7 +107,13 @@ def model_card(checkpoint: Bert | str | os.PathLike[str] | None = None) -> Model
         >>> "distilled" in card.training and "masked-word" in card.training
         True
     """
-    from .checkpoints import Bert, _weight_names, has_complete_mlm_head, read_config, resolve
+    from .checkpoints import (
+        Bert,
+        _weight_names,
+        has_complete_mlm_head,
+        read_config,
+        resolve,
+    )
 
     if isinstance(checkpoint, Bert):
         source, config = checkpoint.source, checkpoint.config.to_dict()
