@@ -44,22 +44,19 @@ tokenizer = bert.tokenizer
 mask = tokenizer.mask_token  # "[MASK]" for BERT
 
 # %% tags=["hide-input"]
+card = bertsteps.model_card(bert)
 if bert.has_mlm_head:
     note = (
-        f"This page was computed with **`{bert.name}`**, which has a "
-        "masked-language-model head: the guesses below are the checkpoint's own."
+        f"This page was computed with {card.summary} {card.training} Its masked-word "
+        "head is loaded below: the guesses on this page are that head's own."
     )
 else:
-    why = (
-        " It was fine-tuned to compare sentences, and has no such head."
-        if bert.source.kind == "bundled"
-        else ""
-    )
     note = (
         '<div class="admonition warning">'
         '<p class="admonition-title">This build has no masked-word head</p>'
         f"<p>This page was computed with <code>{bert.name}</code>, whose weights hold "
-        f"only the encoder, without a masked-language-model head.{why} Rather than "
+        f"only the encoder, without a masked-language-model head. "
+        f"{card.training.replace('[CLS]', '<code>[CLS]</code>')} Rather than "
         "guess with a randomly initialised head, this page shows the masking rule and "
         "what the head computes on shapes alone, without guesses.</p>"
         "<p>To see guesses, rebuild the site with a checkpoint trained for masked-word "
@@ -305,7 +302,7 @@ if bert.has_mlm_head:
         f"token a probability of {quality.geometric_mean:.4%} on average (geometric mean), "
         f"{quality.times_chance:.1f} times chance, and ranks it first "
         f"{quality.top1:.1%} of the time: this checkpoint's guesses are no better than "
-        "chance, so the table above shows what an untrained head does, not what BERT learns.",
+        "chance, so the table above shows guesses with no skill behind them, not what masked-word training teaches.",
         measure=f"geometric mean probability of the original token {quality.geometric_mean:.3g}, "
         f"chance 1/{quality.vocab_size:,} = {quality.chance:.3g}, ratio {quality.times_chance:.2f}; "
         f"top-1 {quality.top1:.3f} over {quality.positions} positions",

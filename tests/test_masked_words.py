@@ -90,6 +90,6 @@ def test_without_a_masked_lm_head(tmp_path: Path, tiny_folder: Path) -> None:
 def test_with_the_bundled_default(tmp_path: Path) -> None:
     result = run(None, tmp_path)
     assert result["has_head"] is False and result["head_device"] == "meta"
-    assert "fine-tuned to compare sentences" in str(result["note"])
+    assert "contrastive objective" in str(result["note"]) and "masked-word head" in str(result["note"])
     assert result["logits_by_hand_shape"] == [4, 14, 30522]
     check_masking(result)
