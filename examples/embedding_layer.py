@@ -40,7 +40,7 @@ embeddings = model.embeddings
 embeddings
 
 # %% tags=["hide-input"]
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 Markdown(
     f"In **`{bert.name}`** the three tables have {config.vocab_size:,}, "
@@ -184,20 +184,29 @@ tokens[i], i, tokens[j], j
 # %% tags=["hide-input"]
 after = output.hidden_states[0][0]
 cos_after = float(torch.nn.functional.cosine_similarity(after[i], after[j], dim=0))
-Markdown(
+distance = float((after[i] - after[j]).norm())
+bertsteps.claim(
+    "same-word-two-vectors",
+    cos_after < 0.999,
     f"*{tokens[i]}* at position {i} and *{tokens[j]}* at position {j} share their word "
     f"row and their token type; after the embedding layer the two vectors have a cosine "
-    f"similarity of **{cos_after:.3f}** and lie "
-    f"{float((after[i] - after[j]).norm()):.2f} apart. The layers above can tell them "
-    "apart before they have looked at any context."
+    f"similarity of **{cos_after:.3f}** and lie {distance:.2f} apart. The layers above can "
+    "tell them apart before they have looked at any context.",
+    f"*{tokens[i]}* at position {i} and *{tokens[j]}* at position {j} share their word "
+    f"row and their token type; after the embedding layer the two vectors have a cosine "
+    f"similarity of **{cos_after:.3f}**: their position rows barely move them apart.",
+    measure=f"cosine {cos_after:.4f} and distance {distance:.3f} between the two output vectors",
+    criterion="cosine below 0.999, so the two vectors are not the same direction",
 )
 
 # %% [markdown]
-# ## What the position embeddings learned
+# ## The position rows, side by side
 #
-# Nothing tells BERT which positions are next to each other: the position rows are
-# learned like any other weight. Comparing the rows with each other shows what
-# training made of them.
+# Nothing in the architecture says which positions are next to each other: a position
+# row is a weight like any other, set by training (or, in an untrained checkpoint, drawn
+# at random). If the rows of nearby positions ended up alike, attention can use that to
+# treat *next to* differently from *far from*. We compare the rows two ways: cell by
+# cell for the first positions, and as one number per distance.
 
 # %%
 n = min(64, config.max_position_embeddings)
@@ -215,24 +224,109 @@ bertsteps.plot_matrix(
     "diagonal, each position with itself, is 1.",
 )
 
+# %% [markdown]
+# The cells one step off the diagonal pair every position $t$ with $t + 1$, the next
+# line $t$ with $t + 2$, and so on. Averaging each such line over *all* the position rows
+# gives one number per **offset** $k$: the mean cosine of rows $t$ and $t + k$.
+# `bertsteps.offset_cosines` computes it for $k$ from 0 to half the number of rows (so
+# every offset averages at least that many pairs); for one offset we redo it by hand
+# from the full matrix.
+
+# %%
+curve = bertsteps.offset_cosines(position_table)  # offsets 0 .. max_positions // 2
+all_cos = bertsteps.cosine_matrix(position_table)  # every position with every other
+
+k = 3
+torch.testing.assert_close(curve[k].float(), torch.diagonal(all_cos, k).mean())
+len(curve), [round(float(c), 2) for c in curve[:8]]
+
+# %%
+shape = bertsteps.offset_shape(curve)  # reads the curve with stated tests, below
+
+bertsteps.plot_lines(
+    range(len(curve)),
+    {
+        "mean cosine": curve.tolist(),
+        "moving average (9 offsets)": shape.trend.tolist(),
+    },
+    xlabel="offset k: how many positions apart",
+    ylabel="mean cosine of rows t and t + k",
+    title="Position embeddings: similarity against distance",
+    alt=f"Line plot of the mean cosine similarity between position rows t and t + k of "
+    f"{bert.name}, for offsets k from 0 to {shape.max_offset}, with its moving average. "
+    f"It starts at 1 for k = 0 and, by the tests below, {shape.shape}.",
+)
+
 # %% tags=["hide-input"]
-near = float(torch.diagonal(position_cos, offset=1).mean())
-gap = n // 2
-far_cells = [torch.diagonal(position_cos, offset=k) for k in range(gap, n)]
-far = float(torch.cat(far_cells).mean())
-Markdown(
-    "The diagonal is every position with itself. In this build, positions one apart "
-    f"have a mean cosine similarity of **{near:.2f}**, positions {gap} or more apart "
-    f"**{far:.2f}**. "
-    + (
-        "Similarity falls with distance, which draws the band along the diagonal: "
-        "neighbouring positions got similar vectors, so attention can treat *next to* "
-        "differently from *far from* without being told what order means."
-        if near > far
-        else "Similarity does not fall with distance here, so there is no band along the "
-        "diagonal: these position embeddings look untrained (a random checkpoint, for "
-        "one)."
-    )
+lo, hi = shape.far_range
+beyond = shape.curve[shape.fallen_by :] if shape.fallen_by else shape.curve[1:]
+settled = (
+    f"The curve does not fall all the way at once: only from offset **{shape.fallen_by}** "
+    f"on does it stay below {shape.midpoint:.2f}, halfway between the two, and from there "
+    f"it wanders between {float(beyond.min()):.2f} and {float(beyond.max()):.2f}. "
+    if shape.fallen_by
+    else ""
+)
+bertsteps.claim(
+    "position-falls",
+    shape.falls,
+    f"**Similarity falls with distance.** Positions one apart have a mean cosine of "
+    f"**{shape.near:.2f}**, positions {lo} to {hi} apart **{shape.far:.2f}** on average, "
+    f"and the rank correlation of offset with mean cosine is {shape.rho:.2f}. "
+    + settled
+    + "The heatmap shows the same fall as the band along its diagonal: nearby positions "
+    "have similar rows, so attention can treat *next to* differently from *far from* "
+    "without being told what order means.",
+    f"**Similarity does not fall steadily with distance** here: positions one apart have "
+    f"a mean cosine of {shape.near:.2f}, positions {lo} to {hi} apart {shape.far:.2f}, and "
+    f"the rank correlation of offset with mean cosine is {shape.rho:.2f}. There is no band "
+    "along the diagonal of the heatmap from which attention could read *next to*.",
+    measure=shape.measures()["falls"],
+    criterion=shape.criteria()["falls"],
+)
+
+# %% tags=["hide-input"]
+p = shape.period
+on_beat = [p * m for m in (1, 2, 3) if p * m <= shape.max_offset]
+off_beat = [p * m + p // 2 for m in (0, 1, 2) if p * m + p // 2 <= shape.max_offset]
+
+
+def values_at(offsets: list[int]) -> str:
+    return ", ".join(f"{float(curve[o]):.2f}" for o in offsets)
+
+
+bertsteps.claim(
+    "position-ripples",
+    shape.ripples,
+    ("It does not fall smoothly, though: " if shape.falls else "")
+    + f"**the curve ripples**, rising and falling again every **{p} positions**. With its "
+    f"moving average taken away, what is left correlates {shape.ripple_r:.2f} with itself "
+    f"shifted by {p} offsets. Offsets {', '.join(map(str, on_beat))} have mean cosines "
+    f"{values_at(on_beat)}; offsets {', '.join(map(str, off_beat))}, between them, "
+    f"{values_at(off_beat)}. In the heatmap the ripple shows as stripes parallel to the "
+    "diagonal.",
+    "The curve has **no regular ripple**: with its moving average taken away, what is "
+    "left does not come back to itself at any shift (the best, "
+    + (f"at {p} offsets, correlates {shape.ripple_r:.2f})." if p else "none, never turns negative)."),
+    measure=shape.measures()["ripples"],
+    criterion=shape.criteria()["ripples"],
+)
+
+# %% tags=["hide-input"]
+from bertsteps.positions import FLAT_LIMIT
+
+bertsteps.claim(
+    "position-rows-unrelated",
+    shape.flat,
+    f"Every mean cosine beyond offset 0 lies within ±{FLAT_LIMIT} (the largest is "
+    f"{shape.largest:.3f}): the position rows are about as unrelated to each other as "
+    "rows drawn at random. They tell positions apart, but say nothing about which are "
+    "near and which are far.",
+    f"Mean cosines beyond offset 0 reach **{shape.largest:.2f}**, far outside the ±{FLAT_LIMIT} "
+    "that unrelated rows would give: the position rows are not independent of each "
+    "other.",
+    measure=shape.measures()["flat"],
+    criterion=shape.criteria()["flat"],
 )
 
 # %% [markdown]
@@ -257,20 +351,33 @@ norms = {name: mean_norm(vectors) for name, vectors in parts.items()}
 biggest = max(list(norms)[:3], key=norms.get)
 position_norms = position_table.norm(dim=-1)
 top = int(position_norms.argmax())
-Markdown(
-    "| vectors | mean norm |\n| --- | ---: |\n"
-    + "\n".join(
-        f"| {name} ({parts[name].shape[0]:,}) | {value:.3f} |"
-        for name, value in norms.items()
+median_norm = float(position_norms.median())
+ratio = float(position_norms[top]) / median_norm
+display(
+    Markdown(
+        "| vectors | mean norm |\n| --- | ---: |\n"
+        + "\n".join(
+            f"| {name} ({parts[name].shape[0]:,}) | {value:.3f} |"
+            for name, value in norms.items()
+        )
+        + f"\n\nIn this build the **{biggest}** are the longest part of "
+        "the sum. LayerNorm then sets every vector's scale, whatever the sum's was: after "
+        "it, the length depends only on the learned $\\gamma$ and $\\beta$ and on the "
+        "direction of the sum."
     )
-    + f"\n\nIn this build the **{biggest}** are the longest part of "
-    "the sum. LayerNorm then sets every vector's scale, whatever the sum's was: after "
-    "it, the length depends only on the learned $\\gamma$ and $\\beta$ and on the "
-    "direction of the sum.\n\n"
+)
+bertsteps.claim(
+    "position-zero-longest",
+    top == 0 and ratio >= 2,
+    f"Among the position rows, the longest is position **0** "
+    f"({float(position_norms[0]):.2f}, {ratio:.1f} times the median of {median_norm:.2f}): "
+    "the position of `[CLS]` in every input stands out from all the others.",
     f"Among the position rows, the longest is position **{top}** "
-    f"({float(position_norms[top]):.2f}, against a median of "
-    f"{float(position_norms.median()):.2f})"
-    + (": the position of `[CLS]` in every input." if top == 0 else ".")
+    f"({float(position_norms[top]):.2f}, {ratio:.1f} times the median of {median_norm:.2f}): "
+    "no row stands out by its length, not even position 0, where `[CLS]` always sits.",
+    measure=f"longest position row: {top}, norm {float(position_norms[top]):.3f}; "
+    f"median norm {median_norm:.3f}; ratio {ratio:.2f}",
+    criterion="the longest row is position 0 and at least twice the median length",
 )
 
 # %% [markdown]
