@@ -14,12 +14,13 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help install test site serve bench clean
+.PHONY: help install test site sites serve bench clean
 
 help:
 	@echo "make serve  set up .venv, build the site (every example executed), serve it on http://$(HOST):$(PORT)"
 	@echo "make test   set up .venv, run every test (unit, docs blocks, examples, strict build, browser)"
 	@echo "make site   build the site into site/ (strict)"
+	@echo "make sites CHECKPOINTS=\"bert-base-uncased bundled\"  one rendering per checkpoint in site/<name>/, with a switcher"
 	@echo "make bench  run every benchmark in benchmarks/ and check the performance goals"
 	@echo "make clean  remove site/ and build caches (keeps .venv)"
 
@@ -45,6 +46,11 @@ test: $(STAMP)
 
 site: $(STAMP)
 	$(PY) -m mkdocs build --strict
+
+# One rendering per checkpoint ("bundled" = the default), switched by the version selector.
+CHECKPOINTS ?= bundled
+sites: $(STAMP)
+	$(PY) hooks/sites.py $(CHECKPOINTS)
 
 serve: site
 	@echo "serving http://$(HOST):$(PORT)/ (Ctrl-C stops; pages rebuild when you edit them)"

@@ -6,10 +6,13 @@
   nbconvert's mermaid loader, which would import mermaid from a CDN.
 - ``config.extra.checkpoint`` holds what the checkpoint this build renders with is (its
   :func:`bertsteps.model_card`), for the footer and the home page.
+- ``$BERTSTEPS_SITE_VERSION`` (set by ``hooks/sites.py``) makes this build one rendering of
+  several: Material's version selector, and a ``site_url`` ending in that folder.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -56,6 +59,11 @@ def checkpoint_facts() -> dict[str, object]:
 @mkdocs.plugins.event_priority(100)
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     config.extra["checkpoint"] = checkpoint_facts()
+    version = os.environ.get("BERTSTEPS_SITE_VERSION", "").strip()
+    if version:  # one rendering of several (hooks/sites.py): Material's selector reads ../versions.json
+        config.extra["version"] = {"provider": "mike"}
+        if config.site_url:
+            config.site_url = config.site_url.rstrip("/") + f"/{version}/"
     return config
 
 

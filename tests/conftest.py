@@ -48,6 +48,31 @@ def make_random_checkpoint(
     return folder
 
 
+def make_bert_base_shaped_hub_cache(hf_home: Path, name: str = "bert-base-uncased", seed: int = 0) -> Path:
+    """A randomly initialised BERT with exactly bert-base-uncased's configuration and heads
+    (``BertForPreTraining``: masked-LM and next-sentence), with the bundled tokenizer, saved as
+    safetensors into a Hugging Face cache under the hub name ``name``. Returns the snapshot folder;
+    with ``HF_HOME=hf_home`` and ``HF_HUB_OFFLINE=1``, ``bertsteps.load(name)`` finds it there."""
+    import torch
+    from transformers import BertConfig, BertForPreTraining
+
+    from bertsteps.provenance import BERT_BASE_UNCASED_CONFIG
+
+    config = BertConfig(**{k: v for k, v in BERT_BASE_UNCASED_CONFIG.items() if k != "model_type"})
+    config.architectures = ["BertForPreTraining"]
+    torch.manual_seed(seed)
+    model = BertForPreTraining(config)
+    commit = "0" * 40
+    repo = hf_home / "hub" / f"models--{name.replace('/', '--')}"
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(snapshot, safe_serialization=True)
+    bertsteps.load().tokenizer.save_pretrained(snapshot)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(commit)
+    return snapshot
+
+
 @pytest.fixture(scope="session")
 def bert() -> bertsteps.Bert:
     return bertsteps.load()
@@ -89,7 +114,7 @@ def mkdocs_build(project: Path, site: Path, env: dict[str, str] | None = None, s
     full_env.update(env or {})
     args = [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml"), "-d", str(site)]
     return subprocess.run(
-        [*args, "--strict"] if strict else args, cwd=project, env=full_env, capture_output=True, text=True, timeout=1800
+        [*args, "--strict"] if strict else args, check=False, cwd=project, env=full_env, capture_output=True, text=True, timeout=1800
     )
 
 
@@ -101,6 +126,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert out.returncode == 0, log[-5000:]
     assert not re.search(r"^(WARNING|ERROR)\s+-", log, re.MULTILINE), log[-5000:]
     assert "WARNING" not in log, log[-5000:]  # nor from the kernels
+    return folder
+
+
+@pytest.fixture(scope="session")
+def random_site(tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
+    """The whole site built strictly with a small random BERT, in a cache of its own
+    (so the default build's cache is left alone)."""
+    root = tmp_path_factory.mktemp("random-site")
+    folder = root / "site"
+    out = mkdocs_build(ROOT, folder, {"BERTSTEPS_CHECKPOINT": str(tiny_folder), "BERTSTEPS_BUILD_CACHE": str(root / "cache")})
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-5000:]
+    assert "WARNING" not in log, log[-5000:]
     return folder
 
 
