@@ -72,6 +72,15 @@ _EXPORTS = {
     "feed_forward_by_hand": "by_hand",
     "layer_by_hand": "by_hand",
     "encoder_by_hand": "by_hand",
+    "PoolerSteps": "by_hand",
+    "pooler_by_hand": "by_hand",
+    "LayerChanges": "by_hand",
+    "layer_changes": "by_hand",
+    "MaskingRule": "masking",
+    "MaskingCounts": "masking",
+    "masking_counts": "masking",
+    "GuessQuality": "masking",
+    "guess_quality": "masking",
     "Claim": "claims",
     "claim": "claims",
     "Guess": "masked_lm",
@@ -90,12 +99,17 @@ if TYPE_CHECKING:
     from .by_hand import (
         AttentionSteps,
         FeedForwardSteps,
+        LayerChanges,
         LayerSteps,
+        PoolerSteps,
         attention_by_hand,
         encoder_by_hand,
         feed_forward_by_hand,
         layer_by_hand,
+        layer_changes,
+        pooler_by_hand,
     )
+    from .masking import GuessQuality, MaskingCounts, MaskingRule, guess_quality, masking_counts
     from .claims import Claim, claim
     from .provenance import ModelCard, compare_with_bert_base, model_card
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve

@@ -295,3 +295,83 @@ def encoder_by_hand(bert: Bert, inputs: Mapping[str, torch.Tensor]) -> list[Laye
             steps.append(layer_by_hand(layer, hidden, bert.config, inputs.get("attention_mask")))
             hidden = steps[-1].output
     return steps
+
+
+@dataclass(frozen=True)
+class PoolerSteps:
+    """The pooler by hand: the ``[CLS]`` vector of the last layer, a dense layer, then tanh.
+
+    Shapes are ``(batch, hidden)``.
+    """
+
+    first: torch.Tensor  # the last layer's vector at position 0, the [CLS] token
+    projected: torch.Tensor  # the dense layer
+    output: torch.Tensor  # tanh of it: the model's pooler_output
+
+
+def pooler_by_hand(pooler: Any, last_hidden_state: torch.Tensor) -> PoolerSteps:
+    """A ``BertPooler`` by hand on the encoder's ``(batch, seq, hidden)`` output.
+
+    ``pooler`` is ``bert.model.pooler``; a checkpoint without pooler weights has none
+    (``None``), and then there is nothing to compute.
+
+    Examples:
+        >>> from transformers.models.bert.modeling_bert import BertPooler
+        >>> from bertsteps import forward, load
+        >>> bert = load()
+        >>> out = forward(bert, "the river bank")
+        >>> steps = pooler_by_hand(bert.model.pooler, out.last_hidden_state)
+        >>> torch.testing.assert_close(steps.output, out.pooler_output)
+        >>> tuple(steps.output.shape) == (1, bert.config.hidden_size)
+        True
+    """
+    if pooler is None:
+        raise BertStepsError("this model has no pooler (its checkpoint holds no pooler weights): nothing to compute")
+    first = last_hidden_state[:, 0]
+    projected = linear(first, pooler.dense)
+    return PoolerSteps(first, projected, torch.tanh(projected))
+
+
+@dataclass(frozen=True)
+class LayerChanges:
+    """How much each layer changes each token, measured in two ways, ``(layers, seq)`` each.
+
+    ``cosine`` is the cosine between a token's vector before and after the layer. Both are
+    outputs of a LayerNorm, so it ignores their length, but it includes what the
+    LayerNorms' learned weight and bias do to the vectors, not only the blocks' changes.
+
+    ``attention`` and ``feed_forward`` measure each block's change *before* its LayerNorm:
+    the length of what the block adds (its ``projected`` output) divided by the length of
+    the vector it is added to. 0 means the block adds nothing; 1 means it adds a vector as
+    long as the token's own.
+    """
+
+    cosine: torch.Tensor
+    attention: torch.Tensor
+    feed_forward: torch.Tensor
+
+
+def layer_changes(steps: list[LayerSteps], row: int = 0) -> LayerChanges:
+    """Measure, for sentence ``row`` of the batch, how much each layer of ``steps`` changes each token.
+
+    ``steps`` is what :func:`encoder_by_hand` returns. Padding positions are included:
+    pick the real ones with the attention mask.
+
+    Examples:
+        >>> from bertsteps import encode, load
+        >>> changes = layer_changes(encoder_by_hand(load(), encode(load(), "the river bank")))
+        >>> tuple(changes.cosine.shape)  # 6 layers, 5 tokens
+        (6, 5)
+        >>> bool((changes.feed_forward > 0).all())
+        True
+    """
+    if not steps:
+        raise BertStepsError("no layers to measure: steps is empty")
+    cos = torch.nn.functional.cosine_similarity
+    cosine, attention, feed_forward = [], [], []
+    for step in steps:
+        x, h = step.input[row], step.attention.output[row]
+        cosine.append(cos(x, step.output[row], dim=-1))
+        attention.append(step.attention.projected[row].norm(dim=-1) / x.norm(dim=-1))
+        feed_forward.append(step.feed_forward.projected[row].norm(dim=-1) / h.norm(dim=-1))
+    return LayerChanges(torch.stack(cosine), torch.stack(attention), torch.stack(feed_forward))

@@ -122,11 +122,17 @@ bertsteps.plot_lines(
 # %% tags=["hide-input"]
 negative = float((h < 0).float().mean())
 small = float((activated.abs() < 0.1).float().mean())
-Markdown(
+bertsteps.claim(
+    "ffn-mostly-off",
+    negative >= 0.6,
     f"On our sentence, {negative:.0%} of the {h.numel():,} intermediate values are "
-    f"negative before the activation, and after it {small:.0%} of them are within 0.1 "
-    "of zero: "
-    "each token switches on only part of the wide layer."
+    f"negative before the activation, where GELU gives between −0.17 and 0 (after it, {small:.0%} "
+    "are within 0.1 of zero): each token switches on only part of the wide layer.",
+    f"On our sentence, {negative:.0%} of the {h.numel():,} intermediate values are "
+    "negative before the activation, about the half that weights scattered evenly around "
+    "zero give: here there is no sign that a token switches on only part of the wide layer.",
+    measure=f"share of intermediate values below 0 before the activation: {negative:.3f}",
+    criterion="at least 0.6 (weights spread evenly around zero give about 0.5)",
 )
 
 # %% [markdown]
@@ -187,19 +193,71 @@ torch.testing.assert_close(layers[-1].output[real], last[real])
 len(layers), int(real.sum())
 
 # %% [markdown]
-# ## How much does each layer change each token?
+# ## Post-LN: every sum goes through a LayerNorm
 #
-# Thanks to the residual connections, a layer's output is its input plus a change. The
-# cosine between a token's vector before and after a layer says how much the layer turned
-# it: 1 means the direction did not change at all.
+# A BERT layer is *post-LN*: each block's change is added to the block's input, and the
+# sum goes through a LayerNorm before anything else sees it. With $x$ the layer's input,
+#
+# $$
+# h = \text{LayerNorm}_1\big(x + \text{attention}(x)\big), \qquad
+# \text{output} = \text{LayerNorm}_2\big(h + \text{feed-forward}(h)\big).
+# $$
+#
+# So a layer's output is **not** its input plus a change: the LayerNorms re-centre and
+# rescale every sum and apply their own learned weight and bias. We rebuild each layer's
+# output from the two changes the by-hand steps kept (`projected`: what each block adds)
+# and the two LayerNorms, and land on the model's hidden states; then we measure how far
+# "input plus changes" would have been from them.
 
 # %%
 steps = bertsteps.encoder_by_hand(bert, bertsteps.encode(bert, sentence))
-cos = torch.nn.functional.cosine_similarity  # along the hidden axis below
-cosines = torch.stack(
-    [cos(s.input[0], s.output[0], dim=-1) for s in steps], dim=1
-)  # (seq, layers)
+gap = []
+for i, (s, layer_i) in enumerate(zip(steps, bert.model.encoder.layer)):
+    x, attn_change, ffn_change = s.input, s.attention.projected, s.feed_forward.projected
+    norm_1, norm_2 = layer_i.attention.output.LayerNorm, layer_i.output.LayerNorm
+    h = by_hand.layer_norm(x + attn_change, norm_1.weight, norm_1.bias, norm_1.eps)
+    layer_out = by_hand.layer_norm(h + ffn_change, norm_2.weight, norm_2.bias, norm_2.eps)
+    torch.testing.assert_close(layer_out, out.hidden_states[i + 1])  # post-LN: exact
+
+    plus_changes = x + attn_change + ffn_change  # what a plain residual sum would give
+    gap.append(float(((plus_changes - layer_out).norm(dim=-1) / layer_out.norm(dim=-1)).mean()))
+[round(g, 3) for g in gap]
+
+# %% tags=["hide-input"]
+bertsteps.claim(
+    "layernorm-matters",
+    min(gap) >= 0.1,
+    "The list above is, per layer, how far *input plus the two changes* lies from the "
+    "layer's real output, as a fraction of the output's length (averaged over the "
+    f"tokens): from {min(gap):.2f} to {max(gap):.2f} in this build. In every layer the "
+    "LayerNorms move the sum a long way: they are part of what a layer does, not a detail.",
+    "The list above is, per layer, how far *input plus the two changes* lies from the "
+    "layer's real output, as a fraction of the output's length (averaged over the "
+    f"tokens): from {min(gap):.3f} to {max(gap):.3f} in this build. In at least one layer "
+    "of this checkpoint the LayerNorms hardly move the sum: there, input plus changes is "
+    "nearly the output.",
+    measure="mean |(x + changes) − output| / |output| per layer: " + ", ".join(f"{g:.3f}" for g in gap),
+    criterion="at least 0.1 in every layer",
+)
+
+# %% [markdown]
+# ## How much does each layer change each token?
+#
+# Two measures, kept apart because they see different things
+# (`bertsteps.layer_changes` computes both):
+#
+# - the **cosine between a token's vector before and after a layer**. Both vectors are
+#   LayerNorm outputs, so their lengths do not matter; but the cosine includes what the
+#   LayerNorms' learned weight and bias do, on top of the blocks' changes. 1 means the
+#   direction did not change at all;
+# - the **relative size of each block's change**, before its LayerNorm: the length of what
+#   the block adds divided by the length of the vector it is added to. It sees only the
+#   block.
+
+# %%
+changes = bertsteps.layer_changes(steps)  # each (layers, seq)
 layer_names = [f"layer {i + 1}" for i in range(len(steps))]
+cosines = changes.cosine.T  # (seq, layers)
 
 bertsteps.plot_matrix(
     cosines.cpu(),
@@ -214,52 +272,129 @@ bertsteps.plot_matrix(
 )
 
 # %% [markdown]
-# Each layer has two blocks that change a token; splitting the cosine between them shows
-# which one does more, layer by layer (averaged over the tokens):
+# Each layer has two blocks that change a token. The relative size of each block's change,
+# layer by layer (averaged over the tokens):
 
 # %%
-after_attention = [
-    float(cos(s.input[0], s.attention.output[0], dim=-1).mean()) for s in steps
-]
-after_feed_forward = [
-    float(cos(s.attention.output[0], s.output[0], dim=-1).mean()) for s in steps
-]
+attention_size = changes.attention.mean(dim=1).tolist()
+feed_forward_size = changes.feed_forward.mean(dim=1).tolist()
 bertsteps.plot_lines(
     list(range(1, len(steps) + 1)),
-    {"attention block": after_attention, "feed-forward block": after_feed_forward},
+    {"attention block": attention_size, "feed-forward block": feed_forward_size},
     xlabel="layer",
-    ylabel="mean cosine(block input, block output)",
-    title="Which block turns the tokens more",
-    alt="Line plot, per layer, of the mean cosine between each block's input and "
-    "output: "
+    ylabel="mean |change| / |block input|",
+    title="How large a change each block adds",
+    alt="Line plot, per layer, of the mean length of each block's change divided by "
+    "the length of the block's input: "
     + "; ".join(
         f"layer {i + 1}: attention {att:.2f}, feed-forward {ffn:.2f}"
-        for i, (att, ffn) in enumerate(zip(after_attention, after_feed_forward))
+        for i, (att, ffn) in enumerate(zip(attention_size, feed_forward_size))
     )
     + ".",
 )
 
 # %% tags=["hide-input"]
-mean_per_layer = cosines.mean(dim=0)
-most = int(mean_per_layer.argmin())
+turn = 1 - changes.cosine.mean(dim=1)  # (layers,): mean turn per layer
+order = turn.argsort(descending=True).tolist()
+most, runner_up = order[0], order[1] if len(order) > 1 else order[0]
 token_most = int(cosines.mean(dim=1).argmin())
-ffn_more = sum(f < a for a, f in zip(after_attention, after_feed_forward))
-Markdown(
-    f"In this build, **layer {most + 1}** turns the tokens most (mean cosine "
-    f"{float(mean_per_layer[most]):.2f}), and the token turned most across the "
-    f"layers is `{tokens[token_most]}` (mean cosine "
-    f"{float(cosines[token_most].mean()):.2f}). The feed-forward block turns the "
-    f"tokens more than the attention block in {ffn_more} of the {len(steps)} layers."
+stands_out = float(turn[most]) >= 0.05 and (
+    len(order) == 1 or float(turn[most]) >= 1.5 * float(turn[runner_up])
+)
+bertsteps.claim(
+    "one-layer-turns-most",
+    stands_out,
+    f"**Layer {most + 1}** turns the tokens far more than any other: its mean cosine "
+    f"between input and output is {float(changes.cosine[most].mean()):.2f}, against "
+    f"{float(changes.cosine[runner_up].mean()):.2f} for the next, layer {runner_up + 1}. "
+    f"Across all layers, the token turned most is `{tokens[token_most]}` (mean cosine "
+    f"{float(cosines[token_most].mean()):.2f}).",
+    "No layer stands out: the mean cosine between a token's vector before and after a "
+    f"layer ranges from {float(changes.cosine.mean(dim=1).min()):.3f} to "
+    f"{float(changes.cosine.mean(dim=1).max()):.3f} over the {len(steps)} layers.",
+    measure="mean turn (1 − cosine) per layer: "
+    + ", ".join(f"layer {i + 1} {float(t):.3f}" for i, t in enumerate(turn)),
+    criterion="the largest mean turn is at least 0.05 and at least 1.5 times the second largest",
+)
+
+# %% tags=["hide-input"]
+smallest = min(min(attention_size), min(feed_forward_size))
+ffn_more = sum(f > a for a, f in zip(attention_size, feed_forward_size))
+bertsteps.claim(
+    "blocks-change-substantially",
+    smallest >= 0.1,
+    "In every layer, both blocks add a change at least a tenth as long as the vector it "
+    f"is added to (the smallest mean is {smallest:.2f}): the changes are a large part of "
+    "each sum, not small corrections. "
+    f"The feed-forward block adds the larger change in {ffn_more} of the {len(steps)} layers.",
+    f"In at least one layer a block adds a change shorter than a tenth of the vector it is "
+    f"added to (the smallest mean is {smallest:.3f}): there the blocks barely change the "
+    "tokens, and the layer passes its input on almost as it came. "
+    f"The feed-forward block adds the larger change in {ffn_more} of the {len(steps)} layers.",
+    measure="mean |change| / |block input| per layer, attention: "
+    + ", ".join(f"{a:.3f}" for a in attention_size)
+    + "; feed-forward: "
+    + ", ".join(f"{f:.3f}" for f in feed_forward_size),
+    criterion="every layer's mean relative change is at least 0.1 for both blocks",
 )
 
 # %% [markdown]
-# Every number the encoder produces is now accounted for: embeddings, then, layer after
-# layer, attention and feed-forward, each with its residual and LayerNorm.
+# ## The pooler
 #
+# `bert.model` may end with one more module, the *pooler*: a dense layer and a tanh applied
+# to the last layer's vector of the first token, `[CLS]`. In **bert-base-uncased** it was
+# trained by next-sentence prediction, where a classifier on the pooler's output said
+# whether the second sentence followed the first; classifiers fine-tuned from BERT often
+# start from it. The model returns it as `pooler_output`. Sentence-embedding models such
+# as the bundled default take the mean of the last layer's token vectors instead.
+
+# %%
+pooler = bert.model.pooler  # None when the checkpoint holds no pooler weights
+if pooler is not None:
+    pooled = bertsteps.pooler_by_hand(pooler, out.last_hidden_state)
+    torch.testing.assert_close(pooled.first, out.last_hidden_state[:, 0])  # [CLS]
+    torch.testing.assert_close(pooled.output, out.pooler_output)
+    print(pooler, tuple(pooled.output.shape))
+else:
+    print(f"{bert.name}: no pooler weights, so no pooler was built; pooler_output is {out.pooler_output}")
+
+# %% tags=["hide-input"]
+if pooler is not None:
+    bias = pooler.dense.bias
+    result = bertsteps.claim(
+        "pooler-trained",
+        bool((bias != 0).any()),
+        f"The pooler of `{bert.name}` shows signs of training: its {bias.numel()} biases "
+        f"are no longer all zero, where BERT's initialisation sets them (largest "
+        f"{float(bias.abs().max()):.3f}).",
+        f"The pooler of `{bert.name}` shows no sign of training: its {bias.numel()} biases "
+        "are all exactly zero, as BERT's initialisation sets them. Its output is computed "
+        "because the weights are in the file, but nothing on it was learned.",
+        measure=f"largest |bias| of the pooler's dense layer: {float(bias.abs().max()):.3g}",
+        criterion="at least one bias of the pooler's dense layer differs from 0",
+    )
+else:
+    result = Markdown(f"`{bert.name}` holds no pooler weights, so the model has no pooler.")
+result
+
+# %% tags=["hide-input"]
+Markdown(
+    "Every number of `last_hidden_state` is now accounted for: embeddings, then, layer "
+    "after layer, attention and feed-forward, each with its residual and LayerNorm"
+    + (
+        ", and so is the pooler's `pooler_output` on top of it."
+        if pooler is not None
+        else ". This checkpoint has no pooler, so there is no `pooler_output`."
+    )
+)
+
+# %% [markdown]
 # ## Try it
 #
 # - Swap `gelu` for `torch.relu` in the layer and see how far `hidden_states[1]` moves.
 # - Skip the residual (`layer_norm(projected, ...)`) and compare the cosines above.
+# - Drop the LayerNorms (`x + attn_change + ffn_change`) for every layer and see how far
+#   the last hidden state ends up from the model's.
 # - Plot `step.output.norm(dim=-1)` per layer for a token of your choice.
 # - `layers[i].feed_forward.activated` holds the wide activations of layer `i`: which
 #   units fire for which token?

@@ -141,3 +141,73 @@ def test_training_mode_is_refused(tiny: bertsteps.Bert) -> None:
             bertsteps.encoder_by_hand(tiny, bertsteps.encode(tiny, "hello"))
     finally:
         tiny.model.eval()
+
+
+def test_pooler_by_hand_equals_pooler_output(bert: bertsteps.Bert, tiny: bertsteps.Bert) -> None:
+    for model in (bert, tiny):
+        assert model.model.pooler is not None  # both checkpoints hold pooler weights
+        out = bertsteps.forward(model, TEXTS)
+        pooled = bertsteps.pooler_by_hand(model.model.pooler, out.last_hidden_state)
+        torch.testing.assert_close(pooled.first, out.last_hidden_state[:, 0])
+        torch.testing.assert_close(pooled.projected, model.model.pooler.dense(out.last_hidden_state[:, 0]))
+        torch.testing.assert_close(pooled.output, out.pooler_output)
+        assert pooled.output.shape == (2, model.config.hidden_size)
+
+
+def test_pooler_by_hand_on_known_weights() -> None:
+    from transformers import BertConfig
+    from transformers.models.bert.modeling_bert import BertPooler
+
+    pooler = BertPooler(BertConfig(hidden_size=2, num_attention_heads=1)).requires_grad_(False)
+    pooler.dense.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, -2.0]]))
+    pooler.dense.bias.copy_(torch.tensor([0.0, 1.0]))
+    hidden = torch.tensor([[[0.5, 1.0], [9.0, 9.0]]])  # only position 0 counts
+    steps = bertsteps.pooler_by_hand(pooler, hidden)
+    torch.testing.assert_close(steps.projected, torch.tensor([[0.5, -1.0]]))
+    torch.testing.assert_close(steps.output, torch.tanh(torch.tensor([[0.5, -1.0]])))
+
+
+def test_no_pooler_is_an_error() -> None:
+    with pytest.raises(bertsteps.BertStepsError, match="no pooler"):
+        bertsteps.pooler_by_hand(None, torch.zeros(1, 3, 4))
+
+
+def fake_layer(x: torch.Tensor, attn_change: torch.Tensor, h: torch.Tensor, ffn_change: torch.Tensor, out: torch.Tensor) -> by_hand.LayerSteps:
+    z = torch.zeros(1)
+    attention = by_hand.AttentionSteps(z, z, z, z, z, z, z, attn_change, h)
+    return by_hand.LayerSteps(x, attention, by_hand.FeedForwardSteps(z, z, ffn_change, out))
+
+
+def test_layer_changes_on_constructed_layers() -> None:
+    x = torch.tensor([[[3.0, 4.0], [1.0, 0.0]]])  # two tokens, lengths 5 and 1
+    still = fake_layer(x, torch.zeros_like(x), x, torch.zeros_like(x), x)  # changes nothing
+    turned = fake_layer(
+        x,
+        torch.tensor([[[0.0, 5.0], [0.0, 0.5]]]),  # as long as the first token, half the second
+        x,
+        torch.tensor([[[0.5, 0.0], [0.0, 2.0]]]),
+        torch.tensor([[[-4.0, 3.0], [0.0, 1.0]]]),  # first token turned 90°, second 90°
+    )
+    changes = bertsteps.layer_changes([still, turned])
+    torch.testing.assert_close(changes.cosine, torch.tensor([[1.0, 1.0], [0.0, 0.0]]))
+    torch.testing.assert_close(changes.attention, torch.tensor([[0.0, 0.0], [1.0, 0.5]]))
+    torch.testing.assert_close(changes.feed_forward, torch.tensor([[0.0, 0.0], [0.1, 2.0]]))
+    with pytest.raises(bertsteps.BertStepsError, match="no layers"):
+        bertsteps.layer_changes([])
+
+
+def test_layer_changes_match_the_steps(bert: bertsteps.Bert, tiny: bertsteps.Bert) -> None:
+    """Trained layers change tokens a lot; freshly initialised ones hardly at all."""
+    found = {}
+    for model in (bert, tiny):
+        steps = bertsteps.encoder_by_hand(model, bertsteps.encode(model, TEXTS[1]))
+        changes = bertsteps.layer_changes(steps)
+        last = steps[-1]
+        expected = last.feed_forward.projected[0].norm(dim=-1) / last.attention.output[0].norm(dim=-1)
+        torch.testing.assert_close(changes.feed_forward[-1], expected)
+        torch.testing.assert_close(
+            changes.cosine[0], torch.nn.functional.cosine_similarity(steps[0].input[0], steps[0].output[0], dim=-1)
+        )
+        found[model.name] = float(changes.attention.mean())
+    assert found[bert.name] > 0.2
+    assert found[tiny.name] < 0.05
