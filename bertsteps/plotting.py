@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.figure
+import matplotlib.patches
 import numpy as np
 
 from .errors import BertStepsError
@@ -123,10 +124,13 @@ def plot_matrix(
     colorbar_label: str = "cosine similarity",
     max_ticks: int = 40,
     alt: str | None = None,
+    colorbar: bool = True,
 ) -> matplotlib.figure.Figure:
     """A heatmap of ``matrix`` with ``labels`` on both axes and each value written in its cell.
 
-    With more than ``max_ticks`` labels on an axis, only every k-th label is written.
+    With more than ``max_ticks`` labels on an axis, only every k-th label is written. Each
+    label sits on its cell's centre: a slanted column label ends at the middle of its
+    column. ``colorbar=False`` leaves the colour bar out (to share one between panels).
 
     The colormap is diverging and centred on 0 (blue below, red above); the limits are
     ``[-1, 1]`` when every value lies there (cosines), else symmetric around 0. Cell text
@@ -161,11 +165,7 @@ def plot_matrix(
         side = min(9.0, max(3.2, 0.62 * max(len(rows), len(cols)) + 1.6))
         fig, ax = _figure_and_axes(ax, alt, (side + 1.0, side))
         image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, aspect="equal")
-        col_ticks = range(0, len(cols), -(-len(cols) // max_ticks))
-        row_ticks = range(0, len(rows), -(-len(rows) // max_ticks))
-        ax.set_xticks(col_ticks, labels=[cols[i] for i in col_ticks], rotation=45, ha="right", rotation_mode="anchor")
-        ax.set_yticks(row_ticks, labels=[rows[i] for i in row_ticks])
-        ax.tick_params(length=0)
+        _label_cells(ax, rows, cols, max_ticks)
         for spine in ax.spines.values():
             spine.set_visible(False)
         if title:
@@ -175,9 +175,150 @@ def plot_matrix(
             for (i, j), v in np.ndenumerate(values):
                 colour = _text_colour(image.cmap(image.norm(v)))
                 ax.text(j, i, format(v, fmt), ha="center", va="center", color=colour, fontsize=size)
-        bar = fig.colorbar(image, ax=ax, shrink=0.8)
+        if colorbar:
+            bar = fig.colorbar(image, ax=ax, shrink=0.8)
+            bar.set_label(colorbar_label)
+            bar.outline.set_visible(False)
+    return fig
+
+
+def _label_cells(ax: Axes, rows: Sequence[str], cols: Sequence[str], max_ticks: int) -> None:
+    """Tick labels on cell centres (cell ``i`` spans ``i - 0.5`` to ``i + 0.5``), every k-th one past ``max_ticks``.
+
+    Column labels of more than 3 characters slant at 45°, anchored at their end and
+    centred on it vertically, so the middle of a label's last letter sits under the
+    middle of its column; shorter ones stand upright, centred under their column.
+    """
+    col_ticks = range(0, len(cols), max(1, -(-len(cols) // max_ticks)))
+    row_ticks = range(0, len(rows), max(1, -(-len(rows) // max_ticks)))
+    col_text = [cols[i] for i in col_ticks]
+    if max((len(c) for c in col_text), default=0) > 3:
+        ax.set_xticks(list(col_ticks), labels=col_text, rotation=45, ha="right", va="center", rotation_mode="anchor")
+    else:
+        ax.set_xticks(list(col_ticks), labels=col_text, rotation=0, ha="center", va="top")
+    ax.set_yticks(list(row_ticks), labels=[rows[i] for i in row_ticks], va="center")
+    ax.tick_params(length=0)
+    ax.tick_params(axis="x", pad=7)
+
+
+def _boolean(matrix: Any) -> np.ndarray:
+    """A boolean numpy array from a tensor, array or nested lists."""
+    if hasattr(matrix, "detach"):
+        matrix = matrix.detach().cpu().numpy()
+    return np.asarray(matrix, dtype=bool)
+
+
+def plot_matrices(
+    matrices: Sequence[ArrayLike],
+    labels: Sequence[str],
+    *,
+    titles: Sequence[str],
+    alt: str,
+    col_labels: Sequence[str] | None = None,
+    ncols: int = 4,
+    cmap: str = "Blues",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    colorbar_label: str = "value",
+    colorbar_extend: str = "neither",
+    show_values: bool = False,
+    fmt: str = ".1f",
+    outline: Sequence[ArrayLike] | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    panel_width: float = 2.4,
+    cell_size: float | None = None,
+    max_ticks: int = 40,
+) -> Figure:
+    """Small multiples: one heatmap per matrix, all of the same shape, labels and colour scale.
+
+    Row labels are written on the first column of panels, column labels under the
+    bottom panel of each column; one colour bar serves every panel. The colour map is
+    sequential (``"Blues"``) by default, for one-signed values such as attention
+    probabilities; the limits default to 0 (or the lowest value, if below 0) and the
+    highest value (1 when no value exceeds 1); with ``colorbar_extend="max"`` values above
+    ``vmax`` take the top colour and the colour bar ends in an arrow. ``outline`` takes
+    one boolean matrix per panel: its true cells get an orange frame. Each panel is
+    ``panel_width`` inches wide, or ``cell_size`` inches per column when that is given.
+
+    Examples:
+        >>> fig = plot_matrices([[[0.9, 0.1], [0.2, 0.8]], [[0.5, 0.5], [0.5, 0.5]]], ["a", "b"],
+        ...                     titles=["head 0", "head 1"], alt="two attention patterns")
+        >>> [ax.get_title() for ax in fig.axes[:2]], fig.axes[0].images[0].norm.vmax
+        (['head 0', 'head 1'], 1.0)
+    """
+    from .similarity import as_matrix
+
+    values = [as_matrix(m, "matrix").to("cpu").double().numpy() for m in matrices]
+    if not values:
+        raise BertStepsError("plot_matrices needs at least one matrix")
+    if len(titles) != len(values):
+        raise BertStepsError(f"{len(titles)} titles for {len(values)} matrices")
+    shape = values[0].shape
+    if any(v.shape != shape for v in values):
+        raise BertStepsError(f"every matrix must have the same shape; got {sorted({v.shape for v in values})}")
+    frames = [None] * len(values) if outline is None else [_boolean(o) for o in outline]
+    if len(frames) != len(values) or any(f is not None and f.shape != shape for f in frames):
+        raise BertStepsError(f"outline needs one {shape} matrix per panel")
+    stacked = np.stack(values)
+    if not np.isfinite(stacked).all():
+        raise BertStepsError("a matrix holds NaN or infinite values: nothing sensible to colour")
+    lo = min(0.0, float(stacked.min())) if vmin is None else vmin
+    hi = (1.0 if stacked.max() <= 1.0 else float(stacked.max())) if vmax is None else vmax
+    rows = list(labels)
+    cols = list(col_labels) if col_labels is not None else rows
+    ncols = max(1, min(ncols, len(values)))
+    nrows = -(-len(values) // ncols)
+    if cell_size is not None:
+        longest = max(len(line) for title in titles for line in str(title).splitlines() or [""])
+        panel_width = max(cell_size * shape[1], 0.08 * longest)  # room for the title at 9 pt
+    height = panel_width * shape[0] / max(shape[1], 1)
+    with matplotlib.rc_context(STYLE):
+        fig = figure(alt=alt, figsize=(ncols * panel_width + 1.8, nrows * (height + 0.45) + 1.0))
+        grid = fig.subplots(nrows, ncols, squeeze=False)
+        used = []
+        for k, ax in enumerate(grid.flat):
+            if k >= len(values):
+                ax.remove()
+                continue
+            plot_matrix(
+                values[k],
+                rows,
+                col_labels=cols,
+                show_values=show_values,
+                ax=ax,
+                title=titles[k],
+                cmap=cmap,
+                vmin=lo,
+                vmax=hi,
+                fmt=fmt,
+                max_ticks=max_ticks,
+                colorbar=False,
+            )
+            ax.title.set_fontsize(9)
+            ax.tick_params(labelsize=7.5, labelleft=k % ncols == 0, labelbottom=k + ncols >= len(values))
+            for text in ax.texts:
+                text.set_fontsize(6.5)
+            if frames[k] is not None:
+                for i, j in zip(*np.nonzero(frames[k]), strict=True):
+                    ax.add_patch(
+                        matplotlib.patches.Rectangle(
+                            (j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#f08c00", linewidth=2.2
+                        )
+                    )
+            used.append(ax)
+        bar = fig.colorbar(
+            used[0].images[0],
+            ax=used,
+            shrink=min(0.8, 3.5 / (nrows * (height + 0.45))),
+            extend=colorbar_extend,
+        )
         bar.set_label(colorbar_label)
         bar.outline.set_visible(False)
+        if xlabel:
+            fig.supxlabel(xlabel, fontsize=10)
+        if ylabel:
+            fig.supylabel(ylabel, fontsize=10)
     return fig
 
 

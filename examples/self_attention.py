@@ -34,7 +34,7 @@
 import math
 
 import torch
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 import bertsteps
 
@@ -118,8 +118,10 @@ Q.shape
 # \text{Attention}(Q, K, V) = \text{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right) V
 # $$
 #
-# Dividing by $\sqrt{d_k}$ keeps the dot products from growing with the head size; without
-# it the softmax would saturate and put almost all weight on one token.
+# Dividing by $\sqrt{d_k}$ keeps the dot products from growing with the head size: the dot
+# product of two vectors of $d_k$ independent numbers of variance 1 has variance $d_k$.
+# The larger the scores, the more a softmax puts nearly all of a row's weight on its
+# largest score.
 
 # %%
 scores = Q @ K.transpose(-1, -2) / math.sqrt(head_size)  # (batch, heads, seq, seq)
@@ -128,79 +130,148 @@ probs = torch.softmax(scores, dim=-1)
 torch.testing.assert_close(probs, out.attentions[0])  # the model's weights
 probs[0, 0].sum(dim=-1)  # head 0: every query's weights sum to 1
 
+# %% tags=["hide-input"]
+unscaled = torch.softmax(Q @ K.transpose(-1, -2), dim=-1)  # without the division
+peak = float(probs.max(dim=-1).values.mean())  # a row's largest weight, on average
+peak_unscaled = float(unscaled.max(dim=-1).values.mean())
+bertsteps.claim(
+    "unscaled-sharper",
+    peak_unscaled - peak >= 0.1,
+    f"In this build the division matters: without it, a row's largest weight would be "
+    f"{peak_unscaled:.2f} on average instead of {peak:.2f} (over every head of this layer "
+    f"and every token of the sentence; an even spread gives 1/{len(tokens)} = "
+    f"{1 / len(tokens):.2f}).",
+    f"In this build leaving the division out changes little: a row's largest weight would "
+    f"be {peak_unscaled:.2f} on average instead of {peak:.2f} (over every head of this "
+    f"layer and every token of the sentence; an even spread gives 1/{len(tokens)} = "
+    f"{1 / len(tokens):.2f}).",
+    measure=f"mean over heads and rows of the largest weight: {peak:.3f} with the "
+    f"division by √{head_size}, {peak_unscaled:.3f} without",
+    criterion="without the division the mean largest weight is at least 0.1 higher",
+)
+
 # %% [markdown]
 # There is no mask here: a single sentence has no padding, so every token may attend to
 # every other. The mask appears below, with a padded batch.
 #
 # ## What the heads look at
 #
-# Each head has its own weights, so each learns its own pattern. Below, for four simple
-# patterns — attend to the previous token, to yourself, to the next token, or to the
-# special tokens — the head of the first layer that follows it most (and is not drawn
-# already) is drawn: row $i$ is the query token, column $j$ the token it attends to,
-# and darker means more weight.
+# Each head has its own query and key weights, so each can attend in its own way. A
+# heatmap of one head on one sentence invites stories, so this page measures instead.
+# `bertsteps.attention_patterns` runs the model on a few sentences and, for every head of
+# every layer, measures how much of each token's weight goes to five patterns:
+#
+# - the **previous token**, the **token itself** and the **next token**;
+# - the **special tokens** `[CLS]` and `[SEP]`;
+# - the other pieces of the **same word**, for words that WordPiece splits.
+#
+# A share means little on its own: a token that spreads its weight *evenly* over the $n$
+# tokens of its sentence already gives $1/n$ to the previous token and $2/n$ to `[CLS]`
+# and `[SEP]` together. So each share is divided by what an even spread gives on the
+# same tokens: the **ratio** is 1 for a head without preference. Only the rows of word
+# tokens count (`[CLS]`, `[SEP]` and padding rows are left out), and a previous or next
+# token that is special does not count as one.
+#
+# **The criterion.** A head is *named* for a pattern when its share is at least 3 times
+# what an even spread gives, and that pattern has the largest ratio of the head's five.
+# Otherwise the head has no clear pattern.
 
 # %%
-P = probs[0]  # (heads, seq, seq) for our one sentence
-n = P.shape[-1]
-i = torch.arange(n, device=P.device)
-is_special = [t in bert.tokenizer.all_special_tokens for t in tokens]
-special = torch.tensor(is_special, device=P.device)
-patterns = {
-    "the previous token": P[:, i[1:], i[:-1]].mean(dim=-1),
-    "the token itself": P[:, i, i].mean(dim=-1),
-    "the next token": P[:, i[:-1], i[1:]].mean(dim=-1),
-    "the special tokens": P[:, :, special].sum(dim=-1).mean(dim=-1),
-}
-best = {}  # pattern -> the head that follows it most, one head per pattern
-for name, share in patterns.items():
-    ranked = share.argsort(descending=True).tolist()
-    best[name] = next((h for h in ranked if h not in best.values()), ranked[0])
-{name: f"head {h}: {float(patterns[name][h]):.0%}" for name, h in best.items()}
-
-# %%
-described = [
-    f"head {h}, {float(patterns[name][h]):.0%} of its weight on {name}"
-    for name, h in best.items()
+sentences = [
+    sentence,
+    "unbelievably, the tokenizer splits rare words into smaller pieces.",
+    "my neighbours repainted their house a surprisingly bright yellow.",
+    "the snowboarders misjudged the icy slope and tumbled downhill.",
+    "she gave her brother the keys before the long drive home.",
+    "photosynthesis lets algae turn sunlight into sugar.",
+    "the archaeologists catalogued fragments of bioluminescent pottery.",
 ]
-fig = bertsteps.figure(
-    alt=f"Four heatmaps of first-layer attention weights over the {n} tokens "
-    f"of '{sentence}', rows attending to columns, from 0 (white) to 1 (dark blue): "
-    + "; ".join(described),
-    figsize=(9, 8.4),
+found = bertsteps.attention_patterns(bert, sentences)
+found.patterns, found.share.shape  # (layers, heads, patterns)
+
+# %% [markdown]
+# The measure is plain indexing. On our sentence alone, with the weights `probs` computed
+# by hand above, the previous-token share of each head is the mean of the entries just
+# left of the diagonal, over the rows of word tokens that follow a word token:
+
+# %%
+mine = bertsteps.attention_patterns(bert, [sentence], attentions=[probs])
+P = probs[0].cpu()  # (heads, seq, seq) for our one sentence
+n = P.shape[-1]
+rows = torch.arange(2, n - 1)  # row 1 follows [CLS]; row n - 1 is [SEP]
+torch.testing.assert_close(mine.share[0, :, 0], P[:, rows, rows - 1].mean(dim=-1))
+float(mine.even[0]), 1 / n  # an even spread gives the previous token 1/n
+
+# %% [markdown]
+# Every head of the first layer on our sentence: row $i$ is the query token, column $j$
+# the token it attends to, from white (weight 0) to dark blue (weight 1). Each title is
+# what the measure over all the sentences above finds for that head, with its share and
+# its ratio to an even spread. Heads are numbered from 0, as in `probs[0, h]`.
+
+# %%
+titles = [f"head {h}\n{found.describe(0, h)}" for h in range(heads)]
+bertsteps.plot_matrices(
+    [P[h] for h in range(heads)],
+    tokens,
+    titles=titles,
+    ncols=4,
+    colorbar_label="attention weight (0 to 1)",
+    xlabel="key (attended to)",
+    ylabel="query (attends from)",
+    alt=f"{heads} small heatmaps, one per head of the first layer, of the attention "
+    f"weights among the {n} tokens of '{sentence}', rows attending to columns, from 0 "
+    "(white) to 1 (dark blue). Titles: "
+    + "; ".join(f"head {h}: {found.describe(0, h)}" for h in range(heads)),
 )
-for ax, (name, h) in zip(fig.subplots(2, 2).flat, best.items(), strict=True):
-    bertsteps.plot_matrix(
-        P[h].cpu(),
-        tokens,
-        col_labels=tokens,
-        show_values=False,
-        cmap="Blues",
-        vmin=0,
-        vmax=1,
-        colorbar_label="attention weight",
-        title=f"head {h}: {name} ({float(patterns[name][h]):.0%})",
-        ax=ax,
-    )
-    ax.set_ylabel("query (attends from)")
-    ax.set_xlabel("key (attended to)")
-fig
 
 # %% tags=["hide-input"]
-spread = -(P.clamp_min(1e-12).log() * P).sum(dim=-1).mean(dim=-1)  # entropy
-broad, sharp = int(spread.argmax()), int(spread.argmin())
-prev, spec = best["the previous token"], best["the special tokens"]
-Markdown(
-    f"In this build, head {prev} gives on average "
-    f"{float(patterns['the previous token'][prev]):.0%} of each token's weight "
-    f"to the token just before it, and head {spec} gives "
-    f"{float(patterns['the special tokens'][spec]):.0%} to "
-    f"{', '.join(sorted({t for t, s in zip(tokens, is_special) if s}))}. "
-    f"The most spread-out head is head {broad} and the most focused is head {sharp} "
-    f"(by the entropy of their rows: {float(spread[broad]):.2f} and "
-    f"{float(spread[sharp]):.2f} nats; a uniform row over {n} tokens has "
-    f"{math.log(n):.2f})."
+for pattern in found.patterns:
+    display(
+        bertsteps.pattern_claim(
+            found, pattern, 0, id="first-layer-" + pattern.replace(" ", "-")
+        )
+    )
+bertsteps.focus_claim(found, 0, id="first-layer-focused-head")
+
+# %% [markdown]
+# ## Every layer
+#
+# The same measure for every head of every layer. Each panel is one pattern; its rows
+# are the layers (counted from 1, so layer 1 is `attentions[0]`, the layer above) and its
+# columns the heads. A cell holds the head's ratio to an even spread, coloured from 0
+# (white) to twice the criterion (dark purple; larger ratios keep the darkest colour, and
+# the number in the cell tells them apart); a cell framed in orange is a head named for
+# that pattern.
+
+# %%
+ratio = found.ratio.nan_to_num(0.0)  # (layers, heads, patterns); 0 where not measured
+top = 2 * found.threshold
+bertsteps.plot_matrices(
+    [ratio[..., k] for k in range(len(found.patterns))],
+    [f"layer {i + 1}" for i in range(config.num_hidden_layers)],
+    col_labels=[str(h) for h in range(heads)],
+    titles=[
+        f"{p} (even spread: {float(e):.0%})" for p, e in zip(found.patterns, found.even)
+    ],
+    outline=[found.winner == k for k in range(len(found.patterns))],
+    show_values=True,
+    cmap="Purples",
+    vmin=0,
+    vmax=top,
+    colorbar_label=f"share ÷ even-spread share (0 to {top:g} or more)",
+    colorbar_extend="max",
+    xlabel="head",
+    ncols=2,
+    cell_size=0.33,
+    alt=f"{len(found.patterns)} heatmaps, one per pattern, of each head's attention "
+    "share divided by an even spread's, layers in rows and heads in columns, from 0 "
+    f"(white) to {top:g} or more (dark purple); cells framed in orange are heads named for the "
+    "pattern. "
+    + bertsteps.overview_claim(found, id="all-layers-named-heads").sentence,
 )
+
+# %% tags=["hide-input"]
+bertsteps.overview_claim(found, id="all-layers-named-heads")
 
 # %% [markdown]
 # ## The weighted sum, and merging the heads
@@ -307,11 +378,18 @@ probs_b[0, 0, :short].sum(dim=-1)  # all the weight stays on real tokens
 # %% tags=["hide-input"]
 padded = int((inputs["attention_mask"][0] == 0).sum())
 to_padding = probs_b[0, :, :short, short:]
-Markdown(
+largest = float(to_padding.max())
+bertsteps.claim(
+    "padding-weight-zero",
+    largest == 0.0,
     f"The short sentence has {short} tokens and {padded} padding positions. The "
-    f"largest weight any of its tokens gives to padding, in any head, is "
-    f"**{float(to_padding.max()):g}**: after the softmax, "
-    "$e^{\\text{huge negative}}$ is exactly zero in floating point."
+    f"largest weight any of its tokens gives to padding, in any head, is **{largest:g}**: "
+    "after the softmax, $e^{\\text{huge negative}}$ is exactly zero in floating point.",
+    f"The short sentence has {short} tokens and {padded} padding positions. The "
+    f"largest weight any of its tokens gives to padding, in any head, is **{largest:g}**: "
+    "tiny, but not exactly zero in this build.",
+    measure=f"largest weight from a real token to padding, any head: {largest:g}",
+    criterion="exactly 0",
 )
 
 # %% [markdown]
@@ -349,7 +427,9 @@ steps_b.output.shape
 # ## Try it
 #
 # - Change `sentence` and look for a head that links *it* to the noun it stands for.
-# - Draw `probs[0, h]` for every head `h`: how many look alike?
-# - Use `out.attentions[-1]` to see the last layer's heads instead of the first.
+# - Add sentences to `sentences`, or pass `threshold=2` to
+#   `bertsteps.attention_patterns`: which heads keep their names?
+# - Draw the small multiples for `out.attentions[-1][0]` to see the last layer's heads
+#   instead of the first.
 # - Remove the `/ math.sqrt(head_size)` and compare the entropy of the rows.
 # - Run this page with another checkpoint: `BERTSTEPS_CHECKPOINT=bert-base-uncased make site`.

@@ -103,3 +103,97 @@ def test_many_labels_are_thinned() -> None:
     assert ticks == [str(i) for i in range(0, 100, 5)]
     width, height = fig.get_size_inches()
     assert width <= 10 and height <= 9
+
+
+def _cell_centres(ax: object, count: int, axis: str) -> list[float]:
+    """Data coordinates of the cell centres along ``axis``, from the image's extent."""
+    left, right, bottom, top = ax.images[0].get_extent()  # type: ignore[attr-defined]
+    lo, hi = (left, right) if axis == "x" else (min(bottom, top), max(bottom, top))
+    width = (hi - lo) / count
+    return [lo + width * (i + 0.5) for i in range(count)]
+
+
+@pytest.mark.parametrize(("size", "max_ticks", "step"), [(13, 40, 1), (100, 20, 5), (41, 40, 2)])
+def test_tick_labels_sit_on_cell_centres(size: int, max_ticks: int, step: int) -> None:
+    labels = [f"token{i}" for i in range(size)]
+    fig = bertsteps.plot_matrix(np.eye(size), labels, show_values=False, max_ticks=max_ticks)
+    ax = fig.axes[0]
+    centres_x, centres_y = _cell_centres(ax, size, "x"), _cell_centres(ax, size, "y")
+    ticks = list(range(0, size, step))
+    assert [t.get_text() for t in ax.get_xticklabels()] == [labels[i] for i in ticks]
+    np.testing.assert_allclose(ax.get_xticks(), [centres_x[i] for i in ticks])
+    np.testing.assert_allclose(ax.get_yticks(), [centres_y[i] for i in ticks])
+
+
+def test_slanted_column_labels_end_at_the_middle_of_their_column() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    labels = ["[CLS]", "because", "it", "tired", "[SEP]"]
+    fig = bertsteps.plot_matrix(np.eye(5), labels, show_values=False)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    ax = fig.axes[0]
+    half = np.sqrt(0.5) / 2
+    for j, label in enumerate(ax.get_xticklabels()):
+        assert label.get_rotation() == 45
+        box = label.get_window_extent(renderer)
+        label.set_rotation(0)
+        height = label.get_window_extent(renderer).height
+        label.set_rotation(45)
+        # the rotated box's right edge is the lower corner of the label's end: half the
+        # text height (times cos 45°) right of the middle of that end
+        end_x = box.x1 - height * half
+        column_x = ax.transData.transform((j, 0))[0]
+        assert abs(end_x - column_x) < 0.5, (label.get_text(), end_x, column_x)
+        assert box.y1 < ax.get_window_extent(renderer).y0  # below the heatmap, not over it
+
+
+def test_short_column_labels_stand_upright_and_centred() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = bertsteps.plot_matrix(np.eye(3), ["0", "1", "2"], show_values=False)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    ax = fig.axes[0]
+    for j, label in enumerate(ax.get_xticklabels()):
+        assert label.get_rotation() == 0
+        box = label.get_window_extent(renderer)
+        assert abs((box.x0 + box.x1) / 2 - ax.transData.transform((j, 0))[0]) < 0.5
+
+
+def test_small_multiples_share_labels_scale_and_colorbar() -> None:
+    a = np.array([[0.9, 0.1], [0.3, 0.7]])
+    fig = bertsteps.plot_matrices(
+        [a, a.T, 1 - a],
+        ["x", "y"],
+        col_labels=["p", "q"],
+        titles=["one", "two", "three"],
+        ncols=2,
+        outline=[a > 0.5, np.zeros((2, 2), bool), np.zeros((2, 2), bool)],
+        colorbar_label="attention weight (0 to 1)",
+        alt="three heatmaps",
+    )
+    panels = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in panels] == ["one", "two", "three"]
+    assert {(ax.images[0].norm.vmin, ax.images[0].norm.vmax) for ax in panels} == {(0.0, 1.0)}
+    assert all(ax.images[0].get_cmap().name == "Blues" for ax in panels)
+    bars = [ax for ax in fig.axes if not ax.images]
+    assert len(bars) == 1 and bars[0].get_ylabel() == "attention weight (0 to 1)"
+    # row labels on the first column only, column labels under the bottom panel of each column
+    shown_left = [ax.yaxis.get_tick_params()["labelleft"] for ax in panels]
+    shown_bottom = [ax.xaxis.get_tick_params()["labelbottom"] for ax in panels]
+    assert shown_left == [True, False, True]
+    assert shown_bottom == [False, True, True]
+    assert len(panels[0].patches) == 2 and len(panels[1].patches) == 0  # two framed cells
+    frame = panels[0].patches[0]
+    assert frame.get_xy() == (-0.5, -0.5)  # cell (0, 0), framed exactly
+    assert fig.alt == "three heatmaps"
+
+
+def test_small_multiples_bad_input() -> None:
+    with pytest.raises(bertsteps.BertStepsError, match="same shape"):
+        bertsteps.plot_matrices([np.eye(2), np.eye(3)], ["a", "b"], titles=["1", "2"], alt="x")
+    with pytest.raises(bertsteps.BertStepsError, match="1 titles for 2 matrices"):
+        bertsteps.plot_matrices([np.eye(2), np.eye(2)], ["a", "b"], titles=["1"], alt="x")
+    with pytest.raises(bertsteps.BertStepsError, match="alt text"):
+        bertsteps.plot_matrices([np.eye(2)], ["a", "b"], titles=["1"], alt="")
