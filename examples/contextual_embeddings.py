@@ -229,46 +229,63 @@ last = config.num_hidden_layers
 parts = []
 for word in found:
     same, diff = series[f"{word}: same sense"], series[f"{word}: different senses"]
-    gap = same - diff
-    widest = int(gap.argmax())
     parts.append(
         f"for *{word}*, same-sense pairs go from {float(same[0]):.2f} at layer 0 to "
         f"{float(same[last]):.2f} at layer {last}, different-sense pairs from "
-        f"{float(diff[0]):.2f} to {float(diff[last]):.2f}; same minus different is "
-        f"largest at layer {widest} ({float(gap[widest]):+.2f})"
+        f"{float(diff[0]):.2f} to {float(diff[last]):.2f}"
     )
-separates = all(
-    series[f"{w}: same sense"][last] > series[f"{w}: different senses"][last]
-    for w in found
-)
-above_baseline = all(
-    bool((values > baseline).all())
-    for name, values in series.items()
-    if "baseline" not in name
-)
 low, high = f"{float(baseline.min()):.2f}", f"{float(baseline.max()):.2f}"
 Markdown(
     "In this build, " + "; ".join(parts) + ". The baseline, two different words, "
-    + (
-        f"stays at {low}. " if low == high else f"stays between {low} and {high}. "
+    + (f"stays at {low}." if low == high else f"stays between {low} and {high}.")
+    + " At layer 0 a word's vectors differ only by position, so any gap there between the "
+    "two kinds of pairs comes from where the word sits in its sentences, not from meaning."
+)
+
+# %% tags=["hide-input"]
+gaps = {  # same-sense minus different-sense mean cosine, at every layer
+    word: series[f"{word}: same sense"] - series[f"{word}: different senses"] for word in found
+}
+gained = {word: float(gap[last] - gap[0]) for word, gap in gaps.items()}  # beyond position
+widest = {word: int(gap.argmax()) for word, gap in gaps.items()}
+bertsteps.claim(
+    "senses-separate",
+    all(g >= 0.02 for g in gained.values()),
+    "By the last layer the layers have moved every word's vectors by meaning: the gap "
+    "between same-sense and different-sense pairs grew beyond what position gives at "
+    "layer 0 ("
+    + "; ".join(
+        f"*{word}* by {gained[word]:+.3f}, with the widest gap at layer {widest[word]}: "
+        f"{float(gaps[word][widest[word]]):+.3f}"
+        for word in found
     )
-    + "At layer 0 a word's vectors differ only by position, so any gap there between the "
-    "two kinds of pairs comes from where the word sits in its sentences, not from "
-    "meaning. "
-    + (
-        "At the last layer every word's same-sense pairs are more alike than its "
-        "different-sense pairs: the layers moved the vectors by meaning."
-        if separates
-        else "At the last layer the same-sense pairs are not more alike than the "
-        "different-sense pairs for every word: this checkpoint does not separate these "
-        "senses (a random checkpoint never will)."
-    )
-    + (
-        " Whatever the sense, the vectors of one word stay more alike than the baseline "
-        "at every layer: a contextual vector still carries its word."
-        if above_baseline
-        else ""
-    )
+    + ").",
+    "The layers do not separate these senses: for at least one word, the gap between "
+    "same-sense and different-sense pairs at the last layer is not clearly larger than the "
+    "gap that position alone gives at layer 0 ("
+    + "; ".join(f"*{word}* {gained[word]:+.3f}" for word in found)
+    + ").",
+    measure="(same − different mean cosine) at the last layer minus the same at layer 0: "
+    + ", ".join(f"{word} {g:+.3f}" for word, g in gained.items()),
+    criterion="at least +0.02 for every word",
+)
+
+# %% tags=["hide-input"]
+margin = {
+    name: float((values - baseline).min())
+    for name, values in series.items()
+    if "baseline" not in name
+}
+bertsteps.claim(
+    "word-above-baseline",
+    all(m > 0 for m in margin.values()),
+    "Whatever the sense, the vectors of one word stay more alike than the baseline "
+    "at every layer: a contextual vector still carries its word.",
+    "At some layer the vectors of one word are no more alike than the baseline of two "
+    "different words: there, the context has drowned out which word it was.",
+    measure="smallest (mean cosine − baseline) over the layers: "
+    + ", ".join(f"{name} {m:+.3f}" for name, m in margin.items()),
+    criterion="above 0 for every series",
 )
 
 # %% [markdown]
@@ -308,28 +325,52 @@ bertsteps.plot_matrix(
 kinds = [sense for sense, ws in found["bank"].items() for _ in ws]
 n = len(kinds)
 pairs = list(itertools.combinations(range(n), 2))
-within = torch.tensor([senses_matrix[i, j] for i, j in pairs if kinds[i] == kinds[j]])
-across = torch.tensor([senses_matrix[i, j] for i, j in pairs if kinds[i] != kinds[j]])
+at_0 = bertsteps.cosine_matrix(torch.stack([w.layers[0] for w in every_bank]))
+
+
+def within_minus_across(matrix):
+    within = torch.tensor([matrix[i, j] for i, j in pairs if kinds[i] == kinds[j]])
+    across = torch.tensor([matrix[i, j] for i, j in pairs if kinds[i] != kinds[j]])
+    return float(within.mean()), float(across.mean())
+
+
+within, across = within_minus_across(senses_matrix)
+within_0, across_0 = within_minus_across(at_0)
 others = senses_matrix - 2 * torch.eye(n)  # never pick the sentence itself
 closest = others.argmax(dim=1).tolist()
 right = sum(kinds[i] == kinds[j] for i, j in enumerate(closest))
+beyond_position = (within - across) - (within_0 - across_0)
 Markdown(
-    f"In this build, pairs with the same sense average **{float(within.mean()):.2f}** "
-    f"and pairs with different senses **{float(across.mean()):.2f}**. For "
-    f"**{right} of the {n}** sentences, the most similar other sentence uses *bank* in "
-    "the same sense"
-    + (
-        ": the last layer sorts these sentences by meaning well."
-        if right == n
-        else (
-            ": the last layer leans towards sorting by meaning, but not cleanly."
-            if right > n / 2
-            else ": here the last layer does not sort these sentences by meaning."
-        )
-    )
-    + " Word order and shared words also pull vectors together, so a high value can "
-    "come from two sentences that look alike as well as from two that mean alike."
+    f"In this build, pairs with the same sense average **{within:.2f}** and pairs with "
+    f"different senses **{across:.2f}** (at layer 0, where only position differs: "
+    f"{within_0:.2f} and {across_0:.2f}). For **{right} of the {n}** sentences, the most "
+    "similar other sentence uses *bank* in the same sense."
 )
+
+# %% tags=["hide-input"]
+bertsteps.claim(
+    "bank-sorted-by-meaning",
+    right == n and beyond_position >= 0.02,
+    "The last layer sorts these sentences by meaning: every sentence's nearest neighbour "
+    "uses *bank* in the same sense, and same-sense pairs are closer than different-sense "
+    f"pairs by {beyond_position:+.3f} more than position alone makes them at layer 0.",
+    "The last layer does not cleanly sort these sentences by meaning: "
+    + (
+        f"only {right} of the {n} nearest neighbours share the sense"
+        if right < n
+        else "every nearest neighbour shares the sense"
+    )
+    + f", and same-sense pairs gain {beyond_position:+.3f} over different-sense pairs "
+    "beyond what position gives at layer 0.",
+    measure=f"{right} of {n} nearest neighbours share the sense; "
+    f"(within − across) at the last layer {within - across:+.3f}, at layer 0 "
+    f"{within_0 - across_0:+.3f}, difference {beyond_position:+.3f}",
+    criterion="all nearest neighbours share the sense and the difference is at least +0.02",
+)
+
+# %% [markdown]
+# Word order and shared words also pull vectors together, so a high value can come from
+# two sentences that look alike as well as from two that mean alike.
 
 # %% [markdown]
 # ## Try it
@@ -342,4 +383,4 @@ Markdown(
 #   pieces at every layer.
 # - Run this page with a random checkpoint (`BERTSTEPS_CHECKPOINT=/path/to/random-bert`):
 #   every assertion still holds, because they check how the model computes, not what
-#   it has learned.
+#   it has learned — and every sentence about senses switches to its other version.
