@@ -88,6 +88,9 @@ _EXPORTS = {
     "OffsetShape": "positions",
     "offset_cosines": "positions",
     "offset_shape": "positions",
+    "GroupAgreement": "clusters",
+    "group_agreement": "clusters",
+    "k_occurrence": "clusters",
     "ModelCard": "provenance",
     "model_card": "provenance",
     "compare_with_bert_base": "provenance",
@@ -111,6 +114,7 @@ if TYPE_CHECKING:
     )
     from .masking import GuessQuality, MaskingCounts, MaskingRule, guess_quality, masking_counts
     from .claims import Claim, claim
+    from .clusters import GroupAgreement, group_agreement, k_occurrence
     from .provenance import ModelCard, compare_with_bert_base, model_card
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
     from .context import WordInContext, word_in_context, word_positions
