@@ -76,3 +76,36 @@ def test_random_checkpoint_of_another_size(tiny_folder: Path) -> None:
     tiny = bertsteps.load(tiny_folder, device="cpu")
     w = word_in_context(tiny, "a bank account", "bank")
     assert tuple(w.layers.shape) == (tiny.config.num_hidden_layers + 1, tiny.config.hidden_size)
+
+
+def test_chapter_sense_measures_follow_the_checkpoint(tmp_path: Path, tiny_folder: Path) -> None:
+    """The numbers behind the chapter's sense claims: met by the default, not by random weights."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, runpy, sys; ns = runpy.run_path(sys.argv[1]); "
+        "print(json.dumps({'gained': ns['gained'], 'right': ns['right'], 'n': ns['n'], "
+        "'beyond': ns['beyond_position']}))"
+    )
+    chapter = Path(__file__).resolve().parent.parent / "examples" / "contextual_embeddings.py"
+    found = {}
+    for name, checkpoint in (("default", None), ("random", tiny_folder)):
+        env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
+        env["MPLBACKEND"] = "Agg"
+        if checkpoint is not None:
+            env["BERTSTEPS_CHECKPOINT"] = str(checkpoint)
+        out = subprocess.run(
+            [sys.executable, "-c", probe, str(chapter)],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+        )
+        assert out.returncode == 0, out.stderr[-3000:]
+        found[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    default, random = found["default"], found["random"]
+    assert set(default["gained"]) == {"bank", "bat"}
+    assert min(default["gained"].values()) >= 0.02  # senses-separate holds
+    assert default["right"] == default["n"] == 8 and default["beyond"] >= 0.02  # bank-sorted-by-meaning holds
+    assert max(abs(g) for g in random["gained"].values()) < 0.01  # random layers add no sense gap
+    assert random["beyond"] < 0.02  # bank-sorted-by-meaning fails
