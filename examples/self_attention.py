@@ -142,9 +142,9 @@ bertsteps.claim(
     f"and every token of the sentence; an even spread gives 1/{len(tokens)} = "
     f"{1 / len(tokens):.2f}).",
     f"In this build leaving the division out changes little: a row's largest weight would "
-    f"be {peak_unscaled:.2f} on average instead of {peak:.2f} (over every head of this "
+    f"be {peak_unscaled:.3f} on average instead of {peak:.3f} (over every head of this "
     f"layer and every token of the sentence; an even spread gives 1/{len(tokens)} = "
-    f"{1 / len(tokens):.2f}).",
+    f"{1 / len(tokens):.3f}).",
     measure=f"mean over heads and rows of the largest weight: {peak:.3f} with the "
     f"division by √{head_size}, {peak_unscaled:.3f} without",
     criterion="without the division the mean largest weight is at least 0.1 higher",
@@ -206,7 +206,8 @@ float(mine.even[0]), 1 / n  # an even spread gives the previous token 1/n
 # Every head of the first layer on our sentence: row $i$ is the query token, column $j$
 # the token it attends to, from white (weight 0) to dark blue (weight 1). Each title is
 # what the measure over all the sentences above finds for that head, with its share and
-# its ratio to an even spread. Heads are numbered from 0, as in `probs[0, h]`.
+# its ratio to an even spread. Heads are numbered from 0, as in `probs[0, h]`; layers
+# from 1, so the first layer, `attentions[0]`, is layer 1.
 
 # %%
 titles = [f"head {h}\n{found.describe(0, h)}" for h in range(heads)]
@@ -224,6 +225,9 @@ bertsteps.plot_matrices(
     + "; ".join(f"head {h}: {found.describe(0, h)}" for h in range(heads)),
 )
 
+# %% [markdown]
+# What the measure says about the first layer, pattern by pattern:
+
 # %% tags=["hide-input"]
 for pattern in found.patterns:
     display(
@@ -237,8 +241,7 @@ bertsteps.focus_claim(found, 0, id="first-layer-focused-head")
 # ## Every layer
 #
 # The same measure for every head of every layer. Each panel is one pattern; its rows
-# are the layers (counted from 1, so layer 1 is `attentions[0]`, the layer above) and its
-# columns the heads. A cell holds the head's ratio to an even spread, coloured from 0
+# are the layers (layer 1 is the one this page recomputes) and its columns the heads. A cell holds the head's ratio to an even spread, coloured from 0
 # (white) to twice the criterion (dark purple; larger ratios keep the darkest colour, and
 # the number in the cell tells them apart); a cell framed in orange is a head named for
 # that pattern.
@@ -320,8 +323,9 @@ context.shape
 # $$
 #
 # where $\mu$ and $\sigma^2$ are the mean and variance of the numbers of one vector, and
-# $\gamma$, $\beta$ are learned. Dropout only acts while training; the model is in eval
-# mode, where it returns its input unchanged.
+# $\gamma$, $\beta$ are the LayerNorm's own weights (`norm.weight` and `norm.bias`).
+# Dropout only acts while training; the model is in eval mode, where it returns its input
+# unchanged.
 
 # %%
 dense = layer.attention.output.dense
