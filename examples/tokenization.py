@@ -40,16 +40,42 @@ prefix = wordpiece.continuing_subword_prefix
 prefix, wordpiece.unk_token, wordpiece.max_input_chars_per_word
 
 # %% tags=["hide-input"]
-from IPython.display import Markdown
+import re
+
+from IPython.display import Markdown, display
 
 continuations = sum(piece.startswith(prefix) for piece in vocab)
 specials = set(tokenizer.all_special_tokens)
+# placeholders: bracketed rows such as [unused0] that are not special tokens
+placeholders = sorted(
+    (p for p in vocab if re.fullmatch(r"\[[^\]]+\]", p) and p not in specials), key=vocab.get
+)
+starters = len(vocab) - continuations - len(specials) - len(placeholders)
 Markdown(
-    f"This page was computed with **`{bert.name}`**. Its tokenizer is "
+    f"This page was computed with {bertsteps.model_card(bert).summary} Its tokenizer is "
     f"`{type(tokenizer).__name__}` with a `{type(wordpiece).__name__}` model and a "
     f"vocabulary of **{len(vocab):,} pieces**: {continuations:,} of them start with "
     f"`{prefix}` (they can only continue a word), {len(specials)} are special tokens, "
-    f"and the other {len(vocab) - continuations - len(specials):,} can start a word."
+    f"{len(placeholders):,} are placeholders such as "
+    + (f"`{placeholders[0]}`" if placeholders else "`[unused0]`")
+    + f", kept free for later use, and the other **{starters:,}** can start a word."
+)
+
+# %% tags=["hide-input"]
+typed = [piece for p in placeholders for piece in tokenizer.tokenize(p)]  # each, typed as text
+bertsteps.claim(
+    "placeholders-unreachable",
+    bool(placeholders) and not set(typed) & set(placeholders),
+    f"Typed as text, none of the {len(placeholders):,} placeholders comes back as itself: "
+    + (f"`{placeholders[0]}`" if placeholders else "")
+    + " is cut like any other text, into "
+    + " ".join(f"`{t}`" for t in tokenizer.tokenize(placeholders[0] if placeholders else ""))
+    + ". That is why the count of pieces that can start a word leaves them out.",
+    f"This vocabulary has {len(placeholders)} placeholders"
+    + (", and typing one out can give the placeholder itself." if placeholders else "."),
+    measure=f"{len(placeholders)} bracketed non-special rows; typed out, they give "
+    f"{len(typed):,} pieces, {len(set(typed) & set(placeholders))} of them placeholders",
+    criterion="there are placeholders, and none of them, typed as text, comes back as itself",
 )
 
 # %% [markdown]
@@ -66,9 +92,19 @@ normalized = backend.normalizer.normalize_str(text)
 words = backend.pre_tokenizer.pre_tokenize_str(normalized)
 words
 
-# %% [markdown]
-# The apostrophe is punctuation, so *let's* becomes three words. Only now does WordPiece
-# see the text, one word at a time.
+# %% tags=["hide-input"]
+let_words = [w for w, _ in backend.pre_tokenizer.pre_tokenize_str("let's")]
+bertsteps.claim(
+    "apostrophe-splits",
+    let_words == ["let", "'", "s"],
+    "The apostrophe is punctuation, so *let's* becomes three words. Only now does "
+    "WordPiece see the text, one word at a time.",
+    f"Here *let's* becomes {len(let_words)} word(s): "
+    + ", ".join(f"`{w}`" for w in let_words)
+    + ". Only now does WordPiece see the text, one word at a time.",
+    measure="pre-tokenised let's: " + " | ".join(let_words),
+    criterion="the pre-tokeniser gives let, ' and s",
+)
 
 # %% [markdown]
 # ## WordPiece: greedy longest match first
@@ -108,11 +144,22 @@ def wordpiece_split(word: str, tried: list | None = None) -> list[str]:
 tried = []
 wordpiece_split("tokenize", tried), tried
 
+# %% tags=["hide-input"]
+split = wordpiece_split("tokenize")
+bertsteps.claim(
+    "tokenize-split",
+    split == ["token", "##ize"],
+    "`tokenize` is not in the vocabulary as one piece, so WordPiece shortens the "
+    "candidate one character at a time until it hits `token`; what is left, `ize`, is "
+    "found at once as `##ize`.",
+    f"In this vocabulary `tokenize` becomes {' '.join(f'`{p}`' for p in split)}, after "
+    f"{len(tried)} look-ups: each time, the longest candidate that is in the vocabulary "
+    "wins.",
+    measure=f"wordpiece_split('tokenize') = {split}, after {len(tried)} look-ups",
+    criterion="the split is token, ##ize",
+)
+
 # %% [markdown]
-# `tokenize` is not in the vocabulary as one piece, so WordPiece shortens the candidate
-# one character at a time until it hits `token`; what is left, `ize`, is found at once
-# as `##ize`.
-#
 # The greedy rule does not know about morphology: it takes whatever prefix is longest.
 # We check the hand-written split against the tokenizer on a list of words, after the
 # same normalisation and pre-tokenisation. The list includes a word with a character
@@ -138,20 +185,71 @@ for word in test_words:
 {word: by_hand(word) for word in test_words}
 
 # %% tags=["hide-input"]
+def stuck_at(word: str) -> tuple[list[str], int]:
+    """The pieces WordPiece finds before it gets stuck, and where (-1: never stuck)."""
+    found, start = [], 0
+    while start < len(word):
+        for end in range(len(word), start, -1):
+            piece = word[start:end] if start == 0 else prefix + word[start:end]
+            if piece in vocab:
+                break
+        else:
+            return found, start
+        found.append(piece)
+        start = end
+    return found, -1
+
+
 unknown = [w for w in test_words if tokenizer.unk_token in tokenizer.tokenize(w)]
-pieces_of = {w: tokenizer.tokenize(w) for w in test_words}
-Markdown(
+stuck = {}
+for w in (w for w in unknown if by_hand(w) == [tokenizer.unk_token]):  # whole word lost
+    normal = backend.normalizer.normalize_str(w)
+    found, at = stuck_at(normal)
+    if found and at >= 0:
+        stuck[w] = (found, normal[at])
+example = next(iter(stuck), None)
+bertsteps.claim(
+    "unknown-whole-word",
+    example is not None,
     "All the hand-made splits equal the tokenizer's. "
     + (
-        f"**{unknown[0]}** becomes `{tokenizer.unk_token}` as a whole: WordPiece finds a "
-        "piece for the start of the word, then gets stuck on a character it has no piece "
-        "for, and gives up on the entire word rather than on that character. "
-        if unknown
-        else f"In this vocabulary none of these words becomes `{tokenizer.unk_token}`. "
-    )
-    + f"*thermodynamics* starts with `{pieces_of['thermodynamics'][0]}` and "
-    f"*photosynthesis* with `{pieces_of['photosynthesis'][0]}`: the longest piece that "
-    "matches, not the one a linguist would pick."
+        f"**{example}** becomes `{tokenizer.unk_token}` as a whole: WordPiece finds "
+        + " ".join(f"`{p}`" for p in stuck[example][0])
+        + f" for the start of the word, then gets stuck on `{stuck[example][1]}`, a "
+        "character it has no piece for, and gives up on the entire word rather than on "
+        "that character."
+        if example
+        else ""
+    ),
+    "All the hand-made splits equal the tokenizer's. "
+    + (
+        f"In this vocabulary none of these words becomes `{tokenizer.unk_token}`."
+        if not unknown
+        else f"**{unknown[0]}** becomes "
+        + " ".join(f"`{p}`" for p in tokenizer.tokenize(unknown[0]))
+        + "."
+    ),
+    measure=f"words that become {tokenizer.unk_token}: {unknown}; pieces found before getting stuck: "
+    + "; ".join(f"{w}: {f} then {c!r}" for w, (f, c) in stuck.items()),
+    criterion="one of the test words becomes the unknown token after WordPiece found a piece "
+    "for its start",
+)
+
+# %% tags=["hide-input"]
+pieces_of = {w: tokenizer.tokenize(w) for w in test_words}
+starts = {"thermodynamics": "thermo", "photosynthesis": "photo"}  # the linguist's cut
+firsts = {w: pieces_of[w][0] for w in starts}
+bertsteps.claim(
+    "greedy-not-morphemes",
+    all(firsts[w] != m for w, m in starts.items()),
+    f"*thermodynamics* starts with `{firsts['thermodynamics']}` and *photosynthesis* with "
+    f"`{firsts['photosynthesis']}`: the longest piece that matches, not the one a linguist "
+    "would pick (*thermo-*, *photo-*).",
+    f"*thermodynamics* starts with `{firsts['thermodynamics']}` and *photosynthesis* with "
+    f"`{firsts['photosynthesis']}`: here the longest match is, at least once, the piece a "
+    "linguist would pick too.",
+    measure="first pieces: " + ", ".join(f"{w} -> {p}" for w, p in firsts.items()),
+    criterion="neither first piece is the morpheme (thermo, photo)",
 )
 
 # %% [markdown]
@@ -169,9 +267,9 @@ tokenizer.convert_ids_to_tokens(ids)
 # %% [markdown]
 # ## How many pieces does a word take?
 #
-# Frequent words got a piece of their own when the vocabulary was built; rare and long
-# words are assembled from several. Every extra piece is one more position the model has
-# to process.
+# A WordPiece vocabulary is built from the frequencies in a body of text: words that
+# were frequent there can get a piece of their own, and the rest must be assembled from
+# several. Every extra piece is one more position the model has to process.
 
 # %% tags=["hide-input"]
 common = ["the", "house", "water", "people", "running"]
@@ -186,11 +284,18 @@ mean = {
     kind: sum(len(tokenizer.tokenize(w)) for w in group) / len(group)
     for kind, group in (("common", common), ("rare", rare))
 }
-Markdown(
-    "| word | pieces |\n| --- | --- |\n"
-    + "\n".join(rows)
-    + f"\n\nIn this vocabulary the common words take **{mean['common']:.1f}** pieces on "
-    f"average and the rare ones **{mean['rare']:.1f}**."
+display(Markdown("| word | pieces |\n| --- | --- |\n" + "\n".join(rows)))
+counts = {w: len(tokenizer.tokenize(w)) for w in common + rare}
+bertsteps.claim(
+    "common-words-whole",
+    all(counts[w] == 1 for w in common) and all(counts[w] >= 2 for w in rare),
+    f"In this vocabulary every common word is one piece, and every rare one is built from "
+    f"several: **{mean['rare']:.1f}** pieces on average.",
+    f"In this vocabulary the common words take **{mean['common']:.1f}** pieces on average "
+    f"and the rare ones **{mean['rare']:.1f}**: not every common word has a piece of its "
+    "own, or not every rare word is split.",
+    measure="pieces per word: " + ", ".join(f"{w} {n}" for w, n in counts.items()),
+    criterion="each common word is 1 piece and each rare word at least 2",
 )
 
 # %% [markdown]
@@ -205,11 +310,12 @@ dict(zip(special, tokenizer.convert_tokens_to_ids(special), strict=True))
 
 # %% tags=["hide-input"]
 roles = {
-    "cls_token": "put before every input; its final vector summarises the whole input "
-    "and feeds classifiers",
+    "cls_token": "put before every input; classifiers built on BERT usually read its "
+    "final vector",
     "sep_token": "closes each sentence, so it separates the two sentences of a pair",
     "pad_token": "fills short inputs up to the length of the longest one in a batch",
-    "mask_token": "hides a word that the masked-language-model head must guess",
+    "mask_token": "stands in for a hidden word in masked-word prediction, the task "
+    "bert-base-uncased was pretrained on",
     "unk_token": "stands for a word WordPiece cannot build from its pieces",
 }
 Markdown(
@@ -244,8 +350,9 @@ torch.testing.assert_close(batch["attention_mask"], not_padding.long())
 # %% [markdown]
 # ## Sentence pairs and token types
 #
-# BERT was trained on pairs of sentences (does the second follow the first?), so the
-# tokenizer can pack two texts into one input: `[CLS] A [SEP] B [SEP]`. The
+# The original BERT, bert-base-uncased, was pretrained partly on pairs of sentences
+# (does the second follow the first?), and every BERT checkpoint keeps its input format:
+# the tokenizer can pack two texts into one input, `[CLS] A [SEP] B [SEP]`. The
 # `token_type_ids` say which sentence each token belongs to: 0 for the first, with
 # `[CLS]` and the first `[SEP]`, and 1 for the second. The
 # [embedding layer](../embedding_layer/) adds a different vector for each type.
@@ -270,8 +377,8 @@ torch.testing.assert_close(pair["token_type_ids"], torch.tensor([types]))
 # %% [markdown]
 # ## Truncation
 #
-# The model has one learned position vector per position, so inputs cannot be longer
-# than the number of positions it was trained with. Longer texts must be cut:
+# The model has one position row per position, so inputs cannot be longer than the
+# number of rows it has. Longer texts must be cut:
 # `truncation=True` with `max_length` keeps the first tokens and still ends with `[SEP]`.
 
 # %%
@@ -328,10 +435,21 @@ for i, (token, span) in enumerate(spans):
         piece = prefix + piece
     assert token == piece, (token, span)
 
+# %% tags=["hide-input"]
+seen = backend.normalizer.normalize_str("Naïve")
+bertsteps.claim(
+    "offsets-survive-normalising",
+    seen != "Naïve",
+    "This is how a tagger that labels tokens can underline the right characters of the "
+    f"original text, even where the model saw `{seen}` and the reader sees `Naïve`.",
+    "This is how a tagger that labels tokens can underline the right characters of the "
+    "original text; this tokenizer leaves *Naïve* as it is, but one that lower-cases or "
+    "strips accents would still map its pieces back to the original characters.",
+    measure=f"normalised 'Naïve': {seen!r}",
+    criterion="the normaliser changes Naïve (case or accent)",
+)
+
 # %% [markdown]
-# This is how a tagger that labels tokens can underline the right characters of the
-# original text, even where the model saw `naive` and the reader sees `Naïve`.
-#
 # ## Try it
 #
 # - Split your own name, a technical term, or a word in another language with
