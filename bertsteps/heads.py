@@ -242,6 +242,7 @@ def head_patterns(
 def token_roles(bert: Bert, sentences: Sequence[str]) -> dict[str, torch.Tensor]:
     """The model inputs for ``sentences`` (padded into one batch), plus ``special`` and ``word_ids``.
 
+    ``special`` is true at the sentence markers (``[CLS]``, ``[SEP]``), not at ``[UNK]``.
     ``word_ids`` numbers the words of each sentence as the tokenizer splits them (pieces
     of one word share a number); special tokens and padding get -1.
 
@@ -258,7 +259,9 @@ def token_roles(bert: Bert, sentences: Sequence[str]) -> dict[str, torch.Tensor]
         raise BertStepsError("sentences must be a non-empty list of str")
     inputs = encode(bert, texts, padding=True)
     ids = inputs["input_ids"].to("cpu")
-    special_ids = torch.tensor(sorted(bert.tokenizer.all_special_ids))
+    tok = bert.tokenizer  # the sentence markers only: an [UNK] inside the text is a word token
+    markers = {tok.cls_token_id, tok.sep_token_id, tok.bos_token_id, tok.eos_token_id} - {None}
+    special_ids = torch.tensor(sorted(markers), dtype=torch.long)
     mask = inputs["attention_mask"].to("cpu").bool()
     special = torch.isin(ids, special_ids) & mask
     if bert.tokenizer.is_fast:

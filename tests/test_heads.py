@@ -232,3 +232,11 @@ def test_random_weights_have_no_clear_head(tiny: bertsteps.Bert) -> None:
     assert [c.holds for c in claims] == [False] * 5
     assert not bertsteps.focus_claim(found, 0, id="f").holds
     assert not bertsteps.overview_claim(found, id="o").holds
+
+
+def test_unknown_tokens_are_words_not_markers(bert: bertsteps.Bert) -> None:
+    roles = token_roles(bert, ["a \u2603 b"])  # the snowman is not in the vocabulary
+    tokens = bert.tokenizer.convert_ids_to_tokens(roles["input_ids"][0].tolist())
+    assert tokens == ["[CLS]", "a", "[UNK]", "b", "[SEP]"]
+    assert roles["special"].tolist() == [[True, False, False, False, True]]
+    assert roles["word_ids"].tolist() == [[-1, 0, 1, 2, -1]]
