@@ -49,8 +49,9 @@ site: $(STAMP)
 
 # One rendering per checkpoint ("bundled" = the default), switched by the version selector.
 CHECKPOINTS ?= bundled
+SITES_OUT   ?= site
 sites: $(STAMP)
-	$(PY) hooks/sites.py $(CHECKPOINTS)
+	$(PY) hooks/sites.py --out $(SITES_OUT) $(CHECKPOINTS)
 
 serve: site
 	@echo "serving http://$(HOST):$(PORT)/ (Ctrl-C stops; pages rebuild when you edit them)"

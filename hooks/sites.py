@@ -52,7 +52,7 @@ def describe(checkpoint: str) -> dict[str, object]:
     from bertsteps import model_card
 
     card = model_card(None if checkpoint in BUNDLED else checkpoint)
-    name = card.name.rstrip("/").rsplit("/", 1)[-1] if Path(card.name).is_absolute() else card.name
+    name = card.name.rstrip("/").rsplit("/", 1)[-1]  # "all-MiniLM-L6-v2": the header has little room
     return {
         "version": slug(card.name),
         "title": f"{name} ({card.layers} layers, hidden {card.hidden_size})",
@@ -66,13 +66,13 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp.name, path)
 
 
-def build(checkpoint: str, entry: dict[str, object], out: Path) -> None:
+def build(checkpoint: str, entry: dict[str, object], out: Path, cache: Path) -> None:
     """Render the whole site for ``checkpoint`` into ``out/<slug>``, replacing the old one only on success."""
     name = str(entry["version"])
     env = {k: v for k, v in os.environ.items() if k not in {"BERTSTEPS_CHECKPOINT", "BERTSTEPS_BUILD_CACHE"}}
     if checkpoint not in BUNDLED:
         env["BERTSTEPS_CHECKPOINT"] = checkpoint
-    env["BERTSTEPS_BUILD_CACHE"] = str(ROOT / ".cache" / "sites" / name)
+    env["BERTSTEPS_BUILD_CACHE"] = str(cache / name)
     env["BERTSTEPS_SITE_VERSION"] = name
     env.setdefault("MPLBACKEND", "Agg")
     env.setdefault("NO_MKDOCS_2_WARNING", "1")
@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sites", description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT", help="hub names or folders; 'bundled' or '' for the default")
     parser.add_argument("--out", type=Path, default=ROOT / "site", help="the folder of all renderings (default: site/)")
+    parser.add_argument("--cache", type=Path, default=ROOT / ".cache" / "sites", help="build caches, one folder per rendering")
     args = parser.parse_args(argv)
     checkpoints = [c.strip() for c in args.checkpoints]
     entries = [describe(c) for c in checkpoints]
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     for checkpoint, entry in zip(checkpoints, entries, strict=True):
-        build(checkpoint, entry, out)
+        build(checkpoint, entry, out, args.cache.resolve())
     _write_atomic(out / "versions.json", json.dumps(entries, indent=2) + "\n")
     _write_atomic(out / "index.html", REDIRECT.format(slugs[0], entries[0]["title"]))
     print(f"sites: {len(entries)} renderings in {out}: {', '.join(slugs)}")
