@@ -22,17 +22,18 @@
 # Compare that with **one-hot encoding**, where a word is a vector as long as the
 # vocabulary, all zeros except a single 1. One-hot vectors are sparse, huge, and say
 # nothing about meaning: every pair of different words is exactly as far apart as every
-# other. An embedding is short and dense, and it is *learned* from large amounts of text,
-# so its directions carry meaning. This chapter looks at BERT's embedding matrix and
-# measures how close a few words are.
+# other. An embedding is short and dense, and in a trained model it is *learned* from
+# large amounts of text, so its directions can carry meaning. This chapter looks at BERT's
+# embedding matrix and measures how close a few words are, and whether this checkpoint's
+# rows put related words together.
 
 # %% [markdown]
 # ## Loading the checkpoint
 #
-# The original notebook loaded `bert-base-uncased` with `AutoTokenizer`,
-# `BertForPreTraining` and `AutoConfig`. `bertsteps.load()` does the same through the
-# generic `transformers` classes and hands back the three pieces. With no argument it
-# loads the checkpoint this site was built with, offline.
+# The original notebook, "BERT Step by Step: Word Embeddings", loaded `bert-base-uncased`
+# with `AutoTokenizer`, `BertForPreTraining` and `AutoConfig`. `bertsteps.load()` does the
+# same through the generic `transformers` classes and hands back the three pieces. With
+# no argument it loads the checkpoint this site was built with, offline.
 
 # %%
 import torch
@@ -43,13 +44,15 @@ bert = bertsteps.load()
 tokenizer, model, config = bert.tokenizer, bert.model, bert.config
 
 # %% tags=["hide-input"]
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 Markdown(
-    f"This page was computed with **`{bert.name}`**: a `{config.model_type}` encoder with "
-    f"{config.num_hidden_layers} layers and hidden size {config.hidden_size}, on the `{bert.device}` device. "
-    "`model` is the base encoder (the seed's `BertForPreTraining` wraps the same encoder as `model.bert`), "
-    "so below `model.embeddings` stands where the seed wrote `model.bert.embeddings`."
+    f"This page was computed with {bertsteps.model_card(bert).summary} It runs on the "
+    f"`{bert.device}` device. Here `model` is the bare encoder, `{type(model).__name__}`. "
+    "The original notebook's `BertForPreTraining` holds the same kind of encoder as "
+    "`model.bert` and adds bert-base-uncased's two pretraining heads (masked words and "
+    "next sentence) on top, so where that notebook wrote `model.bert.embeddings`, this "
+    "page writes `model.embeddings`: the same kind of module."
 )
 
 # %% [markdown]
@@ -64,13 +67,24 @@ encoding = encoding.to(bert.device)  # where the model's weights live
 encoding
 
 # %% [markdown]
-# Turning the ids back into strings shows how the text was cut: `tokenize` is not in the
-# vocabulary as a whole word, so WordPiece splits it into `token` and `##ize`, where `##`
-# marks a piece that continues the previous one.
+# Turning the ids back into strings shows how the text was cut, where `##` marks a piece
+# that continues the previous one.
 
 # %%
 tokens = tokenizer.convert_ids_to_tokens(encoding.flatten())
 tokens
+
+# %% tags=["hide-input"]
+split = tokenizer.tokenize("tokenize")
+bertsteps.claim(
+    "tokenize-split",
+    split == ["token", "##ize"],
+    "`tokenize` is not in the vocabulary as a whole word, so WordPiece splits it into "
+    "`token` and `##ize`.",
+    "In this vocabulary `tokenize` becomes " + " ".join(f"`{p}`" for p in split) + ".",
+    measure=f"tokenize -> {split}",
+    criterion="the split is token, ##ize",
+)
 
 # %% [markdown]
 # ## The model and its embeddings
@@ -106,7 +120,7 @@ model.embeddings.word_embeddings  # (vocab_size, hidden_size)
 # %% tags=["hide-input"]
 Markdown(
     f"So the word-embedding matrix has {config.vocab_size:,} rows, one per token, of "
-    f"{config.hidden_size} numbers each: {config.vocab_size * config.hidden_size:,} learned values. "
+    f"{config.hidden_size} numbers each: {config.vocab_size * config.hidden_size:,} weights. "
     f"A one-hot vector for one token would have {config.vocab_size:,} entries; its embedding has "
     f"{config.hidden_size}."
 )
@@ -170,11 +184,27 @@ by_hand = (
 torch.testing.assert_close(by_hand.flatten(), cos(queen_embedding, king_embedding))
 
 # %% tags=["hide-input"]
+from bertsteps.similarity import candidate_mask
+
 king_queen = float(cos(queen_embedding, king_embedding))
-Markdown(
-    f"With `{bert.name}`, *king* and *queen* have a cosine similarity of **{king_queen:.3f}**. "
-    "The vocabulary rows are learned, not designed, so the number depends on the checkpoint; "
-    "what is worth comparing is how it sits among other pairs, below."
+# where queen ranks among all the tokens that can be neighbours, by cosine with king
+allowed = candidate_mask(bert)
+allowed[king_token] = False  # not king itself
+to_king = bertsteps.cosine_matrix(king_embedding, model.embeddings.word_embeddings.weight)[0]
+rank = int((to_king[allowed] > to_king[queen_token[0]]).sum()) + 1
+others = int(allowed.sum())
+bertsteps.claim(
+    "king-queen-near",
+    rank <= 10,
+    f"With `{bert.name}`, *king* and *queen* have a cosine similarity of **{king_queen:.3f}**, "
+    f"and of the {others:,} other tokens that can be neighbours, *queen* is king's number "
+    f"**{rank}**: these rows put the two words close.",
+    f"With `{bert.name}`, *king* and *queen* have a cosine similarity of **{king_queen:.3f}**, "
+    f"but of the {others:,} other tokens that can be neighbours, *queen* is only king's "
+    f"number **{rank:,}** (chance would put it near {others // 2:,}): these rows do not put "
+    "the two words especially close.",
+    measure=f"cosine {king_queen:.3f}; queen ranks {rank:,} of {others:,} by cosine with king",
+    criterion="queen is among the 10 tokens nearest to king",
 )
 
 # %% [markdown]
@@ -223,9 +253,9 @@ fast.shape
 #
 # - **The diagonal** is every word compared with itself: always exactly $1$.
 # - **The matrix is symmetric**: the cosine of *a* and *b* is the cosine of *b* and *a*.
-# - **Blocks** along the diagonal appear where words of one kind sit next to each other
-#   in the list — royalty, people, animals, fruit. Darker cells off the diagonal mean
-#   pairs that the training text used in similar ways.
+# - If the checkpoint puts words of one kind close, **blocks** appear along the diagonal,
+#   where words of one kind sit next to each other in the list: royalty, people, animals,
+#   fruit. A darker cell off the diagonal marks two rows that point more the same way.
 
 # %% tags=["hide-input"]
 groups = {"royalty": (0, 1), "people": (2, 3), "animals": (4, 5), "fruit": (6, 7)}
@@ -238,12 +268,27 @@ across = fast[mask]
 upper = torch.triu(fast, diagonal=1)
 best = int(upper.argmax())
 a, b = divmod(best, len(words))
-Markdown(
+display(Markdown(
     f"In this build, the closest pair of different words is **{words[a]}** and **{words[b]}** "
     f"({float(fast[a, b]):.2f}). The four same-kind pairs "
     + ", ".join(f"{words[i]}–{words[j]} ({v:.2f})" for (i, j), v in zip(groups.values(), same))
     + f" average **{sum(same) / len(same):.2f}**, while the {across.numel() // 2} pairs across kinds "
     f"average **{float(across.mean()):.2f}** (from {float(across.min()):.2f} to {float(across.max()):.2f})."
+))
+kinds = [kind for kind, pair in groups.items() for _ in pair]
+agreement = bertsteps.group_agreement(fast, kinds)
+bertsteps.claim(
+    "same-kind-nearest",
+    agreement.clusters,
+    f"For **{agreement.hits} of the {len(words)}** words the nearest of the other seven is its "
+    f"partner of the same kind, where chance would give {agreement.chance:.0%}: these are "
+    "the blocks along the diagonal.",
+    f"For only **{agreement.hits} of the {len(words)}** words is the nearest of the other "
+    f"seven its partner of the same kind, near the {agreement.chance:.0%} that chance "
+    "gives: these rows do not group the words by kind, and there are no blocks along the "
+    "diagonal.",
+    measure=agreement.measure(),
+    criterion=agreement.criterion(),
 )
 
 # %% [markdown]
