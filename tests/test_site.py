@@ -97,16 +97,69 @@ def test_chapters_offer_their_notebook(site: Path) -> None:
 
 
 def test_footer_and_home_name_the_checkpoint(site: Path) -> None:
-    from bertsteps.checkpoints import read_config, resolve
+    from bertsteps import model_card
 
-    name = resolve().name
-    config = read_config()
+    card = model_card()
     home = (site / "index.html").read_text()
-    assert f"<strong><code>{name}</code></strong>" in home
-    assert f"<strong>{config['num_hidden_layers']} layers</strong>" in home
-    assert f"{config['vocab_size']:,} tokens" in home
+    assert f"<code>{card.name}</code>, {card.short}" in home
+    assert "MiniLM-L6-H384-uncased" in home and "masked-word pretraining" in home  # its training, said
+    assert "<th><code>bert-base-uncased</code></th>" in home
+    assert re.search(r"<td>layers</td>\s*<td[^>]*>6</td>\s*<td[^>]*>12</td>", home), "no bert-base comparison table"
     for page in all_pages(site):
-        assert f"Rendered with <code>{name}</code>" in page.read_text(), page
+        assert f"Rendered with <code>{card.name}</code>, {card.short}" in page.read_text(), page
+
+
+# Claims that describe structure trained weights can have and random weights cannot: in a
+# build with a random checkpoint each must be printed as not holding. (page, claim id)
+STRUCTURE_CLAIMS: list[tuple[str, str]] = [
+    *(
+        ("self_attention", claim_id)
+        for claim_id in (
+            "unscaled-sharper",
+            "first-layer-previous-token",
+            "first-layer-token-itself",
+            "first-layer-next-token",
+            "first-layer-special-tokens",
+            "first-layer-same-word",
+            "first-layer-focused-head",
+            "all-layers-named-heads",
+        )
+    ),
+]
+
+
+def claims_on(page: Path) -> dict[str, str]:
+    found = re.findall(r'<details class="bertsteps-claim" data-claim="([a-z0-9-]+)" data-holds="(true|false)"', page.read_text())
+    ids = [claim_id for claim_id, _ in found]
+    assert len(ids) == len(set(ids)), f"{page}: a claim id is used twice"
+    return dict(found)
+
+
+def test_a_random_checkpoint_claims_no_structure(random_site: Path, site: Path) -> None:
+    assert STRUCTURE_CLAIMS, "no structure claims listed"
+    for chapter, claim_id in STRUCTURE_CLAIMS:
+        page = Path("examples", chapter, "index.html")
+        random_claims, default_claims = claims_on(random_site / page), claims_on(site / page)
+        assert claim_id in default_claims, f"{chapter}: claim {claim_id} is not on the default build's page"
+        assert random_claims.get(claim_id) == "false", f"{chapter}: claim {claim_id} is {random_claims.get(claim_id)} with random weights"
+
+
+def test_every_checkpoint_dependent_sentence_says_how_it_was_decided(site: Path) -> None:
+    counts = {page.parent.name: len(claims_on(page)) for page in chapter_pages(site)}
+    assert sum(counts.values()) >= 20, counts
+    html = (site / "examples" / "embedding_layer" / "index.html").read_text()
+    assert "<summary>How this sentence was decided</summary>" in html
+
+
+def test_no_page_says_seed(site: Path, random_site: Path) -> None:
+    """The notebook the site grew from is named by its title, never by an internal nickname."""
+    for built in (site, random_site):
+        for page in all_pages(built):
+            text = re.sub(r"<[^>]+>", " ", page.read_text())
+            match = re.search(r"(?i)\bseed\b", text)
+            assert match is None, f"{page}: ...{text[max(0, match.start() - 80) : match.end() + 80]}..."
+    word_embeddings = (site / "examples" / "word_embeddings" / "index.html").read_text()
+    assert "BERT Step by Step: Word Embeddings" in word_embeddings
 
 
 # ---------------------------------------------------------------------------------------
