@@ -65,6 +65,10 @@ _EXPORTS = {
     "WordInContext": "context",
     "word_in_context": "context",
     "word_positions": "context",
+    "SensesByLayer": "context",
+    "senses_by_layer": "context",
+    "SenseSorting": "context",
+    "sense_sorting": "context",
     "AttentionSteps": "by_hand",
     "FeedForwardSteps": "by_hand",
     "LayerSteps": "by_hand",
@@ -117,7 +121,15 @@ if TYPE_CHECKING:
     from .clusters import GroupAgreement, group_agreement, k_occurrence
     from .provenance import ModelCard, compare_with_bert_base, model_card
     from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
-    from .context import WordInContext, word_in_context, word_positions
+    from .context import (
+        SenseSorting,
+        SensesByLayer,
+        WordInContext,
+        sense_sorting,
+        senses_by_layer,
+        word_in_context,
+        word_positions,
+    )
     from .devices import resolve_device
     from .errors import BertStepsError, CheckpointError, DeviceError, TokenError
     from .inference import encode, forward

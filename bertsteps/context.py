@@ -9,7 +9,9 @@ its WordPiece tokens when the word is split).
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -125,3 +127,111 @@ def word_in_context(bert: Bert, text: str, word: str, *, occurrence: int = 0) ->
         ids=picked,
         layers=states[:, positions].mean(dim=1).to("cpu", torch.float32),
     )
+
+
+@dataclass(frozen=True)
+class SensesByLayer:
+    """How alike a word's vectors are within one sense and across two, at every layer.
+
+    ``same`` and ``different`` are ``(layers + 1,)``: the mean cosine over pairs of
+    sentences with the same sense, and over pairs with different senses. Layer 0 is the
+    embedding layer's output, where vectors of one word differ only by position; so
+    :attr:`gained`, the gap at the last layer minus the gap at layer 0, is what the
+    encoder layers added beyond position.
+
+    Examples:
+        >>> g = SensesByLayer(same=torch.tensor([0.9, 0.8, 0.85]), different=torch.tensor([0.9, 0.7, 0.7]))
+        >>> [round(v, 2) for v in g.gap.tolist()], round(g.gained, 2), g.widest
+        ([0.0, 0.1, 0.15], 0.15, 2)
+    """
+
+    same: torch.Tensor
+    different: torch.Tensor
+
+    @property
+    def gap(self) -> torch.Tensor:
+        """Same-sense minus different-sense mean cosine, per layer."""
+        return self.same - self.different
+
+    @property
+    def gained(self) -> float:
+        """The gap at the last layer minus the gap at layer 0: separation beyond position."""
+        return float(self.gap[-1] - self.gap[0])
+
+    @property
+    def widest(self) -> int:
+        """The layer where the gap is largest."""
+        return int(self.gap.argmax())
+
+
+def _mean_cosine_by_layer(pairs: list[tuple[WordInContext, WordInContext]]) -> torch.Tensor:
+    cos = torch.nn.functional.cosine_similarity
+    return torch.stack([cos(x.layers, y.layers, dim=-1) for x, y in pairs]).mean(dim=0)
+
+
+def senses_by_layer(first: Sequence[WordInContext], second: Sequence[WordInContext]) -> SensesByLayer:
+    """Compare a word's vectors in sentences of two senses, layer by layer.
+
+    Pairs with the same sense come from within ``first`` and within ``second`` (each
+    needs at least two sentences); pairs with different senses pair each of ``first``
+    with each of ``second``.
+
+    Examples:
+        >>> from bertsteps import load
+        >>> bert = load()
+        >>> river = [word_in_context(bert, s, "bank") for s in ("the bank of the river", "a muddy river bank")]
+        >>> money = [word_in_context(bert, s, "bank") for s in ("the bank lent me money", "my bank account")]
+        >>> gap = senses_by_layer(river, money)
+        >>> tuple(gap.same.shape) == (bert.config.num_hidden_layers + 1,)
+        True
+    """
+    if len(first) < 2 or len(second) < 2:
+        raise TokenError(f"each sense needs at least two sentences, got {len(first)} and {len(second)}")
+    same = [p for group in (first, second) for p in itertools.combinations(group, 2)]
+    different = list(itertools.product(first, second))
+    return SensesByLayer(_mean_cosine_by_layer(same), _mean_cosine_by_layer(different))
+
+
+@dataclass(frozen=True)
+class SenseSorting:
+    """Whether vectors sort by sense: nearest neighbours and mean cosines within and across senses.
+
+    Examples:
+        >>> s = SenseSorting(right=3, n=4, within=0.9, across=0.7)
+        >>> round(s.margin, 2)
+        0.2
+    """
+
+    right: int  # vectors whose most similar other vector has the same sense
+    n: int
+    within: float  # mean cosine over pairs with the same sense
+    across: float  # mean cosine over pairs with different senses
+
+    @property
+    def margin(self) -> float:
+        """``within - across``."""
+        return self.within - self.across
+
+
+def sense_sorting(vectors: torch.Tensor, senses: Sequence[str]) -> SenseSorting:
+    """How well ``(n, hidden)`` vectors, one per sentence, sort by the sentences' ``senses``.
+
+    Examples:
+        >>> v = torch.tensor([[1.0, 0.1], [1.0, 0.0], [0.0, 1.0], [0.1, 1.0]])
+        >>> s = sense_sorting(v, ["a", "a", "b", "b"])
+        >>> s.right, s.n, round(s.within, 3), round(s.across, 3)
+        (4, 4, 0.995, 0.099)
+    """
+    n = len(senses)
+    if vectors.ndim != 2 or vectors.shape[0] != n or n < 3:
+        raise TokenError(f"need one vector per sense label and at least 3 of them, got {tuple(vectors.shape)} and {n}")
+    unit = torch.nn.functional.normalize(vectors.float(), dim=-1)
+    matrix = unit @ unit.T
+    pairs = list(itertools.combinations(range(n), 2))
+    within = [float(matrix[i, j]) for i, j in pairs if senses[i] == senses[j]]
+    across = [float(matrix[i, j]) for i, j in pairs if senses[i] != senses[j]]
+    if not within or not across:
+        raise TokenError("need at least two vectors of one sense and two different senses")
+    closest = (matrix - 3 * torch.eye(n)).argmax(dim=1).tolist()  # never the vector itself
+    right = sum(senses[i] == senses[j] for i, j in enumerate(closest))
+    return SenseSorting(right, n, sum(within) / len(within), sum(across) / len(across))

@@ -243,11 +243,15 @@ Markdown(
 )
 
 # %% tags=["hide-input"]
-gaps = {  # same-sense minus different-sense mean cosine, at every layer
-    word: series[f"{word}: same sense"] - series[f"{word}: different senses"] for word in found
+sense_gaps = {  # same minus different sense, per layer: the measure of the claim
+    word: bertsteps.senses_by_layer(*list(senses.values())[:2]) for word, senses in found.items()
 }
-gained = {word: float(gap[last] - gap[0]) for word, gap in gaps.items()}  # beyond position
-widest = {word: int(gap.argmax()) for word, gap in gaps.items()}
+for word, g in sense_gaps.items():  # the same numbers as the plot's lines
+    torch.testing.assert_close(g.same, series[f"{word}: same sense"])
+    torch.testing.assert_close(g.different, series[f"{word}: different senses"])
+gaps = {word: g.gap for word, g in sense_gaps.items()}
+gained = {word: g.gained for word, g in sense_gaps.items()}  # beyond position (layer 0)
+widest = {word: g.widest for word, g in sense_gaps.items()}
 bertsteps.claim(
     "senses-separate",
     all(g >= 0.02 for g in gained.values()),
@@ -324,22 +328,11 @@ bertsteps.plot_matrix(
 # %% tags=["hide-input"]
 kinds = [sense for sense, ws in found["bank"].items() for _ in ws]
 n = len(kinds)
-pairs = list(itertools.combinations(range(n), 2))
-at_0 = bertsteps.cosine_matrix(torch.stack([w.layers[0] for w in every_bank]))
-
-
-def within_minus_across(matrix):
-    within = torch.tensor([matrix[i, j] for i, j in pairs if kinds[i] == kinds[j]])
-    across = torch.tensor([matrix[i, j] for i, j in pairs if kinds[i] != kinds[j]])
-    return float(within.mean()), float(across.mean())
-
-
-within, across = within_minus_across(senses_matrix)
-within_0, across_0 = within_minus_across(at_0)
-others = senses_matrix - 2 * torch.eye(n)  # never pick the sentence itself
-closest = others.argmax(dim=1).tolist()
-right = sum(kinds[i] == kinds[j] for i, j in enumerate(closest))
-beyond_position = (within - across) - (within_0 - across_0)
+last_sort = bertsteps.sense_sorting(bank_last, kinds)
+first_sort = bertsteps.sense_sorting(torch.stack([w.layers[0] for w in every_bank]), kinds)
+within, across, right = last_sort.within, last_sort.across, last_sort.right
+within_0, across_0 = first_sort.within, first_sort.across
+beyond_position = last_sort.margin - first_sort.margin
 Markdown(
     f"In this build, pairs with the same sense average **{within:.2f}** and pairs with "
     f"different senses **{across:.2f}** (at layer 0, where only position differs: "

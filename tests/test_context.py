@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import bertsteps
-from bertsteps.context import word_in_context, word_positions
+from bertsteps.context import WordInContext, word_in_context, word_positions
 
 
 def test_single_token_word_matches_every_hidden_state(bert: bertsteps.Bert) -> None:
@@ -109,3 +109,38 @@ def test_chapter_sense_measures_follow_the_checkpoint(tmp_path: Path, tiny_folde
     assert default["right"] == default["n"] == 8 and default["beyond"] >= 0.02  # bank-sorted-by-meaning holds
     assert max(abs(g) for g in random["gained"].values()) < 0.01  # random layers add no sense gap
     assert random["beyond"] < 0.02  # bank-sorted-by-meaning fails
+
+
+def fake_word(layers: list[list[float]]) -> WordInContext:
+    return WordInContext(text="", word="w", span=(0, 1), positions=[1], tokens=["w"], ids=[1], layers=torch.tensor(layers))
+
+
+def test_sense_gap_holds_when_layers_separate_senses() -> None:
+    # layer 0: every vector alike (position only); last layer: sense a along x, sense b along y
+    a = [fake_word([[1.0, 1.0], [1.0, 0.1 * i]]) for i in (0, 1)]
+    b = [fake_word([[1.0, 1.0], [0.1 * i, 1.0]]) for i in (0, 1)]
+    gap = bertsteps.senses_by_layer(a, b)
+    torch.testing.assert_close(gap.same, torch.tensor([1.0, 0.99503719]))
+    assert float(gap.gap[0]) == pytest.approx(0.0, abs=1e-6)
+    assert gap.gained > 0.8 and gap.widest == 1  # the chapter's criterion (>= 0.02) holds
+
+
+def test_sense_gap_fails_when_layers_add_nothing_beyond_position() -> None:
+    # the same vectors at both layers: whatever gap position makes stays, nothing is gained
+    a = [fake_word([[1.0, 0.2 * i], [1.0, 0.2 * i]]) for i in (0, 1)]
+    b = [fake_word([[1.0, 0.5 + 0.2 * i], [1.0, 0.5 + 0.2 * i]]) for i in (0, 1)]
+    gap = bertsteps.senses_by_layer(a, b)
+    assert float(gap.gap[0]) > 0.01  # a gap from "position" alone
+    assert gap.gained == pytest.approx(0.0, abs=1e-6)  # the criterion (>= 0.02) fails
+    with pytest.raises(bertsteps.TokenError, match="at least two sentences"):
+        bertsteps.senses_by_layer(a[:1], b)
+
+
+def test_sense_sorting_holds_and_fails() -> None:
+    senses = ["a", "a", "b", "b"]
+    sorted_ = bertsteps.sense_sorting(torch.tensor([[1.0, 0.1], [1.0, 0.0], [0.0, 1.0], [0.1, 1.0]]), senses)
+    assert (sorted_.right, sorted_.n) == (4, 4) and sorted_.margin > 0.8
+    mixed = bertsteps.sense_sorting(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.05], [0.05, 1.0]]), senses)
+    assert mixed.right == 0 and mixed.margin < 0  # every nearest neighbour has the other sense
+    with pytest.raises(bertsteps.TokenError, match="two different senses"):
+        bertsteps.sense_sorting(torch.eye(3), ["a", "a", "a"])
