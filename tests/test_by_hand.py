@@ -211,3 +211,41 @@ def test_layer_changes_match_the_steps(bert: bertsteps.Bert, tiny: bertsteps.Ber
         found[model.name] = float(changes.attention.mean())
     assert found[bert.name] > 0.2
     assert found[tiny.name] < 0.05
+
+
+def test_feed_forward_chapter_measures_follow_the_checkpoint(tmp_path: Path, tiny_folder: Path) -> None:
+    """The numbers behind the feed-forward chapter's claims: met by the default, not by random weights."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, runpy, sys; ns = runpy.run_path(sys.argv[1]); "
+        "print(json.dumps({'negative': ns['negative'], 'gap': ns['gap'], 'turn': ns['turn'].tolist(), "
+        "'smallest': ns['smallest'], 'stands_out': ns['stands_out'], "
+        "'pooler_bias': float(ns['pooler'].dense.bias.abs().max())}))"
+    )
+    chapter = Path(__file__).resolve().parent.parent / "examples" / "feed_forward.py"
+    found = {}
+    for name, checkpoint in (("default", None), ("random", tiny_folder)):
+        env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
+        env["MPLBACKEND"] = "Agg"
+        if checkpoint is not None:
+            env["BERTSTEPS_CHECKPOINT"] = str(checkpoint)
+        out = subprocess.run(
+            [sys.executable, "-c", probe, str(chapter)],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+        )
+        assert out.returncode == 0, out.stderr[-3000:]
+        found[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    default, random = found["default"], found["random"]
+    assert len(default["gap"]) == 6 and len(random["gap"]) == 2
+    # ffn-mostly-off, layernorm-matters, one-layer-turns-most, blocks-change-substantially
+    assert default["negative"] >= 0.6 and random["negative"] < 0.6
+    assert min(default["gap"]) >= 0.1 and max(random["gap"]) < 0.1
+    assert default["stands_out"] is True and random["stands_out"] is False
+    assert max(random["turn"]) < 0.05
+    assert default["smallest"] >= 0.1 and random["smallest"] < 0.1
+    # pooler-trained: both poolers still have the zero biases of BERT's initialisation
+    assert default["pooler_bias"] == 0.0 and random["pooler_bias"] == 0.0
