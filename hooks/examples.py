@@ -5,7 +5,14 @@
 - ``on_config`` makes mkdocs-jupyter's cache safe: its cache key covers only a notebook's
   bytes and the plugin's settings, so the cache folder is named after a fingerprint of
   everything else a page depends on (the bertsteps sources, the checkpoint, the installed
-  packages, the benchmark results that the Performance page plots). Change any of them and every chapter runs again; change nothing and none does.
+  packages, the benchmark results that the Performance page plots). Change any of them and
+  every chapter runs again; change nothing and none does.
+- two builds at once share that cache safely (hooks/buildcache.py): mkdocs-jupyter writes
+  its entries in place, so each build gets a private cache folder, seeded with hard links
+  to the published ``.cache/mkdocs-jupyter/<fingerprint>/``; ``on_post_build`` publishes
+  the new entries (a hard link each, which never replaces one) and drops the ones this
+  build no longer uses, unless another live build uses the same fingerprint. Other
+  fingerprints' caches are pruned when no live build leases them.
 - ``on_config`` also bounds each cell's run time (``extra.cell_timeout_s`` in mkdocs.yml),
   so a hanging cell fails the build instead of the CI job.
 - each chapter page offers its notebook as ``.ipynb`` for download.
@@ -13,6 +20,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import json
@@ -21,9 +29,11 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 from importlib import metadata
 from pathlib import Path
 
+import buildcache  # hooks/buildcache.py: MkDocs puts a hook's own folder on sys.path while loading it
 import jupytext
 import mkdocs.plugins
 from mkdocs.config.defaults import MkDocsConfig
@@ -35,7 +45,12 @@ log = logging.getLogger("mkdocs.hooks.examples")
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 # BERTSTEPS_BUILD_CACHE moves the cache (benchmarks/site_build.py times cold builds with it)
-CACHE_ROOT = Path(os.environ.get("BERTSTEPS_BUILD_CACHE", ROOT / ".cache")) / "mkdocs-jupyter"
+CACHE_ROOT = buildcache.CACHE / "mkdocs-jupyter"
+# this process's own folder (a unique name) for its nbconvert settings and its kernels'
+# local sockets: never a file another build may be rewriting or binding
+JUPYTER = Path(tempfile.mkdtemp(prefix="bertsteps-jupyter-"))
+atexit.register(shutil.rmtree, JUPYTER, ignore_errors=True)
+_config: MkDocsConfig | None = None  # the build under way, for on_build_error
 
 
 def build_fingerprint() -> str:
@@ -65,19 +80,20 @@ def build_fingerprint() -> str:
 
 @mkdocs.plugins.event_priority(100)
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    global _config
+    _config = config
     fingerprint = build_fingerprint()
-    plugin = config.plugins["mkdocs-jupyter"]
-    plugin.config["cache_dir"] = str(CACHE_ROOT / fingerprint)
     config.extra["build_fingerprint"] = fingerprint
-    if CACHE_ROOT.is_dir():  # caches of other packages, checkpoints or versions can never be used again
-        for old in CACHE_ROOT.iterdir():
-            if old.is_dir() and old.name != fingerprint:
-                shutil.rmtree(old, ignore_errors=True)
+    # caches of other packages, checkpoints or versions that no live build uses are removed
+    buildcache.begin(fingerprint, ["mkdocs-jupyter", "explorer"])
+    plugin = config.plugins["mkdocs-jupyter"]
+    private = buildcache.private("mkdocs-jupyter")
+    buildcache.snapshot(CACHE_ROOT / fingerprint, private)  # entries pruned meanwhile simply run again
+    plugin.config["cache_dir"] = str(private)
 
     timeout = int(config.extra.get("cell_timeout_s", 300))
-    jupyter_config = ROOT / ".cache" / "jupyter-config"
-    jupyter_config.mkdir(parents=True, exist_ok=True)
-    (jupyter_config / "jupyter_nbconvert_config.json").write_text(
+    buildcache.write_atomic(
+        JUPYTER / "config" / "jupyter_nbconvert_config.json",
         json.dumps(
             {
                 # NotebookClient, the parent of ExecutePreprocessor: mkdocs-jupyter replaces the
@@ -85,16 +101,45 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
                 # once the last cell has answered there is nothing left to wait for: a kernel
                 # asked to shut down politely spends over a second tearing torch down
                 "NotebookClient": {"timeout": timeout, "interrupt_on_timeout": False, "shutdown_kernel": "immediate"},
-                # local sockets between the build and its kernels: nothing listens on the network
-                "KernelManager": {"transport": "ipc" if os.name == "posix" else "tcp"},
+                # local sockets between the build and its kernels: nothing listens on the network.
+                # Named <ip>-1, <ip>-2...: by default ./kernel-ipc-N in the working folder, where
+                # two builds at once would bind each other's and mix their kernels' messages
+                "KernelManager": (
+                    {"transport": "ipc", "ip": str(JUPYTER / "kernel")} if os.name == "posix" else {"transport": "tcp"}
+                ),
             }
-        )
+        ),
     )
-    paths = [str(jupyter_config), *filter(None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
+    paths = [str(JUPYTER / "config"), *filter(None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
     os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(dict.fromkeys(paths))
     os.environ["JUPYTER_PREFER_ENV_PATH"] = "1"  # the kernel of this environment, not a user-wide one
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # no debugger warning in cell outputs
     return config
+
+
+def _publish(config: MkDocsConfig, complete: bool) -> None:
+    """Publish the chapter outputs this build computed; a complete build also drops those it did not use."""
+    private = Path(config.plugins["mkdocs-jupyter"].config["cache_dir"])
+    used = {path.name for path in private.glob("*.json")}  # mkdocs-jupyter evicted the others
+    buildcache.publish_files(private, CACHE_ROOT / config.extra["build_fingerprint"], keep=used if complete else None)
+
+
+@mkdocs.plugins.event_priority(-100)  # after mkdocs-jupyter's own on_post_build (its eviction)
+def on_post_build(config: MkDocsConfig) -> None:
+    _publish(config, complete=True)
+
+
+@mkdocs.plugins.event_priority(-100)
+def on_build_error(error: Exception) -> None:
+    """A failed build still publishes the outputs of the chapters that ran, so the next build reuses them."""
+    if _config is not None:
+        private = Path(_config.plugins["mkdocs-jupyter"].config["cache_dir"])
+        for path in private.glob("*.json"):
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:  # written when the error struck
+                path.unlink()
+        _publish(_config, complete=False)
 
 
 @mkdocs.plugins.event_priority(100)

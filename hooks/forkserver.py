@@ -33,6 +33,7 @@ import logging
 import os
 import runpy
 import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -73,7 +74,7 @@ def serve(path: str, preload: list[str]) -> Job | None:
     for name in preload:
         try:
             importlib.import_module(name)
-        except Exception as error:  # a child would fail the same way, with a real traceback
+        except Exception as error:  # noqa: BLE001 - a child would fail the same way, with a real traceback
             print(f"forkserver: could not preload {name}: {error}", file=sys.stderr)
 
     stopping = False
@@ -234,12 +235,21 @@ def run(module: str, args: list[str]) -> int:
 # ---------------------------------------------------------------------------- the build's side
 
 _server: subprocess.Popen[bytes] | None = None
-# in the temporary folder: a UNIX socket's path may not be longer than 107 bytes
-_socket = Path(tempfile.gettempdir()) / f"bertsteps-forkserver-{os.getpid()}.sock"
+_socket: Path | None = None
 
 
 def socket_path() -> str:
-    """The socket this process's server listens on (or will): what ``$BERTSTEPS_FORKSERVER`` names."""
+    """The socket this process's server listens on (or will): what ``$BERTSTEPS_FORKSERVER`` names.
+
+    It is in a temporary folder of this process's own (a unique name that only this user can
+    enter), so two builds at once, each with its server, never meet; in the temporary folder
+    because a UNIX socket's path may not be longer than 107 bytes.
+    """
+    global _socket
+    if _socket is None:
+        folder = Path(tempfile.mkdtemp(prefix="bertsteps-forkserver-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _socket = folder / "server.sock"
     return str(_socket)
 
 
@@ -260,8 +270,9 @@ def start(preload: list[str], reason: str = "") -> None:
     logging.getLogger("mkdocs.hooks.forkserver").info(
         "fork server started%s; it imports %s once for every kernel", f" ({reason})" if reason else "", ", ".join(preload)
     )
-    _socket.unlink(missing_ok=True)
-    _server = subprocess.Popen([sys.executable, __file__, "serve", str(_socket), *preload], stdin=subprocess.DEVNULL)
+    path = socket_path()
+    Path(path).unlink(missing_ok=True)
+    _server = subprocess.Popen([sys.executable, __file__, "serve", path, *preload], stdin=subprocess.DEVNULL)
     atexit.register(stop)
 
 
@@ -276,7 +287,8 @@ def stop() -> None:
             _server.kill()
             _server.wait()
         _server = None
-    _socket.unlink(missing_ok=True)
+    if _socket is not None:
+        _socket.unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:

@@ -7,6 +7,10 @@ ipykernel, started through ``hooks/forkserver.py``. When some chapter (or the ex
 data) has to be computed, it also starts the fork server, which imports those modules
 while MkDocs reads the configuration; every kernel is then a fork of it: a new process
 with a clean namespace whose imports are already done. The server stops with the build.
+
+Two builds at once (``mkdocs serve`` open while a test builds) never share a kernelspec or
+a server: each process writes its kernelspec into its own temporary folder, naming its own
+server's socket (hooks/forkserver.py), and rewrites it atomically on a ``serve`` rebuild.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import buildcache  # hooks/buildcache.py
 import forkserver  # hooks/forkserver.py: MkDocs puts a hook's own folder on sys.path while loading it
 import mkdocs.plugins
 from mkdocs.config.defaults import MkDocsConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-# this build's own Jupyter data folder: its kernelspec names this process's server, so two
-# builds at the same time (a test and `mkdocs serve`) never use each other's
+# this process's own Jupyter data folder (a unique name): its kernelspec names this
+# process's server, so two builds at the same time never use each other's
 KERNELS = Path(tempfile.mkdtemp(prefix="bertsteps-kernels-"))
 atexit.register(shutil.rmtree, KERNELS, ignore_errors=True)
 
@@ -65,9 +70,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         "env": {forkserver.ENV: forkserver.socket_path()},
         "metadata": {"debugger": False},
     }
-    folder = KERNELS / "kernels" / name
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
+    buildcache.write_atomic(KERNELS / "kernels" / name / "kernel.json", json.dumps(spec, indent=1))
     paths = [str(KERNELS), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
     os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
     config.extra["forkserver_preload"] = preload(config)

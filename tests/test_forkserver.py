@@ -160,3 +160,21 @@ def test_stopping_the_server_stops_its_children(folder: Path, server: int) -> No
     assert running.wait(timeout=30) != 0
     assert not alive(child)
     assert not Path(forkserver.socket_path()).exists()
+
+
+def test_each_process_has_a_socket_of_its_own() -> None:
+    """Two builds at once never share a server: each names a socket in a folder only it uses."""
+    show = (
+        "import importlib.util, os, sys\n"
+        f"spec = importlib.util.spec_from_file_location('forkserver', {str(SCRIPT)!r})\n"
+        "module = importlib.util.module_from_spec(spec); sys.modules['forkserver'] = module\n"
+        "spec.loader.exec_module(module)\n"
+        "path = module.socket_path()\n"
+        "print(path, oct(os.stat(os.path.dirname(path)).st_mode & 0o777), os.path.isdir(os.path.dirname(path)))\n"
+    )
+    others = [subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, check=True).stdout.split() for _ in range(2)]
+    paths = {forkserver.socket_path(), *(path for path, _, _ in others)}
+    assert len(paths) == 3 and len({Path(p).parent for p in paths}) == 3
+    for path, mode, existed in others:
+        assert mode == "0o700" and existed == "True"
+        assert not Path(path).parent.exists()  # removed when its process exited
