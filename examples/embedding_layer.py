@@ -261,9 +261,9 @@ bertsteps.plot_lines(
 lo, hi = shape.far_range
 beyond = shape.curve[shape.fallen_by :] if shape.fallen_by else shape.curve[1:]
 settled = (
-    f"The curve does not fall all the way at once: only from offset **{shape.fallen_by}** "
-    f"on does it stay below {shape.midpoint:.2f}, halfway between the two, and from there "
-    f"it wanders between {float(beyond.min()):.2f} and {float(beyond.max()):.2f}. "
+    f"Only from offset **{shape.fallen_by}** on does the curve stay below "
+    f"{shape.midpoint:.2f}, halfway between the two; from there it wanders between "
+    f"{float(beyond.min()):.2f} and {float(beyond.max()):.2f}. "
     if shape.fallen_by
     else ""
 )
@@ -362,7 +362,7 @@ display(
         )
         + f"\n\nIn this build the **{biggest}** are the longest part of "
         "the sum. LayerNorm then sets every vector's scale, whatever the sum's was: after "
-        "it, the length depends only on the learned $\\gamma$ and $\\beta$ and on the "
+        "it, the length depends only on the LayerNorm's $\\gamma$ and $\\beta$ and on the "
         "direction of the sum."
     )
 )
