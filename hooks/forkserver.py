@@ -214,10 +214,22 @@ def run(module: str, args: list[str]) -> int:
         connection.close()
         os.execv(sys.executable, [sys.executable, "-m", module, *args])
     child = int(line)
+    # the child itself, not whatever process gets its pid once the server has reaped it:
+    # with pids wrapping around every few minutes on a busy machine, a signal sent by pid
+    # after the child exited could hit another build
+    try:
+        handle: int | None = os.pidfd_open(child)
+    except ProcessLookupError:  # already gone: nothing to pass signals on to
+        handle = -1
+    except (AttributeError, OSError):  # not Linux 5.3 or later: by pid
+        handle = None
 
     def forward(signum: int, frame: object) -> None:
         try:
-            os.kill(child, signum)
+            if handle is None:
+                os.kill(child, signum)
+            elif handle >= 0:
+                signal.pidfd_send_signal(handle, signum)
         except ProcessLookupError:
             pass
 
