@@ -605,7 +605,8 @@ bertsteps.claim(
 
 # %% tags=["hide-input"]
 Markdown(
-    f"And **{mutual:.0%}** of tokens are their own nearest neighbour's nearest neighbour."
+    f"Last, a symmetry count: **{mutual:.0%}** of the tokens that can be neighbours are "
+    "their own nearest neighbour's nearest neighbour."
 )
 
 # %% [markdown]
