@@ -98,6 +98,30 @@ _EXPORTS = {
     "ModelCard": "provenance",
     "model_card": "provenance",
     "compare_with_bert_base": "provenance",
+    "SentenceError": "errors",
+    "Hit": "sentences",
+    "sentence_vectors": "sentences",
+    "pooled_layers": "sentences",
+    "max_tokens": "sentences",
+    "has_pooler": "sentences",
+    "rank": "sentences",
+    "search": "sentences",
+    "SentencePair": "pairs",
+    "Separation": "pairs",
+    "read_pairs": "pairs",
+    "roc_auc": "pairs",
+    "word_overlap": "pairs",
+    "pair_cosines": "pairs",
+    "separation": "pairs",
+    "separations": "pairs",
+    "SENSE_SENTENCES": "senses",
+    "SenseGap": "senses",
+    "sense_gaps": "senses",
+    "Paragraph": "paragraphs",
+    "split_paragraphs": "paragraphs",
+    "read_paragraphs": "paragraphs",
+    "chapter_paragraphs": "paragraphs",
+    "site_root": "paragraphs",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -148,6 +172,20 @@ if TYPE_CHECKING:
     from .projection import Projection, pca, vocabulary_map
     from .similarity import Neighbour, analogy, cosine_matrix, nearest
     from .tokens import Tokenized, tokenize, word_ids, word_pieces, word_vectors
+    from .errors import SentenceError
+    from .pairs import (
+        Separation,
+        SentencePair,
+        pair_cosines,
+        read_pairs,
+        roc_auc,
+        separation,
+        separations,
+        word_overlap,
+    )
+    from .paragraphs import Paragraph, chapter_paragraphs, read_paragraphs, site_root, split_paragraphs
+    from .senses import SENSE_SENTENCES, SenseGap, sense_gaps
+    from .sentences import Hit, has_pooler, max_tokens, pooled_layers, rank, search, sentence_vectors
 
 
 def __getattr__(name: str) -> Any:

@@ -44,3 +44,12 @@ class TokenError(BertStepsError):
         >>> issubclass(TokenError, BertStepsError)
         True
     """
+
+
+class SentenceError(BertStepsError):
+    """Sentences could not be turned into vectors (empty, too long, unknown pooling, no pooler).
+
+    Examples:
+        >>> issubclass(SentenceError, BertStepsError)
+        True
+    """
