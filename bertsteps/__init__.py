@@ -106,6 +106,7 @@ _EXPORTS = {
     "has_pooler": "sentences",
     "rank": "sentences",
     "search": "sentences",
+    "sentence_transformer": "sentences",
     "SentencePair": "pairs",
     "Separation": "pairs",
     "read_pairs": "pairs",
@@ -185,7 +186,16 @@ if TYPE_CHECKING:
     )
     from .paragraphs import Paragraph, chapter_paragraphs, read_paragraphs, site_root, split_paragraphs
     from .senses import SENSE_SENTENCES, SenseGap, sense_gaps
-    from .sentences import Hit, has_pooler, max_tokens, pooled_layers, rank, search, sentence_vectors
+    from .sentences import (
+        Hit,
+        has_pooler,
+        max_tokens,
+        pooled_layers,
+        rank,
+        search,
+        sentence_transformer,
+        sentence_vectors,
+    )
 
 
 def __getattr__(name: str) -> Any:

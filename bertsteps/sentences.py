@@ -11,9 +11,10 @@ by the cosine similarity of their vectors to a query's.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import torch
 
@@ -318,3 +319,25 @@ def search(
     texts = check_sentences(passages)
     query_vector = sentence_vectors(bert, query, pooling=pooling, layer=layer)
     return rank(query_vector, sentence_vectors(bert, texts, pooling=pooling, layer=layer), k)
+
+
+def sentence_transformer(folder: str | os.PathLike[str] | None = None) -> Any:
+    """sentence-transformers' own model for a checkpoint folder (default: the bundled one), on the CPU.
+
+    Loaded without progress bars, to compare :func:`sentence_vectors` with the library
+    the bundled checkpoint was fine-tuned with. Needs ``pip install sentence-transformers``.
+
+    Examples:
+        >>> from bertsteps import load
+        >>> st = sentence_transformer()
+        >>> theirs = torch.from_numpy(st.encode(["A dog barks."]))
+        >>> torch.testing.assert_close(sentence_vectors(load(), "A dog barks.", normalize=True), theirs)
+    """
+    from .checkpoints import _quiet_transformers, default_folder
+
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as err:
+        raise SentenceError("sentence-transformers is not installed: pip install sentence-transformers") from err
+    with _quiet_transformers():
+        return SentenceTransformer(str(folder or default_folder()), device="cpu")

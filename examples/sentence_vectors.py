@@ -85,9 +85,7 @@ Markdown(
 # %%
 has_st = importlib.util.find_spec("sentence_transformers") is not None
 if bert.source.kind == "bundled" and has_st:
-    from sentence_transformers import SentenceTransformer
-
-    st = SentenceTransformer(str(bertsteps.default_folder()), device="cpu")
+    st = bertsteps.sentence_transformer()  # SentenceTransformer(folder), quietly
     theirs = torch.from_numpy(st.encode(sentences, batch_size=2))
     ours = bertsteps.sentence_vectors(bert, sentences, normalize=True)
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
@@ -218,8 +216,10 @@ len(table)
 
 # %% tags=["hide-input"]
 Markdown(
-    "| pooling | layer | AUC paraphrase vs unrelated | AUC paraphrase vs related "
-    "| mean cosine: paraphrase | related | unrelated |\n"
+    "Each AUC sets paraphrase pairs against unrelated pairs, or against related pairs; "
+    "the last three columns are each group's mean cosine.\n\n"
+    "| pooling | layer | AUC vs unrelated | AUC vs related "
+    "| paraphrase | related | unrelated |\n"
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     + "\n".join(
         f"| {s.pooling} | {s.layer} | {s.auc:.3f} | {s.auc_related:.3f} | "
@@ -250,6 +250,14 @@ bertsteps.plot_lines(
 
 # %% tags=["hide-input"]
 GOOD = 0.8  # an AUC a random checkpoint does not reach on these pairs
+NAMES = {"mean": "mean pooling", "max": "max pooling", "cls": "`[CLS]` pooling"}
+
+
+def described(s):
+    """'mean pooling of layer 3', or 'the pooler' (it sits on the last layer)."""
+    return "the pooler" if s.pooling == "pooler" else f"{NAMES[s.pooling]} of layer {s.layer}"
+
+
 best = max(table, key=lambda s: s.auc)
 recipe = next(s for s in table if s.pooling == "mean" and s.layer == last)
 context_free = max((s for s in table if s.layer == 0), key=lambda s: s.auc)
@@ -260,13 +268,13 @@ display(
     bertsteps.claim(
         "sentence-best",
         best.auc >= GOOD,
-        f"**{best.pooling} pooling of layer {best.layer}** separates paraphrases from "
+        f"**{described(best)[0].upper() + described(best)[1:]}** separates paraphrases from "
         f"unrelated pairs best: a paraphrase pair has the higher cosine "
         f"{best.auc:.0%} of the time (AUC {best.auc:.3f}).",
         f"No pooling or layer separates paraphrases from unrelated pairs here: the best, "
-        f"{best.pooling} pooling of layer {best.layer}, reaches AUC {best.auc:.3f}, not "
-        f"far from the 0.5 of a coin toss.",
-        measure=f"best AUC {best.auc:.3f} ({best.pooling}, layer {best.layer})",
+        f"{described(best)}, reaches AUC {best.auc:.3f}, short "
+        f"of {GOOD} (a coin toss gives 0.5).",
+        measure=f"best AUC {best.auc:.3f} ({described(best)})",
         criterion=f"AUC >= {GOOD}",
     ),
     bertsteps.claim(
@@ -301,8 +309,7 @@ display(
         f"{low:.2f} to {high:.2f} depending on pooling and layer. Compare orders (the "
         "AUC), not raw cosines from different poolings.",
         f"Unrelated pairs average cosines between {low:.2f} and {high:.2f} whatever the "
-        "pooling and layer: all sentence vectors of this checkpoint point roughly the "
-        "same way.",
+        "pooling and layer.",
         measure=f"mean cosine of unrelated pairs from {low:.3f} to {high:.3f}",
         criterion="a spread of 0.2 or more",
     ),
@@ -458,8 +465,9 @@ display(
         best_word.auc >= GOOD and best_word.auc - embedding.auc >= 0.2,
         f"The embedding output, which knows a word's position but not its neighbours, "
         f"manages only {embedding.auc:.0%}: the senses are made by the layers.",
-        f"The layers do not clearly beat the embedding output at telling senses apart "
-        f"({best_word.auc:.0%} at best against {embedding.auc:.0%}).",
+        f"The layers do not clearly beat the embedding output at telling senses apart: "
+        f"{best_word.auc:.0%} for the best feature, the {best_word.feature}, and "
+        f"{embedding.auc:.0%} for the embedding output.",
         measure=f"AUC {embedding.auc:.3f} for the embedding output, "
         f"{best_word.auc:.3f} for the best",
         criterion=f"best >= {GOOD} and at least 0.2 above the embedding output",
