@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("BERTSTEPS_BUILD_CACHE", ROOT / ".cache"))
 BUILDS = CACHE / "builds"
-FOREIGN_LEASE_S = 24 * 3600  # a lease written on another host: its pid cannot be checked from here
+UNCHECKABLE_S = 24 * 3600  # how long a lease or folder whose build cannot be checked (another host) is kept
 
 _stem = f"{os.getpid()}-{secrets.token_hex(4)}"  # this process's lease and private folder
 _fingerprint: str | None = None
@@ -223,7 +223,7 @@ def _alive(lease: Path, info: dict) -> bool:
     """Whether the build that wrote ``lease`` may still be running."""
     if info["host"] != socket.gethostname():
         try:
-            return time.time() - lease.stat().st_mtime < FOREIGN_LEASE_S
+            return time.time() - lease.stat().st_mtime < UNCHECKABLE_S
         except FileNotFoundError:
             return False
     try:
@@ -246,7 +246,7 @@ def _prune_builds() -> None:
             dead = not leases[stem]
         else:  # its lease is gone (a build removes its folder first), or not ours at all
             try:
-                dead = time.time() - entry.stat().st_mtime > FOREIGN_LEASE_S
+                dead = time.time() - entry.stat().st_mtime > UNCHECKABLE_S
             except FileNotFoundError:
                 continue
         if dead:
