@@ -354,8 +354,8 @@ bertsteps.claim(
     "sentence-partners",
     right == len(few),
     f"Every one of the {len(few)} sentences is closest to its own paraphrase.",
-    f"Only {right} of the {len(few)} sentences are closest to their own paraphrase: "
-    "these vectors do not sort the sentences by meaning.",
+    f"Only {right} of the {len(few)} sentences have their own paraphrase as nearest "
+    "neighbour: these vectors do not sort the sentences by meaning.",
     measure=f"{right} of {len(few)} sentences have their paraphrase as nearest",
     criterion="all of them",
 )
