@@ -221,8 +221,8 @@ def test_time_to_first_neighbours_and_screenshots(browser: object, server: str) 
         context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme, device_scale_factor=2 if width < 500 else 1)  # type: ignore[attr-defined]
         page = context.new_page()
         problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type in {"error", "warning"} else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("console", lambda m, problems=problems: problems.append(m.text) if m.type in {"error", "warning"} else None)
+        page.on("pageerror", lambda e, problems=problems: problems.append(str(e)))
         open_explorer(page, server, "#king")
         timings[f"{width}-{scheme}"] = float(page.evaluate("() => window.bertstepsExplorer.firstListMs"))
         page.wait_for_timeout(300)
@@ -234,3 +234,106 @@ def test_time_to_first_neighbours_and_screenshots(browser: object, server: str) 
     (ARTIFACTS / "explorer-timing.json").write_text(json.dumps(timings, indent=1))
     print(f"time from navigation start to the first neighbours list (ms): {timings}")
     assert max(timings.values()) < 10_000
+
+
+# ---------------------------------------------------------------------------------------
+# The pair in the URL, split words, errors, zoom, layout shift, data after first paint
+
+
+def mean_unit_cosine(bert: bertsteps.Bert, a: str, b: str) -> float:
+    """cos of the means of two words' pieces' unit-length rows: what the page estimates."""
+    import torch
+
+    from bertsteps.similarity import unit_embeddings
+
+    unit = unit_embeddings(bert).float().cpu()
+    vectors = []
+    for word in (a, b):
+        ids = bert.tokenizer.convert_tokens_to_ids(bertsteps.word_pieces(bert, word))
+        vectors.append(unit[ids].mean(dim=0))
+    return float(bertsteps.cosine_matrix(torch.stack(vectors))[0, 1])
+
+
+def test_a_pair_is_kept_in_the_url_and_split_words_are_compared(page: object, server: str, site: Path) -> None:
+    bert = bertsteps.load()
+    assert len(bertsteps.word_pieces(bert, "tokenization")) > 1
+    open_explorer(page, server, "#paris&a=tokenization&b=language")
+    assert page.input_value('[data-bx="pair-a"]') == "tokenization"  # type: ignore[attr-defined]
+    assert page.input_value('[data-bx="pair-b"]') == "language"  # type: ignore[attr-defined]
+    result = page.locator('[data-bx="pair-result"]')  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.querySelector('[data-bx=pair-result]').dataset.kind === 'approximate-mean'")  # type: ignore[attr-defined]
+    text = result.inner_text()
+    assert "≈" in text and "mean of its 2 pieces" in text and "not a single token" in text
+    value = float(result.locator("strong").inner_text())
+    expected = mean_unit_cosine(bert, "tokenization", "language")
+    assert abs(value - expected) <= manifest(site)["approximate"]["random_pairs"]["max_abs_error"] + 0.05, (value, expected)
+    assert page.locator("#bertsteps-explorer").get_attribute("data-query") == "paris"  # type: ignore[attr-defined]
+
+    # a new pair goes into the URL; a new query keeps it there
+    page.fill('[data-bx="pair-a"]', "king")  # type: ignore[attr-defined]
+    page.fill('[data-bx="pair-b"]', "queen")  # type: ignore[attr-defined]
+    page.click(".bx-pair-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.querySelector('[data-bx=pair-result]').dataset.kind === 'exact'")  # type: ignore[attr-defined]
+    assert page.url.endswith("#paris&a=king&b=queen")  # type: ignore[attr-defined]
+    search(page, "dog")
+    page.wait_for_function("() => document.querySelector('#bertsteps-explorer').dataset.query === 'dog'")  # type: ignore[attr-defined]
+    assert page.url.endswith("#dog&a=king&b=queen")  # type: ignore[attr-defined]
+    page.go_back()  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.querySelector('#bertsteps-explorer').dataset.query === 'paris'")  # type: ignore[attr-defined]
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_an_unknown_word_clears_the_old_results(page: object, server: str) -> None:
+    open_explorer(page, server, "#king")
+    assert page.locator(".bx-neighbour").count() > 0  # type: ignore[attr-defined]
+    search(page, "\u2603\U0001f984")
+    page.wait_for_function("() => document.querySelector('[data-bx=message]').textContent.includes('not in the vocabulary')")  # type: ignore[attr-defined]
+    assert page.locator(".bx-neighbour").count() == 0  # type: ignore[attr-defined]
+    assert page.locator("#bertsteps-explorer").get_attribute("data-query") is None  # type: ignore[attr-defined]
+    assert page.locator('[data-bx="neighbours-title"]').inner_text() == "Nearest tokens"  # type: ignore[attr-defined]
+    # a pair that cannot be compared replaces an earlier result
+    page.fill('[data-bx="pair-a"]', "king")  # type: ignore[attr-defined]
+    page.fill('[data-bx="pair-b"]', "queen")  # type: ignore[attr-defined]
+    page.click(".bx-pair-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.querySelector('[data-bx=pair-result]').dataset.kind === 'exact'")  # type: ignore[attr-defined]
+    page.fill('[data-bx="pair-b"]', "\u2603")  # type: ignore[attr-defined]
+    page.click(".bx-pair-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.querySelector('[data-bx=pair-result]').textContent.includes('not in the vocabulary')")  # type: ignore[attr-defined]
+    assert page.locator('[data-bx="pair-result"]').get_attribute("data-kind") is None  # type: ignore[attr-defined]
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_zooming_keeps_the_query_in_view(page: object, server: str) -> None:
+    open_explorer(page, server, "#king")
+    page.wait_for_timeout(200)  # type: ignore[attr-defined]  # the first frame, fitted to the neighbourhood
+    box = page.locator('[data-bx="canvas"]').bounding_box()  # type: ignore[attr-defined]
+    assert box is not None
+    before = page.evaluate("() => window.bertstepsExplorer.pointOf('king')")  # type: ignore[attr-defined]
+    for _ in range(8):  # 1.5 ** 8: about 26 times closer
+        page.click('[data-bx="zoom-in"]')  # type: ignore[attr-defined]
+    page.wait_for_timeout(100)  # type: ignore[attr-defined]
+    x, y = page.evaluate("() => window.bertstepsExplorer.pointOf('king')")  # type: ignore[attr-defined]
+    assert 0 <= x <= box["width"] and 0 <= y <= box["height"], (before, (x, y), box)
+    assert abs(x - before[0]) < 1 and abs(y - before[1]) < 1  # zoomed about the query's dot
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_layout_shift_and_data_after_first_paint(browser: object, server: str, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.add_init_script(
+        """window.__shifts = 0;
+           new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shifts += e.value; })
+             .observe({type: 'layout-shift', buffered: true});"""
+    )
+    open_explorer(page, server, "#king")
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    shifts = page.evaluate("() => window.__shifts")  # type: ignore[attr-defined]
+    assert shifts < 0.1, f"cumulative layout shift {shifts:.3f} at {width}px"
+    timing = page.evaluate(  # type: ignore[attr-defined]
+        """() => ({paint: performance.getEntriesByName('first-contentful-paint')[0].startTime,
+                   data: performance.getEntriesByType('resource').filter(e => e.name.includes('/assets/explorer/')).map(e => e.startTime)})"""
+    )
+    assert len(timing["data"]) >= 5, timing  # manifest, vocabulary, neighbours, scores, map
+    assert min(timing["data"]) >= timing["paint"], timing
+    context.close()

@@ -2,9 +2,14 @@
 // words and a 2-D map, from the data that hooks/explorer.py writes at build time
 // (bertsteps/explorer.py describes the files). Plain JavaScript, no request outside the site.
 // Material's instant navigation swaps pages without reloading: the page is set up again
-// on every document$ emission, and the data is fetched once per page load.
+// on every document$ emission, and the data is fetched once per page load, after the
+// page's first paint. This script is only on the explorer's page (hooks/pageassets.py),
+// inside the content that instant navigation swaps, so it may run more than once: the
+// first run sets everything up.
 (() => {
   "use strict";
+  if (window.bertstepsExplorerScript) return;
+  window.bertstepsExplorerScript = true;
 
   const ROOT_ID = "bertsteps-explorer";
   const SUGGESTIONS = 8;
@@ -187,20 +192,41 @@
     return null;
   }
 
-  function approximateScore(data, rows, a, b) {
+  // One row of the 2-bit copy, decoded to the quantiser's levels.
+  function decodeRow(data, rows, id) {
     const m = data.manifest.approximate;
     const width = m.padded_size / 4;
-    const levels = m.levels;
-    let dot = 0, na = 0, nb = 0;
+    const out = new Float64Array(m.padded_size);
     for (let i = 0; i < width; i++) {
-      let x = rows[a * width + i], y = rows[b * width + i];
-      for (let s = 0; s < 4; s++, x >>= 2, y >>= 2) {
-        const u = levels[x & 3], v = levels[y & 3];
-        dot += u * v; na += u * u; nb += v * v;
-      }
+      let x = rows[id * width + i];
+      for (let s = 0; s < 4; s++, x >>= 2) out[4 * i + s] = m.levels[x & 3];
     }
-    return Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb) / m.gain));
+    return out;
   }
+
+  // The cosine of two words, each the mean of its pieces' unit-length rows (one piece: its
+  // row), estimated from the 2-bit copy. Each decoded row q is scaled so that |q|^2 = g, the
+  // quantiser's gain (q ~ g x + noise, |x| = 1, |noise|^2 = g - g^2). For a mean m of p rows,
+  // <m_a, m_b> ~ g^2 <x_a, x_b> and |m|^2 ~ g^2 |x|^2 + (g - g^2) / p, which gives |x|.
+  // For single tokens this is cos(q_a, q_b) / g, the estimate the build measured.
+  function approximateMeanScore(data, rows, idsA, idsB) {
+    const g = data.manifest.approximate.gain;
+    const mean = (ids) => {
+      const m = new Float64Array(data.manifest.approximate.padded_size);
+      for (const id of ids) {
+        const q = decodeRow(data, rows, id);
+        const scale = Math.sqrt(g / q.reduce((t, v) => t + v * v, 0)) / ids.length;
+        for (let i = 0; i < m.length; i++) m[i] += scale * q[i];
+      }
+      const sq = m.reduce((t, v) => t + v * v, 0);
+      return { m, length: Math.sqrt(Math.max(1e-12, sq - (g - g * g) / ids.length)) / g };
+    };
+    const a = mean(idsA), b = mean(idsB);
+    let dot = 0;
+    for (let i = 0; i < a.m.length; i++) dot += a.m[i] * b.m[i];
+    return Math.max(-1, Math.min(1, dot / (g * g * a.length * b.length)));
+  }
+
 
   function sourceLine(data) {
     const m = data.manifest;
@@ -227,7 +253,6 @@
       this.active = -1;
       this.map = new MapView(this, this.q("map"), this.q("canvas"), this.q("tip"));
       this.q("source").replaceChildren(...sourceLine(data));
-      this.q("map-caption").textContent = "Drag to move, scroll or pinch to zoom, click a dot to look at its token.";
       this.wireSearch();
       this.wirePair();
       this.showFromHash();
@@ -301,27 +326,61 @@
       input.removeAttribute("aria-activedescendant");
     }
 
-    // -- the query, kept in the URL's hash
+    // -- the query and the pair of words, kept in the URL's hash: #king or #king&a=cat&b=dog
+    hashOf(query, pair) {
+      const parts = [encodeURIComponent(query)];
+      if (pair) parts.push(`a=${encodeURIComponent(pair[0])}`, `b=${encodeURIComponent(pair[1])}`);
+      return "#" + parts.join("&");
+    }
+
+    parseHash() {
+      const decode = (text) => { try { return decodeURIComponent(text); } catch (err) { return text; } };
+      const [first, ...rest] = location.hash.slice(1).split("&");
+      const params = new URLSearchParams(rest.join("&"));
+      const pair = params.has("a") && params.has("b") ? [params.get("a"), params.get("b")] : null;
+      return { query: decode(first || ""), pair };
+    }
+
+    // A new state: into the URL (back and forward work), shown by hashchange.
+    navigate(query, pair) {
+      const hash = this.hashOf(query, pair);
+      if (location.hash === hash) this.showFromHash();
+      else location.hash = hash;
+    }
+
     go(text) {
       this.closeSuggestions();
       const value = text.trim();
       if (!value) return;
-      const hash = "#" + encodeURIComponent(value);
-      if (location.hash === hash) this.show(value);
-      else location.hash = hash; // hashchange shows it; back and forward work
+      this.navigate(value, this.pair);
     }
 
     showFromHash() {
-      let text = "";
-      try { text = decodeURIComponent(location.hash.slice(1)); } catch (err) { text = location.hash.slice(1); }
+      let { query: text, pair } = this.parseHash();
       if (!text) {
         const ids = this.data.ids;
         text = ids.has("king") ? "king" : this.data.tokens.find((t, i) => !this.data.excluded[i] && /^\p{L}{3,}$/u.test(t)) || "";
       }
       this.show(text);
+      this.pair = pair;
+      if (pair) {
+        this.q("pair-a").value = pair[0];
+        this.q("pair-b").value = pair[1];
+        this.compare(pair);
+      } else this.clearPair();
+    }
+
+    // No query: the list, its title and the map's highlight go, so nothing stale is left.
+    clearQuery() {
+      this.query = null;
+      delete this.root.dataset.query;
+      this.q("neighbours-title").textContent = "Nearest tokens";
+      this.q("neighbours").replaceChildren();
+      this.map.focus(null);
     }
 
     show(text) {
+      this.queryText = text;
       const input = this.q("query");
       if (document.activeElement !== input || input.value.trim() !== text) input.value = text;
       const result = resolve(text, this.data);
@@ -344,14 +403,18 @@
             code(first || ""), "; pick another piece to follow it."),
         );
         if (first) this.setQuery(this.data.ids.get(first));
+        else this.clearQuery();
       } else if (result.kind === "unknown") {
+        this.clearQuery();
         message.replaceChildren(el("p", {},
           "“", el("strong", { text }), "” is not in the vocabulary",
           s.wordpiece ? ": WordPiece could not build it from the vocabulary's pieces (some part of it has no piece), so the tokenizer turns the whole word into " : ".",
           s.wordpiece ? code(s.unk_token) : "", s.wordpiece ? ", the row for anything unknown. Try another word." : ""));
-      } else message.replaceChildren();
+      } else {
+        this.clearQuery();
+        message.replaceChildren();
+      }
     }
-
     pieceButtons(pieces) {
       const s = this.data.manifest.tokenizer;
       return el("ul", { class: "bx-pieces" }, ...pieces.map((piece) => el("li", {},
@@ -395,48 +458,76 @@
     wirePair() {
       this.q("pair-form").addEventListener("submit", (event) => {
         event.preventDefault();
-        this.compare();
+        const words = [this.q("pair-a").value.trim(), this.q("pair-b").value.trim()];
+        if (!words[0] || !words[1]) {
+          this.clearPair();
+          this.q("pair-result").replaceChildren(el("p", { text: "Type a word in each box." }));
+          return;
+        }
+        this.navigate(this.queryText || "", words);
       });
     }
 
-    async compare() {
+    clearPair() {
+      const out = this.q("pair-result");
+      out.replaceChildren();
+      delete out.dataset.kind;
+      delete out.dataset.pair;
+    }
+
+    // The pieces' ids of a word (one for a token), or a message saying why there are none.
+    pieceIds(word) {
+      const r = resolve(word, this.data);
+      if (r.kind === "token") return { ids: [r.id] };
+      if (r.kind === "split" && r.pieces.every((p) => this.data.ids.has(p))) return { ids: r.pieces.map((p) => this.data.ids.get(p)), pieces: r.pieces };
+      return { error: el("p", {}, "“", el("strong", { text: word }), "” is not in the vocabulary, and WordPiece cannot build it from pieces.") };
+    }
+
+    async compare(words) {
       const data = this.data;
       const out = this.q("pair-result");
-      const words = [this.q("pair-a").value.trim(), this.q("pair-b").value.trim()];
-      if (!words[0] || !words[1]) return out.replaceChildren(el("p", { text: "Type a word in each box." }));
-      const found = words.map((w) => resolve(w, data));
-      for (const [i, r] of found.entries()) {
-        if (r.kind === "split") {
-          return out.replaceChildren(el("p", {}, "“", el("strong", { text: words[i] }),
-            "” is not a single token, so it has no row to compare. Its pieces:"), this.pieceButtons(r.pieces));
+      const key = JSON.stringify(words);
+      this.clearPair();
+      out.dataset.pair = key;
+      const found = words.map((w) => this.pieceIds(w));
+      const bad = found.find((f) => f.error);
+      if (bad) return out.replaceChildren(bad.error);
+      const [a, b] = found;
+      const label = (word, f) => (f.pieces ? ["mean of ", ...f.pieces.flatMap((p, i) => (i ? [" + ", code(p)] : [code(p)]))] : [code(data.tokens[f.ids[0]])]);
+      const names = [...label(words[0], a), ", ", ...label(words[1], b)];
+      if (a.ids.length === 1 && b.ids.length === 1) {
+        const exact = exactScore(data, a.ids[0], b.ids[0]);
+        if (exact !== null) {
+          const why = a.ids[0] === b.ids[0] ? "the same token" : `one is among the other's ${data.k} nearest tokens, whose scores were computed exactly at build time`;
+          out.replaceChildren(el("p", { class: "bx-pair-score" }, "cos(", ...names, ") = ", el("strong", { text: fmt(exact) })),
+            el("p", { class: "bx-hint", text: `Exact: ${why}.` }));
+          out.dataset.kind = "exact";
+          return;
         }
-        if (r.kind !== "token") {
-          return out.replaceChildren(el("p", {}, "“", el("strong", { text: words[i] }), "” is not in the vocabulary."));
-        }
-      }
-      const [a, b] = found.map((r) => r.id);
-      const names = [code(data.tokens[a]), ", ", code(data.tokens[b])];
-      const exact = exactScore(data, a, b);
-      if (exact !== null) {
-        const why = a === b ? "the same token" : `one is among the other's ${data.k} nearest tokens, whose scores were computed exactly at build time`;
-        out.replaceChildren(el("p", { class: "bx-pair-score" }, "cos(", ...names, ") = ", el("strong", { text: fmt(exact) })),
-          el("p", { class: "bx-hint", text: `Exact: ${why}.` }));
-        out.dataset.kind = "exact";
-        return;
       }
       out.replaceChildren(el("p", { text: "Estimating…" }));
       const rows = await loadCodes(data);
+      if (out.dataset.pair !== key) return; // another pair was asked for meanwhile
       const m = data.manifest.approximate;
       const r = m.random_pairs, c = m.close_pairs;
+      const split = [a, b].filter((f) => f.pieces);
+      const hints = [];
+      if (split.length) {
+        hints.push(el("p", { class: "bx-hint" },
+          split.map((f, i) => `${i ? "; " : ""}“${words[[a, b].indexOf(f)]}” is not a single token, so it stands here for the mean of its ${f.ids.length} pieces' vectors`).join(""),
+          ". The compressed copy holds unit-length rows, so each piece counts equally (the mean of the raw rows, as in ",
+          code("bertsteps.word_vectors"), ", weighs longer rows more). The errors below were measured on single tokens, not on means."));
+      }
+      hints.push(el("p", { class: "bx-hint" },
+        `Approximate: ${split.length ? "a word that is split has no exact score" : `neither is among the other's ${data.k} nearest tokens`}, so this comes from a copy of the embeddings compressed to `,
+        `${m.bits_per_coordinate} bits per coordinate. Measured against the exact cosine when the site was built: `,
+        `on ${r.pairs.toLocaleString("en")} random pairs the mean error is ${fmt(r.mean_abs_error)}, 99% are within ±${fmt(r.p99_abs_error)} and the largest is ${fmt(r.max_abs_error)}; `,
+        `on close pairs (every token and its nearest tokens) ${fmt(c.mean_abs_error)}, ±${fmt(c.p99_abs_error)} and ${fmt(c.max_abs_error)}.`));
       out.replaceChildren(
-        el("p", { class: "bx-pair-score" }, "cos(", ...names, ") ≈ ", el("strong", { text: fmt(approximateScore(data, rows, a, b), 2) })),
-        el("p", { class: "bx-hint" },
-          `Approximate: neither is among the other's ${data.k} nearest tokens, so this comes from a copy of the embeddings compressed to `,
-          `${m.bits_per_coordinate} bits per coordinate. Measured against the exact cosine when the site was built: `,
-          `on ${r.pairs.toLocaleString("en")} random pairs the mean error is ${fmt(r.mean_abs_error)}, 99% are within ±${fmt(r.p99_abs_error)} and the largest is ${fmt(r.max_abs_error)}; `,
-          `on close pairs (every token and its nearest tokens) ${fmt(c.mean_abs_error)}, ±${fmt(c.p99_abs_error)} and ${fmt(c.max_abs_error)}.`),
+        el("p", { class: "bx-pair-score" }, "cos(", ...names, ") ≈ ", el("strong", { text: fmt(approximateMeanScore(data, rows, a.ids, b.ids), 2) })),
+        ...hints,
       );
-      out.dataset.kind = "approximate";
+      out.dataset.kind = split.length ? "approximate-mean" : "approximate";
     }
   }
 
@@ -550,7 +641,18 @@
       this.setHover(-1, 0, 0);
     }
 
-    zoomAt(factor, px = this.width / 2, py = this.height / 2) {
+    // Where the buttons and keys zoom about: the query's dot while it is on the map's
+    // canvas, so it stays in view; the middle otherwise.
+    anchor() {
+      if (this.query !== undefined && this.query !== null && this.scale) {
+        const [x, y] = this.toScreen(this.data.coords[2 * this.query], this.data.coords[2 * this.query + 1]);
+        if (x >= 0 && y >= 0 && x <= this.width && y <= this.height) return [x, y];
+      }
+      return [this.width / 2, this.height / 2];
+    }
+
+    zoomAt(factor, px, py) {
+      if (px === undefined) [px, py] = this.anchor();
       const base = this.baseScale();
       const scale = Math.min(base * 400, Math.max(base * 0.5, this.scale * factor));
       const [x, y] = this.toData(px, py);
@@ -592,8 +694,8 @@
 
     focus(id) {
       this.query = id;
-      this.near = neighboursOf(this.data, id).map((n) => n.id);
-      this.pendingFit = true; // at the next draw, when the canvas size is known
+      this.near = id === null ? [] : neighboursOf(this.data, id).map((n) => n.id);
+      this.pendingFit = id !== null; // at the next draw, when the canvas size is known
       this.request();
     }
 
@@ -705,16 +807,29 @@
   // Set up on every page that has the explorer; nothing happens on other pages
 
   let current = null;
+  const bound = new WeakSet(); // explorer elements already set up (document$ may emit twice)
+
+  // After the page's first paint: the data (about 2 MB) never delays the page itself.
+  function afterFirstPaint() {
+    return new Promise((resolve) => {
+      const next = () => requestAnimationFrame(() => setTimeout(resolve, 0));
+      if (document.readyState === "complete") next();
+      else window.addEventListener("load", next, { once: true });
+    });
+  }
 
   async function setUp() {
-    if (current) { current.destroy(); current = null; }
     const root = document.getElementById(ROOT_ID);
-    if (!root) return;
+    if (current && current.root !== root) { current.destroy(); current = null; }
+    if (!root || bound.has(root)) return;
+    bound.add(root);
     let data;
     try {
+      await afterFirstPaint();
       data = await loadCore();
     } catch (err) {
       root.querySelector('[data-bx="source"]').textContent = `The embedding data could not be loaded (${err.message}). Reload the page to try again.`;
+      root.dataset.failed = "true";
       return;
     }
     if (!root.isConnected) return; // the reader moved on while the data loaded

@@ -1,0 +1,364 @@
+"""MkDocs hook: each page loads only what it uses, and every scrolling block takes the keyboard.
+
+- **Notebook CSS.** mkdocs-jupyter inlines JupyterLab's whole stylesheet (about 590 KB)
+  into every chapter. ``on_page_content`` takes those ``<style>`` blocks out; ``on_env``
+  (when every page's content is known, before any file is written) joins them into one
+  file, trimmed to the rules that can match something on this site: a rule whose every
+  selector names a class or id that no built page has is dropped (selectors inside
+  ``:not()``, ``:is()`` and the like are kept as they are), then every custom property
+  (``--jp-…``) that nothing reads any more, until none is left. The file is served as
+  ``assets/stylesheets/notebook.<hash>.css``: one download for all chapters, cached, and
+  renamed when its content changes. Chapter pages link it; other pages don't.
+- **Math.** ``javascripts/mathjax.js`` (MathJax's settings and a loader for the site's own
+  MathJax, ``hooks/assets.py``) is added, deferred, only to pages with TeX: arithmatex
+  output on Markdown pages, ``$…$``, ``$$…$$``, ``\\(…\\)`` or ``\\[…\\]`` in a notebook's
+  Markdown cells. It sits inside Material's content container, so instant navigation runs
+  it too.
+- **Explorer.** ``stylesheets/explorer.css`` and ``javascripts/explorer.js`` only on the page
+  that holds ``#bertsteps-explorer`` (whose table of contents is not mounted, so Material's
+  anchor tracking leaves the explorer's URL hash alone); mkdocstrings' stylesheet only on
+  pages with API docs.
+- **Scrolling blocks.** A notebook code cell, output or table, or a figure, that can scroll
+  (a line longer than :data:`WIDE_CHARS` characters, or more than :data:`TALL_LINES` lines of
+  output) gets ``tabindex="0"``, ``role="group"`` and a name, so it can be scrolled with the
+  keyboard (axe: ``scrollable-region-focusable``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as htmllib
+import posixpath
+import re
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+WIDE_CHARS = 30  # a code line wider than a 320 px phone's column (about 31 characters at this code size)
+TALL_LINES = 20  # outputs are at most 32em tall (docs/stylesheets/extra.css), then scroll
+NOTEBOOK_CSS = "assets/stylesheets/notebook.{}.css"
+MATHJAX_LOADER = "javascripts/mathjax.js"
+EXPLORER_JS = "javascripts/explorer.js"
+EXPLORER_CSS = "stylesheets/explorer.css"
+
+_STYLE = re.compile(r'<style type="text/css">(.*?)</style>\s*', re.DOTALL)
+_WRAPPER = '<div class="jupyter-wrapper">'
+_MARKDOWN_CELL = re.compile(r'class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>(.*?)(?=<div class="jp-Cell\b|</div> <!-- jp-Notebook)', re.DOTALL)
+_TEX = re.compile(r"\$\$.+?\$\$|\$[^\s$][^$\n]*?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
+_CODE_CELL = re.compile(r'<div class="jp-Cell jp-CodeCell\b[^"]*" id="cell-id=')  # not the wrapper of the same name
+_CODE_BLOCK = re.compile(r'<div class="(highlight-ipynb[^"]*)"><pre>(.*?)</pre></div>', re.DOTALL)
+_OUTPUT_PRE = re.compile(r'(<div class="[^"]*\bjp-OutputArea-output\b[^"]*"[^>]*>\s*)<pre>(.*?)</pre>', re.DOTALL)
+_TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.DOTALL)
+_FIGURE = re.compile(r'<figure class="bertsteps-figure"([^>]*)>')
+_TAG = re.compile(r"<[^>]+>")
+_MKDOCSTRINGS_CSS = re.compile(r'\s*<link rel="stylesheet" href="[^"]*assets/_mkdocstrings\.css">')
+
+# What every page's content holds, filled by on_page_content, read by on_env.
+_css_parts: dict[str, None] = {}  # the notebook's <style> blocks, in order, once each
+_notebook_pages: set[str] = set()
+_math_pages: set[str] = set()
+_explorer_pages: set[str] = set()
+_contents: dict[str, str] = {}
+_notebook_css_url: str | None = None
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """A new build: forget the last one's pages (``mkdocs serve`` rebuilds in one process)."""
+    global _notebook_css_url
+    for store in (_css_parts, _notebook_pages, _math_pages, _explorer_pages, _contents):
+        store.clear()
+    _notebook_css_url = None
+    return config
+
+
+# ---------------------------------------------------------------------------------------
+# Page content
+
+
+def _text(fragment: str) -> str:
+    return htmllib.unescape(_TAG.sub("", fragment))
+
+
+def _wide(text: str) -> bool:
+    return max((len(line) for line in text.splitlines()), default=0) > WIDE_CHARS
+
+
+def has_tex(html: str, notebook: bool) -> bool:
+    """Whether MathJax has something to typeset in this page's content."""
+    if 'class="arithmatex"' in html:
+        return True
+    return notebook and any(_TEX.search(_text(cell)) for cell in _MARKDOWN_CELL.findall(html))
+
+
+def focusable_scrollers(html: str) -> str:
+    """``tabindex="0"``, ``role="group"`` and a name on each notebook block that can scroll."""
+    starts = [m.start() for m in _CODE_CELL.finditer(html)]
+
+    def cell(pos: int) -> int:
+        return sum(1 for s in starts if s < pos)
+
+    def code(m: re.Match[str]) -> str:
+        if not _wide(_text(m.group(2))):
+            return m.group(0)
+        label = f"Code cell {cell(m.start())}, scrolls sideways"
+        return f'<div class="{m.group(1)}"><pre tabindex="0" role="group" aria-label="{label}">{m.group(2)}</pre></div>'
+
+    def output(m: re.Match[str]) -> str:
+        text = _text(m.group(2))
+        if not (_wide(text) or text.count("\n") > TALL_LINES):
+            return m.group(0)
+        label = f"Output of code cell {cell(m.start())}, scrolls"
+        return f'{m.group(1)}<pre tabindex="0" role="group" aria-label="{label}">{m.group(2)}</pre>'
+
+    def table(m: re.Match[str]) -> str:
+        if "tabindex" in m.group(1):
+            return m.group(0)
+        label = f"Table in the output of code cell {cell(m.start())}, scrolls sideways"
+        return f'<table{m.group(1)} tabindex="0" aria-label="{label}">{m.group(2)}</table>'
+
+    html = _CODE_BLOCK.sub(code, html)
+    html = _OUTPUT_PRE.sub(output, html)
+    wrapper = html.find(_WRAPPER)
+    if wrapper >= 0:  # tables of notebook outputs scroll (extra.css); Markdown tables are Material's
+        html = html[:wrapper] + _TABLE.sub(table, html[wrapper:])
+    return _FIGURE.sub(
+        lambda m: m.group(0) if "tabindex" in m.group(1) else f'<figure class="bertsteps-figure"{m.group(1)} tabindex="0">',
+        html,
+    )
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    uri = page.file.src_uri
+    wrapper = html.find(_WRAPPER)
+    notebook = wrapper >= 0
+    if notebook:
+        head, body = html[:wrapper], html[wrapper:]
+        for css in _STYLE.findall(head):
+            _css_parts.setdefault(css.replace(".highlight ", ".highlight-ipynb "), None)
+        html = _STYLE.sub("", head) + body
+        _notebook_pages.add(uri)
+        html = focusable_scrollers(html)
+    if has_tex(html, notebook):
+        _math_pages.add(uri)
+    if 'id="bertsteps-explorer"' in html:
+        _explorer_pages.add(uri)
+    _contents[uri] = html
+    return html
+
+
+# ---------------------------------------------------------------------------------------
+# The notebook stylesheet
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` outside brackets, parentheses and strings."""
+    parts, depth, quote, start = [], 0, "", 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def parse_css(css: str) -> list[tuple[str, str | list]]:
+    """Top-level rules as ``(prelude, declarations)``, or ``(prelude, [rules])`` for a
+    block at-rule (``@media``, ``@supports``); statements such as ``@charset`` are dropped."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    rules: list[tuple[str, str | list]] = []
+    i, n = 0, len(css)
+    while i < n:
+        brace = css.find("{", i)
+        semi = css.find(";", i)
+        if brace < 0:
+            break
+        if 0 <= semi < brace and css[i:semi].strip().startswith("@"):  # @charset, @import
+            i = semi + 1
+            continue
+        depth, j, quote = 1, brace + 1, ""
+        while j < n and depth:
+            ch = css[j]
+            if quote:
+                if ch == "\\":
+                    j += 1
+                elif ch == quote:
+                    quote = ""
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+            j += 1
+        prelude, body = css[i:brace].strip(), css[brace + 1 : j - 1]
+        if prelude.startswith(("@media", "@supports", "@layer", "@container")):
+            rules.append((prelude, parse_css(body)))
+        else:
+            rules.append((prelude, body.strip()))
+        i = j
+    return rules
+
+
+_PAREN = re.compile(r"\((?:[^()]|\([^()]*\))*\)")
+_NAMES = re.compile(r"([.#])((?:[\w-]|\\.)+)")
+
+
+def selector_can_match(selector: str, classes: set[str], ids: set[str]) -> bool:
+    """False when the selector names a class or id (outside parentheses) that no page has."""
+    for kind, name in _NAMES.findall(_PAREN.sub("", re.sub(r"\[[^\]]*\]", "", selector))):
+        if "\\" in name:
+            continue  # an escaped name: kept
+        if name not in (classes if kind == "." else ids):
+            return False
+    return True
+
+
+def trim_rules(rules: list, classes: set[str], ids: set[str]) -> list:
+    """The rules with only the selectors that can match; rules left with none dropped."""
+    kept: list = []
+    for prelude, body in rules:
+        if isinstance(body, list):
+            inner = trim_rules(body, classes, ids)
+            if inner:
+                kept.append((prelude, inner))
+        elif prelude.startswith("@"):  # @font-face, @keyframes, @page
+            kept.append((prelude, body))
+        else:
+            selectors = [s.strip() for s in _split_top(prelude, ",")]
+            alive = [s for s in selectors if selector_can_match(s, classes, ids)]
+            if alive and body:
+                kept.append((",".join(alive), body))
+    return kept
+
+
+def _declarations(rules: list) -> list[str]:
+    out: list[str] = []
+    for _, body in rules:
+        out.extend(_declarations(body) if isinstance(body, list) else [body])
+    return out
+
+
+def _without_unread(rules: list, read: set[str]) -> tuple[list, bool]:
+    """The rules without custom property declarations outside ``read``; whether any went."""
+    out: list = []
+    removed = False
+    for prelude, body in rules:
+        if isinstance(body, list):
+            inner, gone = _without_unread(body, read)
+            removed |= gone
+            if inner:
+                out.append((prelude, inner))
+        elif prelude.startswith("@"):
+            out.append((prelude, body))
+        else:
+            decls = [d.strip() for d in _split_top(body, ";") if d.strip()]
+            alive = [d for d in decls if not d.startswith("--") or d.split(":", 1)[0].strip() in read]
+            removed |= len(alive) != len(decls)
+            if alive:
+                out.append((prelude, ";".join(alive)))
+    return out, removed
+
+
+def drop_unread_properties(rules: list, readers: str) -> list:
+    """Remove custom property declarations that no ``var()`` in the rules or ``readers``
+    reads, again and again (a property read only by removed ones goes too)."""
+    while True:
+        read = set(re.findall(r"var\(\s*(--[\w-]+)", "\n".join(_declarations(rules)) + readers))
+        rules, removed = _without_unread(rules, read)
+        if not removed:
+            return rules
+
+
+def write_css(rules: list) -> str:
+    lines = []
+    for prelude, body in rules:
+        if isinstance(body, list):
+            lines.append(f"{prelude}{{\n{write_css(body)}\n}}")
+        else:
+            compact = re.sub(r"\s+", " ", body)
+            lines.append(f"{prelude}{{{compact}}}")
+    return "\n".join(lines)
+
+
+def trimmed_notebook_css(css: str, pages: list[str], readers: str) -> str:
+    """The rules of ``css`` that can match something in ``pages``, without unread properties."""
+    text = "\n".join(pages)
+    classes = {c for attr in re.findall(r'class="([^"]*)"', text) for c in attr.split()}
+    ids = set(re.findall(r'id="([^"]*)"', text))
+    rules = trim_rules(parse_css(css), classes, ids)
+    return '@charset "UTF-8";\n' + write_css(drop_unread_properties(rules, readers)) + "\n"
+
+
+def _theme_css(config: MkDocsConfig) -> str:
+    """Every stylesheet of the theme and of docs/stylesheets: what may read a custom property."""
+    text = []
+    for folder in [*config.theme.dirs, config.docs_dir]:
+        for path in Path(folder).rglob("*.css"):
+            text.append(path.read_text(errors="replace"))
+    return "\n".join(text)
+
+
+def on_env(env: object, config: MkDocsConfig, files: Files) -> object:
+    global _notebook_css_url
+    if _css_parts:
+        css = trimmed_notebook_css("\n".join(_css_parts), list(_contents.values()), _theme_css(config))
+        digest = hashlib.sha256(css.encode()).hexdigest()[:8]
+        _notebook_css_url = NOTEBOOK_CSS.format(digest)
+        files.append(File.generated(config, _notebook_css_url, content=css))
+    return env
+
+
+# ---------------------------------------------------------------------------------------
+# The page as written
+
+
+def _relative(page: Page, target: str) -> str:
+    return posixpath.relpath(target, posixpath.dirname(page.url) or ".") if page.url else target
+
+
+def _before_extra_css(output: str, tag: str) -> str:
+    """``tag`` in the head after Material's palette, before the site's own stylesheets (extra.css wins)."""
+    palette = output.find("assets/stylesheets/palette")
+    at = output.find("\n", palette) + 1 if palette >= 0 else output.find("</head>")
+    return output[:at] + tag + "\n" + output[at:]
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    uri = page.file.src_uri
+    head: list[str] = []
+    body: list[str] = []
+    if uri in _notebook_pages and _notebook_css_url:
+        output = _before_extra_css(output, f'<link rel="stylesheet" href="{_relative(page, _notebook_css_url)}">')
+    if uri in _explorer_pages:
+        # Material's anchor tracking (navigation.tracking) rewrites the URL's hash as the page
+        # scrolls, which would wipe the explorer's state (#word&a=…&b=…): without a mounted
+        # table of contents, it does not run on this page.
+        output = output.replace(' data-md-component="toc"', "")
+        head.append(f'<link rel="stylesheet" href="{_relative(page, EXPLORER_CSS)}">')
+        body.append(f'<script src="{_relative(page, EXPLORER_JS)}" defer></script>')
+    if uri in _math_pages:
+        body.append(f'<script src="{_relative(page, MATHJAX_LOADER)}" defer></script>')
+    if 'class="doc doc-' not in output:  # mkdocstrings' stylesheet: only where it rendered API docs
+        output = _MKDOCSTRINGS_CSS.sub("", output, count=1)
+    if head:
+        output = output.replace("</head>", "\n".join(head) + "\n</head>", 1)
+    if body:  # inside the content container: Material's instant navigation runs them too
+        at = output.rfind("</article>")
+        output = output[:at] + "\n".join(body) + "\n" + output[at:]
+    return output
