@@ -346,8 +346,7 @@ bertsteps.plot_matrix(
 )
 
 # %% tags=["hide-input"]
-others = similarity - 2 * torch.eye(len(few))  # never the sentence itself
-closest = others.argmax(dim=1).tolist()
+closest = similarity.clone().fill_diagonal_(-2).argmax(dim=1).tolist()  # not itself
 partners = [i ^ 1 for i in range(len(few))]  # 0-1, 2-3, ...
 right = sum(c == p for c, p in zip(closest, partners))
 bertsteps.claim(
