@@ -18,6 +18,8 @@
   that holds ``#bertsteps-explorer`` (whose table of contents is not mounted, so Material's
   anchor tracking leaves the explorer's URL hash alone); mkdocstrings' stylesheet only on
   pages with API docs.
+- **Search.** The search index, which every page fetches, leaves out the hidden copy of each
+  code cell and plain-text outputs (:func:`exclude_from_search`).
 - **Scrolling blocks.** A notebook code cell, output or table, or a figure, that can scroll
   (a line longer than :data:`WIDE_CHARS` characters, or more than :data:`TALL_LINES` lines of
   output) gets ``tabindex="0"``, ``role="group"`` and a name, so it can be scrolled with the
@@ -129,6 +131,17 @@ def focusable_scrollers(html: str) -> str:
     )
 
 
+def exclude_from_search(html: str) -> str:
+    """``data-search-exclude`` (Material's search skips the element) on what the search index,
+    fetched by every page, need not hold: each code cell's second copy (the hidden text of its
+    copy button), the button's "Copied!" and plain-text outputs (tensors, reprs). Prose, code
+    and Markdown outputs stay searchable."""
+    for start in ('<div class="clipboard-copy-txt"', '<span class="notice"', '<div class="jp-RenderedText '):
+        tag, rest = start.split(" ", 1)
+        html = html.replace(start, f"{tag} data-search-exclude {rest}")
+    return html
+
+
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     uri = page.file.src_uri
     wrapper = html.find(_WRAPPER)
@@ -139,7 +152,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
             _css_parts.setdefault(css.replace(".highlight ", ".highlight-ipynb "), None)
         html = _STYLE.sub("", head) + body
         _notebook_pages.add(uri)
-        html = focusable_scrollers(html)
+        html = focusable_scrollers(exclude_from_search(html))
     if has_tex(html, notebook):
         _math_pages.add(uri)
     if 'id="bertsteps-explorer"' in html:

@@ -121,3 +121,19 @@ def test_math_typeset_after_instant_navigation(browser: object, server: str) -> 
     )
     assert page.locator(".MathJax_Display").first.is_visible()
     page.close()
+
+
+def test_search_index_fetched_when_search_opens(browser: object, server: str) -> None:
+    """The search index is not part of every page's load; search works once opened."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.goto(server, wait_until="networkidle")
+    page.wait_for_timeout(500)
+    index = "() => performance.getEntriesByType('resource').filter(e => e.name.includes('search_index.json')).length"
+    assert page.evaluate(index) == 0
+    page.click(".md-search__input")  # in the header at this width
+    page.fill(".md-search__input", "WordPiece")
+    page.wait_for_function("() => document.querySelectorAll('.md-search-result__item').length > 0", timeout=20_000)
+    assert page.evaluate(index) == 1
+    titles = page.locator(".md-search-result__item").all_inner_texts()
+    assert any("Tokenization" in t for t in titles), titles
+    page.close()
