@@ -3,11 +3,12 @@
     python benchmarks/run.py          # what `make bench` runs
 
 Runs ``cosine.py``, ``neighbours.py`` and ``site_build.py`` one after another (each in its
-own process, so one's memory does not weigh on the next), times ``bertsteps --help``, and
+own process, so one's memory does not weigh on the next), then ``pages.py`` (Lighthouse
+and axe on every page of a site built into a temporary folder), times ``bertsteps --help``, and
 prints one table: each goal, the figure measured in this run, and whether it was met.
-The exit status is 1 when a goal was missed. The three scripts rewrite their results
-files (``cosine.json``, ``results.json``, ``site_build.json``); the Performance page
-plots them.
+The exit status is 1 when a goal was missed. The scripts rewrite their results
+files (``cosine.json``, ``results.json``, ``site_build.json``, ``pages.json`` under
+"after"); the Performance page plots the first three.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +28,33 @@ HERE = Path(__file__).resolve().parent
 def run(script: str) -> None:
     print(f"\n$ python benchmarks/{script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True, cwd=HERE.parent)
+
+
+def pages() -> None:
+    """Build the site into a temporary folder, then Lighthouse and axe on every page."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "MPLBACKEND": "Agg", "NO_MKDOCS_2_WARNING": "1"}
+        print("\n$ mkdocs build --strict (for benchmarks/pages.py)", flush=True)
+        subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", tmp], check=True, cwd=HERE.parent, env=env)
+        print(f"\n$ python benchmarks/pages.py --site {tmp} --label after", flush=True)
+        subprocess.run([sys.executable, str(HERE / "pages.py"), "--site", tmp, "--label", "after"], check=True, cwd=HERE.parent)
+
+
+def page_goals() -> list[tuple[str, str, str, bool]]:
+    """The pages' goals (issue 13), from pages.json's "after" table."""
+    rows = json.loads((HERE / "pages.json").read_text())["after"]["rows"]
+    perf = min(rows.items(), key=lambda kv: kv[1]["performance"])
+    a11y = min(r["accessibility"] for r in rows.values())
+    over = [f"/{p}" for p, r in rows.items() if r["bytes"] > r["bytes_goal"]]
+    serious = sum(r["axe_serious"] for r in rows.values())
+    cls = rows["explorer/"]["cls"]
+    return [
+        ("Lighthouse performance (mobile), every page", f"{perf[1]['performance']:.0f} (/{perf[0]})", ">= 90", perf[1]["performance"] >= 90),
+        ("Lighthouse accessibility, every page", f"{a11y:.0f}", "100", a11y == 100),
+        ("bytes at load: chapters / other pages", f"{len(over)} over: {' '.join(over)[:40]}" if over else "all within", "600/450 KiB", not over),
+        ("axe serious or critical, every page, light and dark", str(serious), "0", serious == 0),
+        ("explorer CLS", f"{cls:.3f}", "< 0.1", cls < 0.1),
+    ]
 
 
 def help_seconds(rounds: int = 5) -> float:
@@ -75,7 +104,8 @@ def goals() -> list[tuple[str, str, str, bool]]:
 def main() -> int:
     for script in ("cosine.py", "neighbours.py", "site_build.py"):
         run(script)
-    rows = goals()
+    pages()
+    rows = goals() + page_goals()
     h = help_seconds()
     rows.append(("bertsteps --help", f"{h:.2f} s", "1 s", h < 1.0))
     print(f"\n# goals, measured in this run ({os.cpu_count()} cores)")
