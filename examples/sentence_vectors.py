@@ -227,7 +227,12 @@ Markdown(
         + " |"
         for s in table
     )
-    + f"\n\nWord overlap alone: AUC paraphrase vs unrelated **{overlap_auc:.3f}**."
+    + f"\n\nWord overlap alone: AUC paraphrase vs unrelated **{overlap_auc:.3f}**. "
+    f"With {counts['paraphrase']} paraphrase and {counts['unrelated']} unrelated pairs, one "
+    "paraphrase pair moving past one unrelated pair changes that AUC by "
+    f"1/{counts['paraphrase'] * counts['unrelated']}, about "
+    f"{1 / (counts['paraphrase'] * counts['unrelated']):.3f}: rows a few such steps apart "
+    "are not really different."
 )
 
 # %%
