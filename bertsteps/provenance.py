@@ -41,17 +41,24 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "sentence-transformers/all-MiniLM-L6-v2": (
         "a distilled MiniLM fine-tuned for sentence similarity",
         (
-            "It starts from MiniLM-L6-H384-uncased, a 6-layer MiniLM: a small model distilled "
-        "from a larger pretrained Transformer, keeping bert-base-uncased's vocabulary. "
-        "sentence-transformers then fine-tuned it with a contrastive objective on over "
-        "a billion sentence pairs, so that the mean of its last layer's token vectors "
-        "places sentences of similar meaning close together. Neither step is BERT's "
-        "masked-word pretraining, and it has no masked-word head. Its pooler (a dense layer "
-        "and tanh on the [CLS] vector) is in the weights, but the fine-tuning never used it."
+            "It starts from MiniLM-L6-H384-uncased: every second layer of the 12-layer "
+            "MiniLM-L12-H384-uncased, which was distilled from a larger pretrained Transformer, "
+            "keeping bert-base-uncased's vocabulary. "
+            "sentence-transformers then fine-tuned it with a contrastive objective on over "
+            "a billion sentence pairs, so that the mean of its last layer's token vectors "
+            "places sentences of similar meaning close together. None of this is BERT's "
+            "masked-word pretraining, and it has no masked-word head. Its pooler (a dense layer "
+            "and tanh on the [CLS] vector) is in the weights, but the fine-tuning never used it."
         ),
     ),
-    "bert-base-uncased": ("the original pretrained BERT", f"It was {_BERT_BASE_TRAINING}."),
-    "google-bert/bert-base-uncased": ("the original pretrained BERT", f"It was {_BERT_BASE_TRAINING}."),
+    "bert-base-uncased": (
+        "the original pretrained BERT",
+        f"It was {_BERT_BASE_TRAINING}.",
+    ),
+    "google-bert/bert-base-uncased": (
+        "the original pretrained BERT",
+        f"It was {_BERT_BASE_TRAINING}.",
+    ),
 }
 
 
@@ -88,7 +95,11 @@ class ModelCard:
     @property
     def summary(self) -> str:
         """One sentence (Markdown) saying what the checkpoint is."""
-        head = "with a masked-word head" if self.masked_lm_head else "without a masked-word head"
+        head = (
+            "with a masked-word head"
+            if self.masked_lm_head
+            else "without a masked-word head"
+        )
         pooler = "a pooler" if self.pooler else "no pooler"
         return (
             f"`{self.name}`, {self.short}: a {self.model_type} encoder with {self.layers} layers, "
@@ -134,7 +145,9 @@ def model_card(checkpoint: Bert | str | os.PathLike[str] | None = None) -> Model
         layers=int(config.get("num_hidden_layers", config.get("n_layers", 0))),
         hidden_size=int(config.get("hidden_size", config.get("dim", 0))),
         heads=int(config.get("num_attention_heads", config.get("n_heads", 0))),
-        intermediate_size=int(config.get("intermediate_size", config.get("hidden_dim", 0))),
+        intermediate_size=int(
+            config.get("intermediate_size", config.get("hidden_dim", 0))
+        ),
         vocab_size=int(config.get("vocab_size", 0)),
         max_positions=int(config.get("max_position_embeddings", 0)),
         masked_lm_head=has_complete_mlm_head(names),
@@ -164,4 +177,6 @@ def compare_with_bert_base(card: ModelCard) -> str:
         ("masked-word head", "yes" if card.masked_lm_head else "no", "yes"),
     ]
     head = f"| | `{card.name}` | `bert-base-uncased` |\n| --- | ---: | ---: |\n"
-    return head + "\n".join(f"| {what} | {ours} | {theirs} |" for what, ours, theirs in rows)
+    return head + "\n".join(
+        f"| {what} | {ours} | {theirs} |" for what, ours, theirs in rows
+    )
