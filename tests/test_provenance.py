@@ -66,3 +66,13 @@ def test_bert_base_constant_matches_transformers_defaults() -> None:
     for key, value in BERT_BASE_UNCASED_CONFIG.items():
         assert defaults[key] == value, key
     assert json.dumps(BERT_BASE_UNCASED_CONFIG)  # plain data, usable in pages
+
+
+def test_the_readme_table_agrees_with_both_configs() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    card = bertsteps.model_card()
+    assert f"| layers | {card.layers} | {BERT_BASE_UNCASED_CONFIG['num_hidden_layers']} |" in readme
+    assert f"| hidden size | {card.hidden_size} | {BERT_BASE_UNCASED_CONFIG['hidden_size']} |" in readme
+    heads = f"| attention heads (numbers per head) | {card.heads} ({card.head_size}) | 12 (64) |"
+    assert heads in readme
+    assert "| masked-word head | no | yes |" in readme
