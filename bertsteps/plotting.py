@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -59,12 +60,20 @@ class Figure(matplotlib.figure.Figure):
         return svg[svg.index("<svg") :]
 
     def to_html(self) -> str:
-        """The SVG inline, scaled to the page width, with ``role="img"``, ``aria-label`` and ``<title>``."""
+        """The SVG inline with ``role="img"``, ``aria-label`` and ``<title>``, scaled to the page.
+
+        It has no fixed width: ``width="100%"`` and its ``viewBox`` let it shrink with the
+        column on a phone; it grows no wider than its natural size.
+        """
         alt = html.escape(self.alt, quote=True)
         svg = self.to_svg()
         head_end = svg.index(">") + 1
-        head = svg[:head_end].replace(
-            "<svg ", f'<svg role="img" aria-label="{alt}" style="max-width:100%;height:auto" ', 1
+        head = svg[:head_end]
+        natural = re.search(r'width="([0-9.]+)pt"', head)
+        cap = f"max-width:min(100%,{float(natural.group(1)) * 4 / 3:.0f}px)" if natural else "max-width:100%"
+        head = re.sub(r'\s(width|height)="[^"]*"', "", head)  # the viewBox keeps the shape
+        head = head.replace(
+            "<svg ", f'<svg role="img" aria-label="{alt}" width="100%" style="{cap};min-width:0;height:auto" ', 1
         )
         return f'<figure class="bertsteps-figure">{head}<title>{alt}</title>{svg[head_end:]}</figure>'
 
@@ -109,6 +118,56 @@ def _text_colour(rgba: Sequence[float]) -> str:
     return "white" if luminance < 0.5 else "#1f2328"
 
 
+PAGE_PX = 680
+"""About how wide (CSS px) the article column is on a desktop screen: fonts are sized for it."""
+
+
+def _points(px: float, width_in: float) -> float:
+    """The font size (pt) that shows as ``px`` CSS pixels once a figure ``width_in`` inches wide fits the page."""
+    natural_px = width_in * 96
+    return px / (4 / 3 * min(1.0, PAGE_PX / natural_px))
+
+
+def colour_scale(
+    values: np.ndarray,
+    *,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    diverging: bool | None = None,
+) -> tuple[str, float, float, str]:
+    """``(cmap, lo, hi, note)`` for ``values``: sequential for one-signed data, diverging at 0 for signed.
+
+    One-signed data (all at least 0, or all at most 0) gets a sequential map from its
+    lowest to its highest value (or the given ``vmin``/``vmax``); signed data a red/blue
+    map centred at 0, symmetric to its largest absolute value (pass ``vmin=-1, vmax=1``
+    for cosines on their full scale). ``note`` says which, for the colour bar.
+
+    Examples:
+        >>> colour_scale(np.array([0.7, 1.0]))[:3]
+        ('Blues', 0.7, 1.0)
+        >>> colour_scale(np.array([-0.5, 0.25]))[:3]
+        ('RdBu_r', -0.5, 0.5)
+    """
+    low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
+    if values.size:
+        low, high = float(values.min()), float(values.max())
+    if diverging is None:
+        lo_given = low if vmin is None else vmin
+        hi_given = high if vmax is None else vmax
+        diverging = lo_given < 0 < hi_given
+    if diverging:
+        limit = max(abs(low), abs(high)) or 1.0
+        lo = -limit if vmin is None else vmin
+        hi = limit if vmax is None else vmax
+        return "RdBu_r", lo, hi, "white at 0"
+    lo = low if vmin is None else vmin
+    hi = high if vmax is None else vmax
+    if hi - lo <= 0:  # every value alike: a scale around it
+        lo, hi = (lo - 0.5, hi + 0.5) if lo == hi else (hi, lo)
+    cmap = "Blues_r" if high <= 0 and low < 0 else "Blues"  # all at most 0: the largest size darkest
+    return cmap, lo, hi, f"colours span {lo:.2f} to {hi:.2f}"
+
+
 def plot_matrix(
     matrix: ArrayLike,
     labels: Sequence[str],
@@ -117,7 +176,7 @@ def plot_matrix(
     show_values: bool = True,
     ax: Axes | None = None,
     title: str | None = None,
-    cmap: str = "RdBu_r",
+    cmap: str | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
     fmt: str = ".2f",
@@ -125,6 +184,7 @@ def plot_matrix(
     max_ticks: int = 40,
     alt: str | None = None,
     colorbar: bool = True,
+    diverging: bool | None = None,
 ) -> matplotlib.figure.Figure:
     """A heatmap of ``matrix`` with ``labels`` on both axes and each value written in its cell.
 
@@ -132,14 +192,23 @@ def plot_matrix(
     label sits on its cell's centre: a slanted column label ends at the middle of its
     column. ``colorbar=False`` leaves the colour bar out (to share one between panels).
 
-    The colormap is diverging and centred on 0 (blue below, red above); the limits are
-    ``[-1, 1]`` when every value lies there (cosines), else symmetric around 0. Cell text
-    is white on dark cells and black on light ones. Pass ``ax`` to draw into your own axes.
+    The colour map follows the data (see :func:`colour_scale`) unless ``cmap`` is given:
+    sequential (light to dark blue) from the lowest to the highest value when every
+    value has the same sign, diverging and centred on 0 (blue below, red above,
+    symmetric to the largest absolute value) when the values have both signs;
+    ``diverging`` forces one or the other, ``vmin``/``vmax`` set the ends (``-1, 1`` for
+    cosines on their full scale). The colour bar says which. Cell text is white on
+    dark cells and black on light ones, and is left out when the cells are too small
+    to hold it. The figure's size follows the number of rows and columns, capped, and
+    its fonts show at about 10 px or more on a desktop page. Pass ``ax`` to draw into
+    your own axes.
 
     Examples:
         >>> fig = plot_matrix([[1.0, 0.5], [0.5, 1.0]], ["king", "queen"])
         >>> [t.get_text() for t in fig.axes[0].texts]
         ['1.00', '0.50', '0.50', '1.00']
+        >>> fig.axes[0].images[0].get_cmap().name
+        'Blues'
     """
     from .similarity import as_matrix
 
@@ -151,9 +220,9 @@ def plot_matrix(
         )
     if not np.isfinite(values).all():
         raise BertStepsError("matrix holds NaN or infinite values: nothing sensible to colour")
-    limit = 1.0 if np.abs(values).max(initial=0.0) <= 1.0 else float(np.abs(values).max())
-    lo = -limit if vmin is None else vmin
-    hi = limit if vmax is None else vmax
+    auto_cmap, lo, hi, note = colour_scale(values, vmin=vmin, vmax=vmax, diverging=diverging)
+    if cmap is None:
+        cmap = auto_cmap
     if alt is None:
         alt = (
             f"Heatmap of a {len(rows)} by {len(cols)} matrix"
@@ -161,23 +230,39 @@ def plot_matrix(
             + f"; rows: {', '.join(rows)}; columns: {', '.join(cols)}"
             + ("; each cell shows its value." if show_values else ".")
         )
+    n_rows, n_cols = len(rows), len(cols)
+    longest_row = max((len(r) for r in rows), default=1)
+    longest_col = max((len(c) for c in cols), default=1)
     with matplotlib.rc_context(STYLE):
-        side = min(9.0, max(3.2, 0.62 * max(len(rows), len(cols)) + 1.6))
-        fig, ax = _figure_and_axes(ax, alt, (side + 1.0, side))
+        cell = min(0.6, 6.0 / max(n_rows, 1), 7.0 / max(n_cols, 1))  # inches; at most 6 x 7 of cells
+        label_w = min(2.6, 0.09 * longest_row + 0.3)
+        label_h = min(2.0, (0.07 * longest_col if longest_col > 3 else 0.2) + 0.3)
+        width = max(3.2, n_cols * cell + label_w + (1.3 if colorbar else 0.2))
+        height = max(2.4, n_rows * cell + label_h + (0.4 if title else 0.1))
+        own = ax is None
+        fig, ax = _figure_and_axes(ax, alt, (width, height))
+        fig_w = float(fig.get_figwidth())
+        tick_pt = min(11.0, _points(10.5, fig_w))
         image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, aspect="equal")
         _label_cells(ax, rows, cols, max_ticks)
+        ax.tick_params(labelsize=tick_pt)
         for spine in ax.spines.values():
             spine.set_visible(False)
         if title:
-            ax.set_title(title)
-        if show_values:
-            size = 9 if max(len(rows), len(cols)) <= 10 else 7
-            for (i, j), v in np.ndenumerate(values):
-                colour = _text_colour(image.cmap(image.norm(v)))
-                ax.text(j, i, format(v, fmt), ha="center", va="center", color=colour, fontsize=size)
+            ax.set_title(title, fontsize=min(12.0, _points(12, fig_w)))
+        if show_values and values.size:
+            value_pt = min(10.0, _points(10.5, fig_w))
+            texts = [format(v, fmt) for v in values.flat]
+            cell_pt = cell * 72
+            fits = max(len(t) for t in texts) * 0.62 * value_pt <= 0.95 * cell_pt and value_pt <= 0.8 * cell_pt
+            if fits or not own:  # in the caller's axes, the caller sizes the cells
+                for (i, j), v in np.ndenumerate(values):
+                    colour = _text_colour(image.cmap(image.norm(v)))
+                    ax.text(j, i, format(v, fmt), ha="center", va="center", color=colour, fontsize=value_pt)
         if colorbar:
-            bar = fig.colorbar(image, ax=ax, shrink=0.8)
-            bar.set_label(colorbar_label)
+            bar = fig.colorbar(image, ax=ax, shrink=0.8 if n_rows > 3 else 1.0)
+            bar.set_label(f"{colorbar_label}\n({note})" if cmap == auto_cmap else colorbar_label, fontsize=tick_pt)
+            bar.ax.tick_params(labelsize=tick_pt)
             bar.outline.set_visible(False)
     return fig
 
@@ -199,6 +284,10 @@ def _label_cells(ax: Axes, rows: Sequence[str], cols: Sequence[str], max_ticks: 
     ax.set_yticks(list(row_ticks), labels=[rows[i] for i in row_ticks], va="center")
     ax.tick_params(length=0)
     ax.tick_params(axis="x", pad=7)
+
+
+INSET = 0.1
+"""How far (in cells) an outline frame sits inside its cell."""
 
 
 def _boolean(matrix: Any) -> np.ndarray:
@@ -238,7 +327,8 @@ def plot_matrices(
     probabilities; the limits default to 0 (or the lowest value, if below 0) and the
     highest value (1 when no value exceeds 1); with ``colorbar_extend="max"`` values above
     ``vmax`` take the top colour and the colour bar ends in an arrow. ``outline`` takes
-    one boolean matrix per panel: its true cells get an orange frame. Each panel is
+    one boolean matrix per panel: its true cells get an orange frame, inset
+    in the cell so that neighbouring frames stay apart. Each panel is
     ``panel_width`` inches wide, or ``cell_size`` inches per column when that is given.
 
     Examples:
@@ -275,6 +365,10 @@ def plot_matrices(
     height = panel_width * shape[0] / max(shape[1], 1)
     with matplotlib.rc_context(STYLE):
         fig = figure(alt=alt, figsize=(ncols * panel_width + 1.8, nrows * (height + 0.45) + 1.0))
+        fig_w = float(fig.get_figwidth())
+        tick_pt = min(13.0, _points(10, fig_w))
+        title_pt = min(13.0, _points(10.5, fig_w))
+        value_pt = min(10.0, _points(9, fig_w))
         grid = fig.subplots(nrows, ncols, squeeze=False)
         used = []
         for k, ax in enumerate(grid.flat):
@@ -295,15 +389,20 @@ def plot_matrices(
                 max_ticks=max_ticks,
                 colorbar=False,
             )
-            ax.title.set_fontsize(9)
-            ax.tick_params(labelsize=7.5, labelleft=k % ncols == 0, labelbottom=k + ncols >= len(values))
+            ax.title.set_fontsize(title_pt)
+            ax.tick_params(labelsize=tick_pt, labelleft=k % ncols == 0, labelbottom=k + ncols >= len(values))
             for text in ax.texts:
-                text.set_fontsize(6.5)
+                text.set_fontsize(value_pt)
             if frames[k] is not None:
                 for i, j in zip(*np.nonzero(frames[k]), strict=True):
-                    ax.add_patch(
+                    ax.add_patch(  # inset, so that the frames of neighbouring cells stay apart
                         matplotlib.patches.Rectangle(
-                            (j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#f08c00", linewidth=2.2
+                            (j - 0.5 + INSET, i - 0.5 + INSET),
+                            1 - 2 * INSET,
+                            1 - 2 * INSET,
+                            fill=False,
+                            edgecolor="#f08c00",
+                            linewidth=1.8,
                         )
                     )
             used.append(ax)
@@ -313,12 +412,13 @@ def plot_matrices(
             shrink=min(0.8, 3.5 / (nrows * (height + 0.45))),
             extend=colorbar_extend,
         )
-        bar.set_label(colorbar_label)
+        bar.set_label(colorbar_label, fontsize=tick_pt)
+        bar.ax.tick_params(labelsize=tick_pt)
         bar.outline.set_visible(False)
         if xlabel:
-            fig.supxlabel(xlabel, fontsize=10)
+            fig.supxlabel(xlabel, fontsize=title_pt)
         if ylabel:
-            fig.supylabel(ylabel, fontsize=10)
+            fig.supylabel(ylabel, fontsize=title_pt)
     return fig
 
 
@@ -332,8 +432,14 @@ def plot_lines(
     ylim: tuple[float, float] | None = None,
     ax: Axes | None = None,
     alt: str | None = None,
+    connect: bool = True,
+    points: Mapping[str, tuple[float, float]] | None = None,
 ) -> matplotlib.figure.Figure:
     """One line per entry of ``series`` (its name in the legend), all over the same ``x``.
+
+    ``connect=False`` draws markers only, for values measured at these ``x`` alone (a line
+    would imply values in between); ``points`` adds single labelled markers, name to
+    ``(x, y)``. When every ``x`` is a whole number, so are the ticks.
 
     Examples:
         >>> fig = plot_lines([0, 1, 2], {"bank (river)": [1.0, 0.8, 0.6], "bank (money)": [1.0, 0.9, 0.7]},
@@ -354,8 +460,19 @@ def plot_lines(
         )
     with matplotlib.rc_context(STYLE):
         fig, ax = _figure_and_axes(ax, alt, (7.0, 4.2))
-        for name, ys in series.items():
-            ax.plot(xs, list(ys), marker="o", markersize=4, linewidth=1.8, label=name)
+        markers = "osD^v<>p"
+        for k, (name, ys) in enumerate(series.items()):
+            if connect:
+                ax.plot(xs, list(ys), marker="o", markersize=4, linewidth=1.8, label=name)
+            else:
+                ax.plot(xs, list(ys), linestyle="none", marker=markers[k % len(markers)], markersize=7, label=name)
+        for k, (name, (px, py)) in enumerate((points or {}).items()):
+            ax.plot([px], [py], linestyle="none", marker="*", markersize=12, color=f"C{len(series) + k}", label=name)
+        every_x = xs + [px for px, _ in (points or {}).values()]
+        if every_x and all(float(v).is_integer() for v in every_x):
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if ylim is not None:

@@ -20,7 +20,8 @@ def test_heatmap_has_labels_values_and_centred_colours() -> None:
     image = ax.images[0]
     assert image.norm.vmin == -1.0 and image.norm.vmax == 1.0
     assert len(fig.axes) == 2  # the heatmap and its colorbar
-    assert fig.axes[1].get_ylabel() == "cosine similarity"
+    assert fig.axes[1].get_ylabel() == "cosine similarity\n(white at 0)"  # signed data: diverging at 0
+    assert image.get_cmap().name == "RdBu_r"
 
 
 def test_values_beyond_one_get_symmetric_limits() -> None:
@@ -44,7 +45,7 @@ def test_svg_output_is_accessible_and_fits_the_page() -> None:
     fig = bertsteps.plot_matrix([[1.0, 0.5], [0.5, 1.0]], ["king", "queen"])
     html = fig.to_html()
     assert html.startswith('<figure class="bertsteps-figure"><svg role="img" aria-label="Heatmap of a 2 by 2 matrix')
-    assert "max-width:100%" in html and "<title>Heatmap of a 2 by 2 matrix" in html
+    assert "max-width:min(100%," in html and "<title>Heatmap of a 2 by 2 matrix" in html
     assert ">king</text>" in html or "king" in html.split("<text")[1]  # text stays text
     bundle = fig._repr_mimebundle_()
     assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
@@ -186,7 +187,9 @@ def test_small_multiples_share_labels_scale_and_colorbar() -> None:
     assert shown_bottom == [False, True, True]
     assert len(panels[0].patches) == 2 and len(panels[1].patches) == 0  # two framed cells
     frame = panels[0].patches[0]
-    assert frame.get_xy() == (-0.5, -0.5)  # cell (0, 0), framed exactly
+    x, y = frame.get_xy()
+    assert -0.5 < x < 0 and -0.5 < y < 0 and frame.get_width() < 1  # cell (0, 0), framed inside it
+    assert x + frame.get_width() < 0.5  # so the frame of the cell next to it does not touch it
     assert fig.alt == "three heatmaps"
 
 
@@ -197,3 +200,61 @@ def test_small_multiples_bad_input() -> None:
         bertsteps.plot_matrices([np.eye(2), np.eye(2)], ["a", "b"], titles=["1"], alt="x")
     with pytest.raises(bertsteps.BertStepsError, match="alt text"):
         bertsteps.plot_matrices([np.eye(2)], ["a", "b"], titles=["1"], alt="")
+
+
+def test_svg_has_no_fixed_pixel_width() -> None:
+    import re
+
+    fig = bertsteps.plot_matrices([np.eye(3)] * 12, ["a", "b", "c"], titles=[str(k) for k in range(12)], alt="x")
+    head = fig.to_html().split(">", 2)[1]
+    assert 'width="100%"' in head and "viewBox=" in head
+    assert not re.search(r'\swidth="[0-9.]+(pt|px)?"', head) and 'height="' not in head
+    assert "min-width:0" in head  # the site's stylesheet must not hold it at a fixed width
+
+
+@pytest.mark.parametrize(
+    ("m", "cmap", "limits"),
+    [
+        ([[0.7, 0.85], [0.85, 1.0]], "Blues", (0.7, 1.0)),  # one-signed: sequential, range from the data
+        ([[0.88, 0.9], [0.9, 1.0]], "Blues", (0.88, 1.0)),
+        ([[-3.0, -1.0], [-2.0, -0.5]], "Blues_r", (-3.0, -0.5)),
+        ([[0.5, -0.2], [0.1, 0.3]], "RdBu_r", (-0.5, 0.5)),  # signed: diverging, symmetric to max |v|
+    ],
+)
+def test_sequential_map_for_one_signed_data(m: list[list[float]], cmap: str, limits: tuple[float, float]) -> None:
+    fig = bertsteps.plot_matrix(m, ["a", "b"])
+    image = fig.axes[0].images[0]
+    assert image.get_cmap().name == cmap
+    assert (image.norm.vmin, image.norm.vmax) == pytest.approx(limits)
+    assert fig.axes[1].get_ylabel().startswith("cosine similarity\n(")  # the scale is stated
+
+
+def test_cosines_on_their_full_scale_when_asked() -> None:
+    fig = bertsteps.plot_matrix([[0.5, -0.2], [0.1, 0.3]], ["a", "b"], vmin=-1, vmax=1)
+    assert (fig.axes[0].images[0].norm.vmin, fig.axes[0].images[0].norm.vmax) == (-1, 1)
+
+
+def test_tall_narrow_matrix_gets_a_capped_size_and_readable_text() -> None:
+    fig = bertsteps.plot_matrix(np.full((13, 2), 0.9), [f"token{i}" for i in range(13)], col_labels=["layer 1", "layer 2"])
+    w, h = fig.get_size_inches()
+    assert h <= 8.5 and w <= 6
+    assert all(t.get_fontsize() >= 7.5 for t in fig.axes[0].texts)  # 10 px at natural size
+    assert fig.axes[0].texts  # 13 x 2 cells hold their values
+
+
+def test_values_hidden_when_cells_are_too_small() -> None:
+    fig = bertsteps.plot_matrix(np.eye(40), [str(i) for i in range(40)])
+    assert not fig.axes[0].texts
+
+
+def test_integer_x_gets_integer_ticks_and_markers_only_when_asked() -> None:
+    fig = bertsteps.plot_lines([1, 2, 4], {"a": [0.5, 0.6, 0.9]}, connect=False, points={"pooler": (4, 0.92)})
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    assert all(line.get_linestyle() == "None" for line in ax.get_lines())
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "pooler"]
+    fig = bertsteps.plot_lines([0, 1], {"a": [0.0, 1.0]})
+    fig.canvas.draw()
+    assert all(float(t).is_integer() for t in fig.axes[0].get_xticks())
