@@ -22,9 +22,11 @@
 # score per word of the vocabulary.
 #
 # Not every BERT-shaped checkpoint was trained this way. The site's bundled default,
-# **all-MiniLM-L6-v2**, starts from a 6-layer MiniLM that was distilled from a larger
-# pretrained Transformer, and was then fine-tuned with a contrastive objective on over a
-# billion sentence pairs, to compare sentences; its weights hold no masked-word head.
+# **all-MiniLM-L6-v2**, starts from MiniLM-L6-H384-uncased, a 6-layer model made by
+# keeping every second layer of the 12-layer MiniLM-L12-H384-uncased — which was itself
+# distilled from a larger pretrained Transformer — and was then fine-tuned with a
+# contrastive objective on over a billion sentence pairs, to compare sentences; its
+# weights hold no masked-word head.
 #
 # This chapter shows the masking rule of BERT's pretraining on a real batch — that part
 # needs only the tokenizer, so it runs with every checkpoint — and then the head: what it
@@ -111,10 +113,10 @@ tuple(masked.shape), int((labels != -100).sum())
 # %%
 counts = masking.masking_counts(original, masked, labels, tokenizer)
 checks = counts.compare()
-count_rows = ["| count | observed | out of | rule | expected | within 3 sd |", "|---|---:|---:|---:|---:|---:|"]
+count_rows = ["| count | observed | rule | expected ± 3 sd | in range |", "|---|---:|---:|---:|---:|"]
 for c in checks:
     count_rows.append(
-        f"| {c.name} | {c.observed} | {c.trials} | {c.probability:.0%} | "
+        f"| {c.name} | {c.observed:,} of {c.trials:,} | {c.probability:.0%} | "
         f"{c.expected:.1f} ± {3 * c.sd:.1f} | {'yes' if c.holds else 'no'} |"
     )
 Markdown("\n".join(count_rows))
@@ -229,7 +231,14 @@ if bert.has_mlm_head:
     with torch.inference_mode():
         logits = mlm(**inputs).logits  # (batch, seq, vocab_size)
     torch.testing.assert_close(logits_by_hand, logits)
-own_weights = sum(p.numel() for name, p in head.named_parameters() if name != "decoder.weight")
+# The head's own numbers, counted part by part. (On the `meta` device the decoder's bias
+# and the head's `bias` are two tensors; in a loaded head they are one. Count it once.)
+head_parts = {
+    "dense": dense.weight.numel() + dense.bias.numel(),
+    "LayerNorm": norm.weight.numel() + norm.bias.numel(),
+    "bias per word": head.bias.numel(),
+}
+own_weights = sum(head_parts.values())
 print(tuple(decoder.weight.shape), "->", tuple(logits_by_hand.shape), f"tied: {config.tie_word_embeddings}")
 
 # %% tags=["hide-input"]
@@ -237,8 +246,9 @@ V, H = config.vocab_size, config.hidden_size
 shapes = (
     f"For each token the head turns {H} numbers into {V:,} scores. Tied to the input "
     f"embeddings, the decoder adds no weight matrix of its own: the head's own parameters "
-    f"are the transform ({H}×{H} + {H} for the dense layer, {2 * H} for the LayerNorm) "
-    f"and one bias per word ({V:,}), {own_weights:,} numbers in all."
+    f"are the transform ({H}×{H} + {H} = {head_parts['dense']:,} for the dense layer, "
+    f"{head_parts['LayerNorm']:,} for the LayerNorm) and one bias per word "
+    f"({head_parts['bias per word']:,}), {own_weights:,} numbers in all."
 )
 if bert.has_mlm_head:
     tail = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,8 @@ print(json.dumps({
     "logits_shape": list(ns["logits"].shape) if "logits" in ns else None,
     "counts": vars(ns["counts"]),
     "rule": [ns["rule_claim"].id, ns["rule_claim"].holds],
+    "shapes": ns["shapes"],
+    "count_rows": ns["count_rows"],
     "quality": [result.id, result.holds] if isinstance(result, bertsteps.Claim) else None,
 }))
 """
@@ -55,6 +58,24 @@ def check_masking(result: dict[str, object]) -> None:
     assert counts["chosen"] == counts["mask"] + counts["random"] + counts["unchanged"]
     assert counts["random"] > 0 and counts["unchanged"] > 0
     assert result["rule"] == ["masking-follows-rule", True]
+    rows = result["count_rows"]
+    assert isinstance(rows, list) and "expected ± 3 sd" in rows[0]
+    assert all(len(row.split("|")) <= 7 for row in rows)  # five columns: fits a 1280 px page
+    check_head_count(str(result["shapes"]))
+
+
+def check_head_count(shapes: str) -> None:
+    """The printed total of the head's own numbers is the sum of its printed parts."""
+    found = re.search(
+        r"= ([\d,]+) for the dense layer, ([\d,]+) for the LayerNorm\) and one bias per word "
+        r"\(([\d,]+)\), ([\d,]+) numbers in all",
+        shapes,
+    )
+    assert found is not None, shapes
+    dense, norm, bias, total = (int(g.replace(",", "")) for g in found.groups())
+    assert total == dense + norm + bias, shapes
+    hidden = int(re.search(r"\((\d+)×\1 \+ \1 =", shapes).group(1))  # type: ignore[union-attr]
+    assert dense == hidden * hidden + hidden and norm == 2 * hidden and bias == 30522
 
 
 def test_with_a_masked_lm_head(tmp_path: Path, tiny_mlm_folder: Path) -> None:
