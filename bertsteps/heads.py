@@ -315,6 +315,7 @@ _PHRASES = {
     "special tokens": "the special tokens [CLS] and [SEP]",
     "same word": "the other pieces of its own word",
 }
+_PLURAL = {"special tokens", "same word"}  # their phrases take "them", the others "it"
 
 
 def _criterion(found: HeadPatterns) -> str:
@@ -379,11 +380,15 @@ def pattern_claim(found: HeadPatterns, pattern: str, layer: int, *, id: str) -> 
                 if other is not None
                 else f"under the {found.threshold:g}× criterion"
             )
-            false = f"No head of {where} attends clearly to {phrase}: the closest, head {h}, gives it {numbers(h)} ({reason})."
+            pronoun = "them" if pattern in _PLURAL else "it"
+            false = (
+                f"No head of {where} attends clearly to {phrase}: the closest, head {h}, gives {pronoun} "
+                f"{numbers(h)} ({reason})."
+            )
     return claim(id, bool(named), true, false, measure=measure, criterion=criterion)
 
 
-def focus_claim(found: HeadPatterns, layer: int, *, id: str, fraction: float = 0.5) -> Claim:
+def focus_claim(found: HeadPatterns, layer: int, *, id: str, fraction: float = 0.5, min_gap: float = 0.05) -> Claim:
     """A claim that some head of ``layer`` is focused: its rows' mean entropy is at most ``fraction`` of an even spread's.
 
     Examples:
@@ -398,19 +403,31 @@ def focus_claim(found: HeadPatterns, layer: int, *, id: str, fraction: float = 0
     sharp, broad = int(entropy.argmin()), int(entropy.argmax())
     even = found.even_entropy
     where = f"layer {layer + 1}"
-    numbers = (
-        f"an entropy of {float(entropy[sharp]):.2f} nats on average, against {even:.2f} for an even "
-        f"spread over the same tokens (the most spread-out head, head {broad}, has {float(entropy[broad]):.2f})"
-    )
+    low, high = float(entropy[sharp]), float(entropy[broad])
+    distinct = high - low >= min_gap  # otherwise no head is more focused than another
+    if distinct:
+        numbers = (
+            f"an entropy of {low:.2f} nats on average, against {even:.2f} for an even "
+            f"spread over the same tokens (the most spread-out head, head {broad}, has {high:.2f})"
+        )
+        false = f"No head of {where} is focused: the rows of even the most focused, head {sharp}, have {numbers}."
+    else:
+        numbers = ""
+        false = (
+            f"No head of {where} is focused, and none is more focused than another: the rows of every head "
+            f"have an entropy of about {low:.2f} nats on average (from {low:.2f} to {high:.2f}), against "
+            f"{even:.2f} for an even spread over the same tokens."
+        )
     return claim(
         id,
-        float(entropy[sharp]) <= fraction * even,
+        distinct and low <= fraction * even,
         f"The most focused head of {where} is head {sharp}: its rows have {numbers}.",
-        f"No head of {where} is focused: the rows of even the most focused, head {sharp}, have {numbers}.",
+        false,
         measure=f"{where}, mean row entropy per head: "
         + ", ".join(f"head {h} {float(e):.2f}" for h, e in enumerate(entropy))
         + f" nats; even spread {even:.2f}",
-        criterion=f"the lowest mean row entropy is at most {fraction:g}× an even spread's ({fraction * even:.2f} nats)",
+        criterion=f"the lowest mean row entropy is at most {fraction:g}× an even spread's ({fraction * even:.2f} nats) "
+        f"and at least {min_gap:g} nats below the highest (heads are named only when they differ by that much)",
     )
 
 

@@ -127,6 +127,9 @@ def test_largest_ratio_wins() -> None:
     assert "head 0, gives it 20% of each token's attention on average, 4.0× an even spread" in claim.sentence
     assert "its clearest pattern is the special tokens [CLS] and [SEP]" in claim.sentence
     assert bertsteps.pattern_claim(found, "special tokens", 0, id="special").holds
+    m = mixed(special, words, {PREV: 0.2})
+    plural = bertsteps.pattern_claim(head_patterns(heads_from(m), special, words), "special tokens", 0, id="s")
+    assert not plural.holds and "head 0, gives them " in plural.sentence  # [CLS] and [SEP]: them
 
 
 def test_a_pattern_with_a_larger_ratio_takes_the_name() -> None:
@@ -162,7 +165,10 @@ def test_claims_hold_for_a_clear_head_and_not_for_an_even_one() -> None:
 
     flat = head_patterns(heads_from(even(), even()), SPECIAL_MASK, WORD_IDS)
     assert [bertsteps.pattern_claim(flat, p, 0, id="p").holds for p in PATTERNS] == [False] * 5
-    assert not bertsteps.focus_claim(flat, 0, id="focus").holds
+    flat_focus = bertsteps.focus_claim(flat, 0, id="focus")
+    assert not flat_focus.holds
+    assert "none is more focused than another" in flat_focus.sentence  # equal heads: none is named
+    assert "most focused, head" not in flat_focus.sentence and "spread-out head" not in flat_focus.sentence
     overview = bertsteps.overview_claim(flat, id="overview")
     assert not overview.holds and "none of the 2 heads" in overview.sentence
 
