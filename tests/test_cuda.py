@@ -22,14 +22,14 @@ SENTENCES = ["the bank of the river", "she sat on the river bank and watched the
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
+    from transformers import AutoTokenizer, BertConfig, BertForPreTraining
 
     source = os.environ.get("BERTSTEPS_TEST_TOKENIZER") or str(bertsteps.default_folder())
     tokenizer = AutoTokenizer.from_pretrained(source)
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=64, num_hidden_layers=3, num_attention_heads=4, intermediate_size=128)
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("cuda-bert")
-    BertForMaskedLM(config).save_pretrained(out)
+    BertForPreTraining(config).save_pretrained(out)  # encoder, pooler and masked-LM head
     tokenizer.save_pretrained(out)
     return out
 
