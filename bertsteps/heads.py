@@ -315,7 +315,6 @@ _PHRASES = {
     "special tokens": "the special tokens [CLS] and [SEP]",
     "same word": "the other pieces of its own word",
 }
-_PLURAL = {"special tokens", "same word"}  # their phrases take "them", the others "it"
 
 
 def _criterion(found: HeadPatterns) -> str:
@@ -380,9 +379,8 @@ def pattern_claim(found: HeadPatterns, pattern: str, layer: int, *, id: str) -> 
                 if other is not None
                 else f"under the {found.threshold:g}× criterion"
             )
-            pronoun = "them" if pattern in _PLURAL else "it"
-            false = (
-                f"No head of {where} attends clearly to {phrase}: the closest, head {h}, gives {pronoun} "
+            false = (  # "them": the tokens in that role, one for each query token
+                f"No head of {where} attends clearly to {phrase}: the closest, head {h}, gives them "
                 f"{numbers(h)} ({reason})."
             )
     return claim(id, bool(named), true, false, measure=measure, criterion=criterion)

@@ -124,12 +124,12 @@ def test_largest_ratio_wins() -> None:
     assert found.named("previous token") == []
     claim = bertsteps.pattern_claim(found, "previous token", 0, id="prev")
     assert not claim.holds
-    assert "head 0, gives it 20% of each token's attention on average, 4.0× an even spread" in claim.sentence
+    assert "head 0, gives them 20% of each token's attention on average, 4.0× an even spread" in claim.sentence
     assert "its clearest pattern is the special tokens [CLS] and [SEP]" in claim.sentence
     assert bertsteps.pattern_claim(found, "special tokens", 0, id="special").holds
     m = mixed(special, words, {PREV: 0.2})
     plural = bertsteps.pattern_claim(head_patterns(heads_from(m), special, words), "special tokens", 0, id="s")
-    assert not plural.holds and "head 0, gives them " in plural.sentence  # [CLS] and [SEP]: them
+    assert not plural.holds and "head 0, gives them " in plural.sentence
 
 
 def test_a_pattern_with_a_larger_ratio_takes_the_name() -> None:
