@@ -113,14 +113,17 @@ fig
 # `bertsteps.cosine_matrix` uses the first idea too: with one input, only the upper half
 # of the matrix is multiplied and mirrored, block by block, straight into the result.
 # `benchmarks/cosine.py` times it against the usual ways to get the same matrix, on rows
-# of this checkpoint's embedding matrix; a ratio below 1 means `cosine_matrix` was faster.
+# of the embedding matrix of the checkpoint named below (the one the committed
+# measurements used, which need not be the one this page was built with); a ratio below
+# 1 means `cosine_matrix` was faster.
 
 # %% tags=["hide-input"]
 if cosine is None:
     cosine_table = "No cosine measurements are committed yet: run `benchmarks/cosine.py`."
 else:
     lines = [
-        f"Measured on {cosine['date'][:10]}, {cosine['machine']['cores']} CPU cores, torch {cosine['machine']['torch']}.",
+        f"Measured on {cosine['date'][:10]} with rows of the embedding matrix of `{cosine['checkpoint']}`, "
+        f"{cosine['machine']['cores']} CPU cores, torch {cosine['machine']['torch']}.",
         "",
         "| rows | ratio | `cosine_matrix` | fastest alternative |",
         "|---:|---:|---:|---|",
@@ -193,8 +196,10 @@ if build is not None:
 # ## Measure it yourself
 #
 # ```bash
-# make bench    # every benchmark, then the goals
+# make bench
 # ```
 #
-# Each script prints a table and rewrites its results file; commit them and this page
-# follows.
+# runs every benchmark script in `benchmarks/`, one after another, and then prints a
+# table that checks each of the project's speed targets against what was just measured
+# (it exits with an error when one was missed). Each script prints a table and rewrites
+# its results file; commit them and this page follows.
