@@ -200,7 +200,7 @@ bertsteps.claim(
     f"and of the {others:,} other tokens that can be neighbours, *queen* is king's number "
     f"**{rank}**: these rows put the two words close.",
     f"With `{bert.name}`, *king* and *queen* have a cosine similarity of **{king_queen:.3f}**, "
-    f"but of the {others:,} other tokens that can be neighbours, *queen* is only king's "
+    f"and of the {others:,} other tokens that can be neighbours, *queen* is king's "
     f"number **{rank:,}** (chance would put it near {others // 2:,}): these rows do not put "
     "the two words especially close.",
     measure=f"cosine {king_queen:.3f}; queen ranks {rank:,} of {others:,} by cosine with king",
@@ -227,7 +227,7 @@ for i in range(len(words)):
     for j in range(len(words)):
         similarity_matrix[i, j] = cos(embeddings[i].unsqueeze(0), embeddings[j].unsqueeze(0))
 
-bertsteps.plot_matrix(
+heatmap = bertsteps.plot_matrix(
     similarity_matrix.detach().numpy(),
     words,
     show_values=True,
@@ -235,6 +235,7 @@ bertsteps.plot_matrix(
     alt="Heatmap of the cosine similarity between the input embeddings of king, queen, "
     "man, woman, dog, cat, apple and pear; each cell shows its value, the diagonal is 1.",
 )
+heatmap
 
 # %% [markdown]
 # That loop makes $8 \times 8 = 64$ separate calls. `bertsteps.cosine_matrix` computes the
@@ -255,7 +256,18 @@ fast.shape
 # - **The matrix is symmetric**: the cosine of *a* and *b* is the cosine of *b* and *a*.
 # - If the checkpoint puts words of one kind close, **blocks** appear along the diagonal,
 #   where words of one kind sit next to each other in the list: royalty, people, animals,
-#   fruit. A darker cell off the diagonal marks two rows that point more the same way.
+#   fruit.
+
+# %% tags=["hide-input"]
+colour_map = heatmap.axes[0].images[0].get_cmap().name  # the map the figure was drawn with
+reading = {
+    "RdBu_r": "red cells mark rows that point the same way and blue cells rows that point "
+    "opposite ways, the deeper the colour the stronger; white is a cosine of 0",
+    "Blues": "the darker the blue, the more the two rows point the same way",
+    "Blues_r": "the lighter the blue, the more the two rows point the same way",
+}.get(colour_map, "the closer a cell's colour is to the top of the colour bar, the more the "
+      "two rows point the same way")
+Markdown(f"- **Colours**: in this heatmap, {reading}.")
 
 # %% tags=["hide-input"]
 groups = {"royalty": (0, 1), "people": (2, 3), "animals": (4, 5), "fruit": (6, 7)}
@@ -283,7 +295,8 @@ bertsteps.claim(
     f"For **{agreement.hits} of the {len(words)}** words the nearest of the other seven is its "
     f"partner of the same kind, where chance would give {agreement.chance:.0%}: these are "
     "the blocks along the diagonal.",
-    f"For only **{agreement.hits} of the {len(words)}** words is the nearest of the other "
+    ("For **none" if agreement.hits == 0 else f"For only **{agreement.hits}")
+    + f" of the {len(words)}** words is the nearest of the other "
     f"seven its partner of the same kind, near the {agreement.chance:.0%} that chance "
     "gives: these rows do not group the words by kind, and there are no blocks along the "
     "diagonal.",
