@@ -27,7 +27,7 @@
 import itertools
 
 import torch
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 import bertsteps
 
@@ -116,11 +116,12 @@ assert words[0].positions != words[2].positions
 assert not torch.allclose(river_0, earlier_0)  # elsewhere: another vector
 
 # %% [markdown]
-# **The encoder layers add context.** After the last layer the first two vectors differ
-# too: the words *after* *bank* were different, and BERT reads in both directions.
+# **Do the encoder layers add context?** The first two sentences differ only in the
+# words *after* *bank*. Every layer lets each token look at the whole sentence, in both
+# directions, so after the last layer the first two vectors *can* differ; how far they
+# do depends on the weights.
 
 # %%
-assert not torch.allclose(words[0].last, words[1].last)
 
 first_vs = bertsteps.cosine_matrix(torch.stack([w.layers[0] for w in words]))
 last_vs = bertsteps.cosine_matrix(torch.stack([w.last for w in words]))
@@ -136,6 +137,25 @@ Markdown(
     f"(they started at exactly 1), and the river one and the other "
     f"bank **{float(last_vs[0, 2]):.3f}**."
 )
+
+# %% tags=["hide-input"]
+same_start_last = float(last_vs[0, 1])
+context_claim = bertsteps.claim(
+    "layers-add-context",
+    same_start_last < 0.999,
+    "**The encoder layers add context.** The two *bank*s with the same first words "
+    f"started as one vector and end at a cosine similarity of {same_start_last:.3f}: "
+    "the words *after* *bank* were different, and BERT reads in both directions.",
+    "**Here the encoder layers leave the two vectors equal.** The two *bank*s with the "
+    f"same first words started as one vector and still have a cosine similarity of "
+    f"{same_start_last:.3f} after the last layer, although the words after *bank* differ: "
+    "the layers of this checkpoint add no visible context. What still separates the "
+    "third *bank* is its position.",
+    measure=f"cosine of the same-start pair at the last layer {same_start_last:.5f} "
+    "(1 at layer 0)",
+    criterion="below 0.999: at least 0.001 below the 1 the pair starts at",
+)
+context_claim
 
 # %% [markdown]
 # ## Senses across layers
@@ -255,7 +275,7 @@ widest = {word: g.widest for word, g in sense_gaps.items()}
 bertsteps.claim(
     "senses-separate",
     all(g >= 0.02 for g in gained.values()),
-    "By the last layer the layers have moved every word's vectors by meaning: the gap "
+    "By the last layer the layers have moved both words' vectors by meaning: the gap "
     "between same-sense and different-sense pairs grew beyond what position gives at "
     "layer 0 ("
     + "; ".join(
@@ -333,11 +353,37 @@ first_sort = bertsteps.sense_sorting(torch.stack([w.layers[0] for w in every_ban
 within, across, right = last_sort.within, last_sort.across, last_sort.right
 within_0, across_0 = first_sort.within, first_sort.across
 beyond_position = last_sort.margin - first_sort.margin
-Markdown(
+display(Markdown(
     f"In this build, pairs with the same sense average **{within:.2f}** and pairs with "
     f"different senses **{across:.2f}** (at layer 0, where only position differs: "
     f"{within_0:.2f} and {across_0:.2f}). For **{right} of the {n}** sentences, the most "
     "similar other sentence uses *bank* in the same sense."
+))
+# Cells that show 1.00 off the diagonal: are they pairs where bank sits at the same position?
+shown_one = [
+    (a, b) for a, b in itertools.combinations(range(n), 2) if float(senses_matrix[a, b]) >= 0.995
+]
+same_place = [(a, b) for a, b in shown_one if every_bank[a].positions == every_bank[b].positions]
+bertsteps.claim(
+    "ones-from-position",
+    bool(shown_one) and len(same_place) == len(shown_one),
+    "The cells that show 1.00 off the diagonal ("
+    + "; ".join(f"{labels[a]} and {labels[b]}" for a, b in shown_one)
+    + ") pair sentences in which *bank* sits at the same position. The layers left those "
+    "vectors equal, so these cells come from position alone, not from a shared sense: "
+    "they are not a cluster of meaning.",
+    (
+        "No cell off the diagonal shows 1.00: every pair of sentences leaves the two "
+        "*bank*s at least a little apart."
+        if not shown_one
+        else "Some cells off the diagonal show 1.00 for sentences in which *bank* sits at "
+        "different positions ("
+        + "; ".join(f"{labels[a]} and {labels[b]}" for a, b in shown_one if (a, b) not in same_place)
+        + "): something other than position made those vectors alike."
+    ),
+    measure=f"{len(shown_one)} off-diagonal pairs with cosine ≥ 0.995 at the last layer, "
+    f"{len(same_place)} of them with *bank* at the same position",
+    criterion="at least one such pair, and every one of them with bank at the same position",
 )
 
 # %% tags=["hide-input"]

@@ -88,7 +88,8 @@ def test_chapter_sense_measures_follow_the_checkpoint(tmp_path: Path, tiny_folde
     probe = (
         "import json, runpy, sys; ns = runpy.run_path(sys.argv[1]); "
         "print(json.dumps({'gained': ns['gained'], 'right': ns['right'], 'n': ns['n'], "
-        "'beyond': ns['beyond_position']}))"
+        "'beyond': ns['beyond_position'], 'same_start': ns['same_start_last'], "
+        "'ones': len(ns['shown_one']), 'ones_same_place': len(ns['same_place'])}))"
     )
     chapter = Path(__file__).resolve().parent.parent / "examples" / "contextual_embeddings.py"
     found = {}
@@ -109,6 +110,9 @@ def test_chapter_sense_measures_follow_the_checkpoint(tmp_path: Path, tiny_folde
     assert default["right"] == default["n"] == 8 and default["beyond"] >= 0.02  # bank-sorted-by-meaning holds
     assert max(abs(g) for g in random["gained"].values()) < 0.01  # random layers add no sense gap
     assert random["beyond"] < 0.02  # bank-sorted-by-meaning fails
+    assert default["same_start"] < 0.999 <= random["same_start"]  # layers-add-context: held, not held
+    assert random["ones"] >= 1 and random["ones_same_place"] == random["ones"]  # 1.00 cells: position alone
+    assert default["ones"] == 0
 
 
 def fake_word(layers: list[list[float]]) -> WordInContext:
