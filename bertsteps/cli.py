@@ -19,6 +19,7 @@ Bad input prints one line, ``bertsteps: error: ...``, and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import warnings
@@ -74,11 +75,19 @@ def format_matrix(matrix: Any, labels: Sequence[str], digits: int = 2) -> str:
 
 
 def cmd_similarity(args: argparse.Namespace) -> None:
+    from .atomic import atomic_file, output_file
     from .similarity import cosine_matrix
     from .tokens import word_vectors
 
-    if args.plot is not None and args.plot.suffix.lower() not in {".svg", ".png", ".pdf"}:
-        raise BertStepsError(f"--plot {args.plot}: the file name must end in .svg, .png or .pdf")
+    if args.plot is not None:
+        args.plot = output_file(args.plot, "--plot")
+        if args.plot.suffix.lower() not in {".svg", ".png", ".pdf"}:
+            raise BertStepsError(f"--plot {args.plot}: the file name must end in .svg, .png or .pdf")
+        if len(args.words) > MAX_PLOT_WORDS:
+            raise BertStepsError(
+                f"--plot with {len(args.words)} words: a heatmap of more than {MAX_PLOT_WORDS} has unreadable labels "
+                f"and takes minutes to draw; plot at most {MAX_PLOT_WORDS} words (the table needs no --plot)"
+            )
     bert = _bert(args)
     matrix = cosine_matrix(word_vectors(bert, args.words, strategy=args.strategy), device=bert.device)
     print(format_matrix(matrix, args.words))
@@ -86,11 +95,14 @@ def cmd_similarity(args: argparse.Namespace) -> None:
         from .plotting import plot_matrix
 
         fig = plot_matrix(matrix, args.words, title=f"cosine similarity of input word embeddings ({bert.name})")
-        try:
-            fig.savefig(args.plot, bbox_inches="tight", metadata={"Date": None} if args.plot.suffix == ".svg" else None)
-        except OSError as err:
-            raise BertStepsError(f"cannot write {args.plot}: {err.strerror or err}") from err
+        suffix = args.plot.suffix.lower()
+        with atomic_file(args.plot, binary=True) as handle:
+            fig.savefig(handle, format=suffix[1:], bbox_inches="tight", metadata={"Date": None} if suffix == ".svg" else None)
         print(f"wrote {args.plot}")
+
+
+# A similarity heatmap with more words than this is refused: unreadable, and slow to draw.
+MAX_PLOT_WORDS = 60
 
 
 def _print_neighbours(neighbours: Sequence[tuple[str, float]]) -> None:
@@ -147,43 +159,49 @@ def _tsv_row(token: str, neighbours: Sequence[tuple[str, float]]) -> str:
 
 
 def _write_lines(path: Path | None, lines: Iterable[str]) -> None:
+    """Lines to standard output (``path`` None), or to ``path`` whole or not at all (see :mod:`bertsteps.atomic`)."""
+    from .atomic import atomic_file
+
     if path is None:
         for line in lines:
             sys.stdout.write(line + "\n")
         return
-    try:
-        with path.open("w", encoding="utf-8", newline="\n") as out:
-            for line in lines:
-                out.write(line + "\n")
-    except OSError as err:
-        raise BertStepsError(f"cannot write {path}: {err.strerror or err}") from err
+    with atomic_file(path) as out:
+        for line in lines:
+            out.write(line + "\n")
 
 
 def cmd_neighbours(args: argparse.Namespace) -> None:
+    from .atomic import output_file
+
     if args.all == bool(args.words):
         raise BertStepsError("give either WORDs or --all (the whole vocabulary), not both and not neither")
-    if args.out is not None and args.out.is_dir():
-        raise BertStepsError(f"--out {args.out} is a folder: give a file name such as table.tsv")
+    table = args.all or args.out is not None  # a TSV table, to standard output for --out -
+    out = None if args.out in (None, "-") else output_file(args.out)
     bert = _bert(args)
     header = "\t".join(["token", *(f"{c}_{i}" for i in range(1, args.k + 1) for c in ("neighbour", "score"))])
     if args.all:
-        from .neighbours import neighbour_table
+        from .neighbours import check_table, neighbour_table
 
+        check_table(bert, args.k, device=bert.device)  # refused before the note and the work
+        if args.k > 100:
+            print(f"note: {args.k} neighbours of every token may take several minutes", file=sys.stderr)
         indices, scores = neighbour_table(bert, k=args.k, device=bert.device)
         names = bert.tokenizer.convert_ids_to_tokens(list(range(indices.shape[0])))
         names = [name if name is not None else f"[id {i}]" for i, name in enumerate(names)]
-        rows = (
-            _tsv_row(names[i], [(names[j], s) for j, s in zip(ids, row, strict=True)])
-            for i, (ids, row) in enumerate(zip(indices.tolist(), scores.tolist(), strict=True))
+        rows = (  # one row at a time: no list of every score as Python objects
+            _tsv_row(names[i], [(names[j], s) for j, s in zip(indices[i].tolist(), scores[i].tolist(), strict=True)])
+            for i in range(indices.shape[0])
         )
-        _write_lines(args.out, [header, *rows])
-        if args.out is not None:
-            print(f"wrote {args.out}: {indices.shape[0]:,} tokens x {args.k} neighbours")
+        _write_lines(out, itertools.chain([header], rows))
+        if out is not None:
+            print(f"wrote {out}: {indices.shape[0]:,} tokens x {args.k} neighbours")
         return
     found = {word: _nearest(bert, word, args.k) for word in args.words}
-    if args.out is not None:
-        _write_lines(args.out, [header, *(_tsv_row(w, n) for w, n in found.items())])
-        print(f"wrote {args.out}: {len(found)} word{'' if len(found) == 1 else 's'} x {args.k} neighbours")
+    if table:
+        _write_lines(out, [header, *(_tsv_row(w, n) for w, n in found.items())])
+        if out is not None:
+            print(f"wrote {out}: {len(found)} word{'' if len(found) == 1 else 's'} x {args.k} neighbours")
         return
     for number, (word, neighbours) in enumerate(found.items()):
         print(("\n" if number else "") + f"{word}:")
@@ -191,10 +209,10 @@ def cmd_neighbours(args: argparse.Namespace) -> None:
 
 
 def cmd_explorer(args: argparse.Namespace) -> None:
+    from .atomic import output_folder
     from .explorer import export
 
-    if args.folder.exists() and not args.folder.is_dir():
-        raise BertStepsError(f"{args.folder} is a file: give a folder for the explorer's files")
+    output_folder(args.folder)  # before the checkpoint is loaded
     manifest = export(_bert(args), args.folder, k=args.k)
     print(f"wrote {manifest['data_bytes'] / 1e6:.1f} MB for {manifest['checkpoint']} into {args.folder}")
 
@@ -304,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("similarity", parents=[common], help="cosine similarity matrix of WORDs' input embeddings")
     p.add_argument("words", nargs="+", metavar="WORD")
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE", help="also write a heatmap (.svg, .png or .pdf)")
+    p.add_argument("--plot", default=None, metavar="FILE", help="also write a heatmap (.svg, .png or .pdf)")
     p.add_argument("--strategy", choices=["mean", "first", "error"], default="mean", help="for words split into pieces")
     p.set_defaults(run=cmd_similarity)
 
@@ -331,11 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("words", nargs="*", metavar="WORD")
     p.add_argument("--all", action="store_true", help="every token of the vocabulary (a table; see below)")
     p.add_argument("-k", type=_positive, default=10, help="how many neighbours (default 10)")
-    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the table to FILE (tab-separated)")
+    p.add_argument(
+        "--out", default=None, metavar="FILE", help="write the table to FILE (tab-separated; - for standard output)"
+    )
     p.set_defaults(run=cmd_neighbours)
 
     p = sub.add_parser("explorer", parents=[common], help="write the data of the site's embedding explorer to FOLDER")
-    p.add_argument("folder", type=Path, metavar="FOLDER")
+    p.add_argument("folder", metavar="FOLDER")
     p.add_argument("-k", type=_positive, default=12, help="neighbours stored per token (default 12)")
     p.set_defaults(run=cmd_explorer)
 
@@ -395,12 +415,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     try:
         args.run(args)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not in a traceback at exit
     except BertStepsError as err:
-        print(f"bertsteps: error: {err}", file=sys.stderr)
-        return 2
+        return _fail(str(err))
     except KeyboardInterrupt:
         print("bertsteps: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, like other Unix tools
+        _silence_stdout()
         return 0
+    except UnicodeEncodeError as err:
+        _silence_stdout()
+        return _fail(
+            f"standard output uses the {err.encoding} encoding, which cannot write {err.object[err.start : err.end]!r}: "
+            "set PYTHONIOENCODING=utf-8, or write to a file with --out where there is one"
+        )
+    except OSError as err:
+        _silence_stdout()
+        return _fail(f"cannot write to standard output: {err.strerror or err}")
     return 0
+
+
+def _fail(message: str) -> int:
+    """Print the one error line; exit status 2."""
+    print(f"bertsteps: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

@@ -10,7 +10,6 @@ its WordPiece tokens when the word is split).
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -56,9 +55,12 @@ class WordInContext:
 def word_positions(bert: Bert, text: str, word: str, *, occurrence: int = 0) -> tuple[tuple[int, int], list[int]]:
     """Where ``word`` is in ``text``: its character span and the positions of its tokens.
 
-    The word is matched as a whole word (not inside a longer one), ignoring case;
-    ``occurrence`` picks which match (0 is the first). Positions count the special
-    tokens, so they index ``encode(bert, text)`` and ``forward(bert, text)`` directly.
+    The word is matched as the tokenizer sees it (:func:`~bertsteps.tokens.find_word`): as
+    a whole word, not inside a longer one, after the tokenizer's normalisation (an uncased
+    checkpoint ignores case and accents); Chinese characters, punctuation and special
+    tokens such as ``[MASK]`` are found too. ``occurrence`` picks which match (0 is the
+    first). Positions count the special tokens, so they index ``encode(bert, text)`` and
+    ``forward(bert, text)`` directly.
 
     Examples:
         >>> from bertsteps import load
@@ -68,32 +70,11 @@ def word_positions(bert: Bert, text: str, word: str, *, occurrence: int = 0) -> 
         >>> word_positions(bert, "Let's tokenize it.", "tokenize")
         ((6, 14), [4, 5])
     """
-    from .tokens import tokenize
+    from .tokens import find_word
 
     if not isinstance(text, str) or not isinstance(word, str):
         raise TokenError("word_positions() takes a text and a word, both str")
-    if word.strip() == "":
-        raise TokenError("an empty word cannot be found: pass at least one non-space character")
-    if not isinstance(occurrence, int) or isinstance(occurrence, bool) or occurrence < 0:
-        raise TokenError(f"occurrence must be an int >= 0 (0 is the first match), got {occurrence!r}")
-    if not bert.tokenizer.is_fast:
-        raise TokenError(f"the tokenizer of {bert.name} gives no character offsets: a fast tokenizer is needed")
-    pattern = re.compile(rf"(?<!\w){re.escape(word.strip())}(?!\w)", re.IGNORECASE)
-    matches = list(pattern.finditer(text))
-    if len(matches) <= occurrence:
-        found = f"only {len(matches)} time(s)" if matches else "not at all"
-        raise TokenError(f"{word!r} occurs {found} as a whole word in {text!r}; occurrence={occurrence} asked")
-    start, end = matches[occurrence].span()
-    tokenized = tokenize(bert, text)
-    special = set(bert.tokenizer.all_special_ids)
-    positions = [
-        i
-        for i, ((a, b), token_id) in enumerate(zip(tokenized.offsets, tokenized.ids, strict=True))
-        if token_id not in special and b > a and a < end and b > start
-    ]
-    if not positions:
-        raise TokenError(f"{word!r} was found in {text!r} but no token covers it (was the text truncated?)")
-    return (start, end), positions
+    return find_word(bert, text, word, occurrence=occurrence)
 
 
 def word_in_context(bert: Bert, text: str, word: str, *, occurrence: int = 0) -> WordInContext:
@@ -116,7 +97,7 @@ def word_in_context(bert: Bert, text: str, word: str, *, occurrence: int = 0) ->
     span, positions = word_positions(bert, text, word, occurrence=occurrence)
     out = forward(bert, text)
     states = torch.stack(out.hidden_states)[:, 0]  # (layers + 1, seq, hidden)
-    ids = bert.tokenizer(text)["input_ids"]
+    ids = bert.tokenizer(text, verbose=False)["input_ids"]
     picked = [ids[p] for p in positions]
     return WordInContext(
         text=text,

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from .atomic import atomic_folder
 from .errors import BertStepsError
 
 if TYPE_CHECKING:
@@ -75,12 +75,14 @@ def export(
         >>> manifest["approximate"]["random_pairs"]["mean_abs_error"] < 0.05
         True
     """
+    from .atomic import output_folder
     from .neighbours import neighbour_table
     from .projection import vocabulary_map
     from .similarity import candidate_mask, excluded_ids, unit_embeddings
+    from .validation import positive_int
 
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    target = output_folder(folder)
+    positive_int(k, "k")
     unit = unit_embeddings(bert).to("cpu", torch.float32)
     n, hidden = unit.shape
     banned = excluded_ids(bert)
@@ -96,6 +98,7 @@ def export(
     coords = projection.transform(unit)
 
     codes, gain, decoded = _compress(unit, seed)
+    measured = _errors(unit, decoded, gain, indices, scores, allowed, seed)
 
     arrays = {
         "neighbours": indices.numpy().astype(index_dtype),
@@ -103,48 +106,50 @@ def export(
         "coords": coords.numpy().astype(np.float16),
         "codes": codes,
     }
-    files: dict[str, dict[str, Any]] = {}
-    for name, array in arrays.items():
-        path = out / f"{name}.bin"
-        path.write_bytes(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
-        files[name] = {
-            "file": path.name,
-            "dtype": str(array.dtype),
-            "shape": list(array.shape),
-            "bytes": path.stat().st_size,
+    # Written into a temporary sibling folder that is swapped in whole: an error or an
+    # interrupt leaves the old folder (and its manifest) as it was.
+    with atomic_folder(target) as out:
+        files: dict[str, dict[str, Any]] = {}
+        for name, array in arrays.items():
+            path = out / f"{name}.bin"
+            path.write_bytes(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+            files[name] = {
+                "file": path.name,
+                "dtype": str(array.dtype),
+                "shape": list(array.shape),
+                "bytes": path.stat().st_size,
+            }
+        vocab = out / "vocab.json"
+        vocab.write_text(json.dumps(tokens, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        files["vocab"] = {"file": vocab.name, "dtype": "json", "shape": [n], "bytes": vocab.stat().st_size}
+        info = bert.info()
+        manifest: dict[str, Any] = {
+            "checkpoint": info["name"],
+            "model_type": info["model_type"],
+            "layers": info["layers"],
+            "hidden_size": hidden,
+            "vocab_size": n,
+            "k": k,
+            "tokenizer": _tokenizer_settings(bert),
+            "excluded_ids": banned.tolist(),
+            "map": {
+                "explained_variance_ratio": [round(float(r), 6) for r in projection.explained_variance_ratio],
+                "fitted_on": "unit rows of the tokens that can be neighbours",
+                "fitted_rows": int(allowed.sum()),
+            },
+            "approximate": {
+                "method": "random rotation, 2-bit Lloyd-Max quantisation per coordinate",
+                "bits_per_coordinate": 2,
+                "padded_size": int(decoded.shape[1]),
+                "levels": list(LEVELS),
+                "gain": round(gain, 6),
+                "seed": seed,
+                **measured,
+            },
+            "files": files,
         }
-    vocab = out / "vocab.json"
-    vocab.write_text(json.dumps(tokens, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    files["vocab"] = {"file": vocab.name, "dtype": "json", "shape": [n], "bytes": vocab.stat().st_size}
-
-    info = bert.info()
-    manifest: dict[str, Any] = {
-        "checkpoint": info["name"],
-        "model_type": info["model_type"],
-        "layers": info["layers"],
-        "hidden_size": hidden,
-        "vocab_size": n,
-        "k": k,
-        "tokenizer": _tokenizer_settings(bert),
-        "excluded_ids": banned.tolist(),
-        "map": {
-            "explained_variance_ratio": [round(float(r), 6) for r in projection.explained_variance_ratio],
-            "fitted_on": "unit rows of the tokens that can be neighbours",
-            "fitted_rows": int(allowed.sum()),
-        },
-        "approximate": {
-            "method": "random rotation, 2-bit Lloyd-Max quantisation per coordinate",
-            "bits_per_coordinate": 2,
-            "padded_size": int(decoded.shape[1]),
-            "levels": list(LEVELS),
-            "gain": round(gain, 6),
-            "seed": seed,
-            **_errors(unit, decoded, gain, indices, scores, allowed, seed),
-        },
-        "files": files,
-    }
-    manifest["data_bytes"] = sum(f["bytes"] for f in files.values())  # all but manifest.json
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        manifest["data_bytes"] = sum(f["bytes"] for f in files.values())  # all but manifest.json
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest
 
 

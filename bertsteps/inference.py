@@ -11,7 +11,9 @@ from .errors import TokenError
 
 if TYPE_CHECKING:
     from transformers import BatchEncoding
-    from transformers.modeling_outputs import BaseModelOutputWithPoolingAndCrossAttentions
+    from transformers.modeling_outputs import (
+        BaseModelOutputWithPoolingAndCrossAttentions,
+    )
 
     from .checkpoints import Bert
 
@@ -25,6 +27,8 @@ def encode(
     """Model inputs for ``text`` (and ``text_pair``) as tensors on ``bert.device``; a list is padded into a batch.
 
     Extra keyword arguments go to the tokenizer (``truncation=True``, ``max_length=...``).
+    A text longer than the model's limit (:func:`max_tokens`) is a
+    :class:`~bertsteps.errors.TokenError` naming both lengths, unless ``truncation=True`` cuts it.
 
     Examples:
         >>> from bertsteps import load
@@ -35,10 +39,36 @@ def encode(
     texts = [text] if isinstance(text, str) else list(text)
     if not texts or any(not isinstance(t, str) for t in texts):
         raise TokenError("encode() takes a str or a non-empty list of str")
-    options: dict[str, Any] = {"return_tensors": "pt", "padding": len(texts) > 1, **kwargs}
+    options: dict[str, Any] = {"return_tensors": "pt", "padding": len(texts) > 1, "verbose": False, **kwargs}
     pair = text_pair if text_pair is None or isinstance(text_pair, str) or len(texts) > 1 else list(text_pair)
     batch = bert.tokenizer(text if isinstance(text, str) else texts, pair, **options)
+    limit = max_tokens(bert)
+    length = int(batch["input_ids"].shape[-1])
+    if length > limit:
+        raise TokenError(
+            f"the text is {length} tokens long (with [CLS] and [SEP]), but {bert.name} reads at most {limit}: "
+            f"shorten it, split it into parts, or pass truncation=True to keep the first {limit}"
+        )
     return batch.to(bert.device)
+
+
+def max_tokens(bert: Bert) -> int:
+    """The most tokens (special ones included) the encoder can read at once: its position rows.
+
+    The tokenizer's own ``model_max_length`` counts too when it is smaller.
+
+    Examples:
+        >>> from bertsteps import load
+        >>> max_tokens(load())
+        512
+    """
+    limit = int(getattr(bert.config, "max_position_embeddings", 0) or 0) or 512
+    if bert.config.model_type in {"roberta", "xlm-roberta", "camembert"}:
+        limit -= 2  # their position ids start after the padding id
+    tokenizer_limit = getattr(bert.tokenizer, "model_max_length", None)
+    if isinstance(tokenizer_limit, int) and 0 < tokenizer_limit < limit:
+        limit = tokenizer_limit
+    return limit
 
 
 def forward(

@@ -34,7 +34,14 @@ import torch
 
 from .devices import DeviceLike, resolve_device
 from .errors import BertStepsError
-from .similarity import _chunk_rows, candidate_mask, excluded_ids, unit_embeddings, unit_rows
+from .similarity import (
+    _chunk_rows,
+    candidate_mask,
+    excluded_ids,
+    unit_embeddings,
+    unit_rows,
+)
+from .validation import check_memory, positive_int
 
 if TYPE_CHECKING:
     from .checkpoints import Bert
@@ -77,8 +84,8 @@ def neighbour_table(
     dev, unit, banned, step = _prepare(bert, k, device, chunk_size)
     if dev.type != "cpu":
         return _plain_rows(unit, torch.arange(unit.shape[0], device=dev), k, banned, step)
-    block = _CPU_BLOCK if chunk_size is None else -(-chunk_size // _GROUP) * _GROUP
     n = unit.shape[0]
+    block = _cpu_block(n, chunk_size)
     indices = torch.empty((n, k), dtype=torch.long)
     scores = torch.empty((n, k), dtype=torch.float32)
     with torch.inference_mode():
@@ -117,19 +124,53 @@ def neighbour_table_plain(
     return _plain_rows(unit, torch.arange(unit.shape[0], device=dev), k, banned, step)
 
 
+def check_table(bert: Bert, k: int, *, device: DeviceLike = "auto", chunk_size: int | None = None) -> None:
+    """Refuse, before any work, a neighbour table that :func:`neighbour_table` could not make.
+
+    A bad ``k`` or ``chunk_size``, more neighbours than tokens, or a table whose estimated
+    memory is above the bound of :func:`~bertsteps.validation.check_memory`.
+
+    Examples:
+        >>> from bertsteps import load
+        >>> check_table(load(), 10)
+        >>> check_table(load(), 8000)
+        Traceback (most recent call last):
+        ...
+        bertsteps.errors.BertStepsError: a neighbour table of 30,522 tokens x k=8000 would need about 6.0 GB of memory, above the bound of 2.1 GB: ask for fewer neighbours (k) (or raise $BERTSTEPS_MEMORY_LIMIT_GB)
+    """
+    _prepare(bert, k, device, chunk_size)
+
+
+def _cpu_block(n: int, chunk_size: int | None) -> int:
+    """Rows per square block on the CPU: ``chunk_size`` rounded up to the group size, at most the padded vocabulary."""
+    wanted = _CPU_BLOCK if chunk_size is None else -(-chunk_size // _GROUP) * _GROUP
+    return min(wanted, -(-n // _GROUP) * _GROUP)  # a block larger than the vocabulary buys nothing
+
+
 def _prepare(
     bert: Bert, k: int, device: DeviceLike, chunk_size: int | None
 ) -> tuple[torch.device, torch.Tensor, torch.Tensor, int]:
-    """Check ``k`` and ``chunk_size``; unit rows and excluded ids on the device, and a chunk size."""
+    """Check ``k``, ``chunk_size`` and the memory needed; unit rows and excluded ids on the device, and a chunk size."""
     dev = resolve_device(device)
     n = bert.embedding_matrix.shape[0]
+    positive_int(k, "k")
     step = _chunk_rows(n, n, dev, chunk_size)  # also refuses a bad chunk_size
     banned = excluded_ids(bert)
     available = n - len(banned) - 1
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise BertStepsError(f"k must be a positive int, got {k!r}")
     if k > available:
         raise BertStepsError(f"k={k} is more than the {available} tokens that can be neighbours of a token")
+    check_memory(
+        12.0 * n * k * 2 + 8.0 * min(step, n) * n,
+        f"a neighbour table of {n:,} tokens x k={k}",
+        "ask for fewer neighbours (k)",
+    )
+    if dev.type == "cpu":
+        block = _cpu_block(n, chunk_size)
+        check_memory(
+            4.0 * block * block + 12.0 * k * (2 * n + block * (_GROUP + 1)),
+            f"the neighbour table with k={k} in blocks of {block} rows",
+            "ask for fewer neighbours (k) or a smaller chunk_size",
+        )
     unit = unit_embeddings(bert)
     if not math.isfinite(float(unit.sum())):  # a NaN or inf entry makes its unit row NaN; |sum| <= numel
         raise BertStepsError(f"the embedding matrix of {bert.name} holds NaN or infinite values")

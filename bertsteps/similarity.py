@@ -21,6 +21,7 @@ import torch
 
 from .devices import DeviceLike, resolve_device
 from .errors import BertStepsError, TokenError
+from .validation import bad_rows, check_memory, positive_int
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,8 +34,6 @@ ArrayLike = Union[torch.Tensor, "np.ndarray[Any, Any]", Sequence[float], Sequenc
 _DEVICE_CHUNK_BYTES = 256 * 2**20
 # Rows per block of a symmetric product on the CPU (benchmarks/cosine.py chose it).
 _CPU_BLOCK_ROWS = 512
-# Norms at or above this are far from float32's underflow: no rescaling needed.
-_SAFE_NORM = 1e-18
 # Below this many rows one plain product beats the blocked symmetric one.
 _SMALL = 256
 
@@ -99,35 +98,38 @@ def unit_rows(x: torch.Tensor) -> torch.Tensor:
     return x / norms.clamp_min(torch.finfo(torch.float32).tiny)
 
 
-def _check_finite(t: torch.Tensor, name: str) -> None:
-    if not bool(torch.isfinite(t).all()):
-        raise BertStepsError(f"{name} holds NaN or infinite values: clean the input first")
-
-
 def _checked_unit_rows(x: torch.Tensor, device: torch.device, name: str) -> torch.Tensor:
-    """Unit rows on ``device``, with NaN and infinity refused and no overflow or underflow.
+    """Unit rows on ``device`` in float32, right for any finite input; NaN and infinity refused.
 
-    The plain norm is used when it is safely representable; rows whose squares would
-    underflow or overflow float32 are first divided by their largest absolute value.
+    Each row is first divided by its largest absolute value, in float32 or float64 (so float64
+    rows of 1e300 or 1e-300 neither overflow nor underflow), and only then made float32
+    and divided by its norm, which then lies in ``[1, sqrt(d)]``. A zero row stays zero.
     """
-    x = x.to(device, torch.float32)
-    norms = torch.linalg.vector_norm(x, dim=1, keepdim=True)
-    lo, hi = torch.aminmax(norms)
-    if float(lo) >= _SAFE_NORM and math.isfinite(float(hi)):
-        return x / norms
-    scale = x.abs().amax(dim=1, keepdim=True)
-    if not math.isfinite(float(scale.sum(dtype=torch.float64))):
-        bad = (~torch.isfinite(scale)).flatten().nonzero().flatten()[:5].tolist()
+    if x.shape[0] == 0:
+        return torch.empty((0, x.shape[1]), dtype=torch.float32, device=device)
+    wide = torch.promote_types(x.dtype, torch.float32)  # float64 stays float64, half precisions widen
+    if wide == torch.float64 and device.type == "mps":  # MPS has no float64: rescale on the CPU
+        x = x.to("cpu", wide)
+    else:
+        x = x.to(device, wide)
+    bad = bad_rows(x)
+    if bad:
         raise BertStepsError(f"{name} holds NaN or infinite values (rows {bad}): clean the input first")
-    scaled = torch.where(scale > 0, x / scale.clamp_min(torch.finfo(torch.float32).smallest_normal), 0.0)
-    return scaled / torch.linalg.vector_norm(scaled, dim=1, keepdim=True).clamp_min(_SAFE_NORM)
+    scale = x.abs().amax(dim=1, keepdim=True)
+    scaled = (x / torch.where(scale > 0, scale, torch.ones_like(scale))).to(device, torch.float32)
+    norms = torch.linalg.vector_norm(scaled, dim=1, keepdim=True)
+    return scaled / norms.clamp_min(1.0)  # a nonzero row's norm is >= 1 here; a zero row stays 0
+
+
+def _zero_rows(x: torch.Tensor) -> list[int]:
+    return (~(x != 0).any(dim=1)).nonzero().flatten()[:5].tolist()
 
 
 def _chunk_rows(n: int, m: int, device: torch.device, chunk_size: int | None) -> int:
     if chunk_size is not None:
-        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
-            raise BertStepsError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
-        return min(chunk_size, max(n, 1))
+        step = min(positive_int(chunk_size, "chunk_size"), max(n, 1))
+        check_memory(4.0 * step * m, f"chunk_size={chunk_size} ({step} rows of {m} cosines)", "pass a smaller chunk_size")
+        return step
     if device.type == "cpu":
         return _CPU_BLOCK_ROWS
     return max(1, min(n, _DEVICE_CHUNK_BYTES // (4 * max(m, 1))))
@@ -180,9 +182,14 @@ def cosine_matrix(
             f"dimensions differ: a has vectors of size {A.shape[1]} (shape {tuple(A.shape)}), "
             f"b has vectors of size {B.shape[1]} (shape {tuple(B.shape)})"
         )
+    n, m = A.shape[0], (A if B is None else B).shape[0]
+    check_memory(
+        4.0 * (n * m + (n + m) * A.shape[1]),
+        f"a {n:,} x {m:,} cosine matrix",
+        "compare fewer vectors at a time (rows of a against all of b, in slices)",
+    )
     An = _checked_unit_rows(A, dev, "a")
     Bn = An if B is None else _checked_unit_rows(B, dev, "b")
-    n, m = An.shape[0], Bn.shape[0]
     step = _chunk_rows(n, m, dev, chunk_size)
     if dev.type == "cpu" and B is None and n > _SMALL:
         return _self_cosines_cpu(An, step)
@@ -251,31 +258,33 @@ def unit_embeddings(bert: Bert) -> torch.Tensor:
 
 
 def _query_vector(bert: Bert, query: str | ArrayLike) -> tuple[torch.Tensor, list[int]]:
+    """The query as one vector, and the ids it is made of (a word's pieces are never its own neighbours)."""
     from .tokens import word_ids, word_vectors
 
     if isinstance(query, str):
         ids = word_ids(bert, query, strategy="mean")[0]
-        return word_vectors(bert, query, strategy="mean")[0], ids if len(ids) == 1 else []
+        return word_vectors(bert, query, strategy="mean")[0], ids
     vec = as_matrix(query, "query")
     hidden = bert.embedding_matrix.shape[1]
     if vec.shape != (1, hidden):
         raise BertStepsError(
             f"query vector has shape {tuple(vec.shape)}; {bert.name} needs one vector of size {hidden}"
         )
-    _check_finite(vec, "query")
     return vec[0], []
 
 
 def _top_k(bert: Bert, vector: torch.Tensor, k: int, exclude: list[int]) -> list[Neighbour]:
     unit = unit_embeddings(bert)
     available = unit.shape[0] - len(excluded_ids(bert)) - len(exclude)
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise BertStepsError(f"k must be a positive int, got {k!r}")
+    positive_int(k, "k")
     if k > available:
         raise BertStepsError(f"k={k} is more than the {available} tokens that can be neighbours")
+    query = vector.unsqueeze(0)
+    if _zero_rows(query):
+        raise BertStepsError("the query vector is all zeros: it has no direction, so no token is nearer than another")
     with torch.inference_mode():
-        q = unit_rows(vector.to(unit.device).unsqueeze(0))[0]
-        scores = unit @ q
+        q = _checked_unit_rows(query, unit.device, "the query vector")[0]
+        scores = (unit @ q).clamp_(-1.0, 1.0)
         scores[excluded_ids(bert).to(unit.device)] = -math.inf
         if exclude:
             scores[torch.tensor(exclude, device=unit.device)] = -math.inf

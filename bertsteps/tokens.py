@@ -56,7 +56,7 @@ def tokenize(bert: Bert, text: str) -> Tokenized:
     """
     if not isinstance(text, str):
         raise TokenError(f"tokenize() takes a str, got {type(text).__name__}")
-    enc = bert.tokenizer(text, return_offsets_mapping=bert.tokenizer.is_fast)
+    enc = bert.tokenizer(text, return_offsets_mapping=bert.tokenizer.is_fast, verbose=False)
     ids = list(enc["input_ids"])
     offsets = [tuple(o) for o in enc.get("offset_mapping", [(0, 0)] * len(ids))]
     return Tokenized(
@@ -94,7 +94,7 @@ def word_ids(bert: Bert, words: str | Sequence[str], *, strategy: Strategy = "er
         [[2332], [3035]]
     """
     if strategy not in ("mean", "first", "error"):
-        raise TokenError(f"unknown strategy {strategy!r}: use 'mean', 'first' or 'error'")
+        raise TokenError(f"unknown strategy {strategy!r}: use 'mean', 'first' or 'error' (--strategy on the command line)")
     if isinstance(words, str):
         words = [words]
     words = list(words)
@@ -108,12 +108,15 @@ def word_ids(bert: Bert, words: str | Sequence[str], *, strategy: Strategy = "er
             raise TokenError(f"{word!r} has no tokens in this vocabulary (only characters the tokenizer drops)")
         if unk is not None and unk in pieces:
             raise TokenError(
-                f"{word!r} maps to {unk} (pieces: {pieces}): the vocabulary of {bert.name} has no row for it"
+                f"{word!r} maps to {unk} (pieces: {pieces}): the vocabulary of {bert.name} does not know it, "
+                f"and {unk}'s row (id {bert.tokenizer.unk_token_id}) stands for every unknown word alike. "
+                "Use a word the tokenizer splits into known pieces"
             )
         if len(pieces) > 1 and strategy == "error":
             raise TokenError(
                 f"{word!r} is not one token: WordPiece splits it into {pieces}. "
-                "Pass strategy='mean' (average the pieces) or strategy='first' (first piece)"
+                "Pass strategy='mean' (average the pieces) or strategy='first' (first piece); "
+                "on the command line, --strategy mean or --strategy first"
             )
         result.append(bert.tokenizer.convert_tokens_to_ids(pieces))
     return result
@@ -143,3 +146,67 @@ def word_vectors(bert: Bert, words: str | Sequence[str], *, strategy: Strategy =
         picked = matrix[ids[:1] if strategy == "first" else ids]
         rows.append(picked.mean(dim=0))
     return torch.stack(rows).to("cpu", torch.float32)
+
+
+def find_word(bert: Bert, text: str, word: str, *, occurrence: int = 0) -> tuple[tuple[int, int], list[int]]:
+    """Where ``word`` is in ``text`` as the tokenizer sees both: its character span and token positions.
+
+    Both are tokenized, and the word's tokens are looked for as a run of the text's tokens
+    that starts and ends on word boundaries (not inside a longer word). So the match
+    follows the tokenizer's normalisation (an uncased checkpoint ignores case and
+    accents: ``cafe`` finds ``café``), splits Chinese characters and punctuation like
+    it, and finds special tokens such as ``[MASK]`` written in the text. ``occurrence``
+    picks the match (0 is the first). Positions count ``[CLS]``, so they index
+    ``encode(bert, text)`` directly; the span indexes ``text``.
+
+    Examples:
+        >>> from bertsteps import load
+        >>> bert = load()
+        >>> find_word(bert, "Un café, s'il vous plaît.", "cafe")
+        ((3, 7), [2])
+        >>> find_word(bert, "我爱北京", "北京")
+        ((2, 4), [3, 4])
+    """
+    if not isinstance(text, str) or not isinstance(word, str):
+        raise TokenError("a text and a word are needed, both str")
+    if word.strip() == "":
+        raise TokenError("an empty word cannot be found: pass at least one non-space character")
+    if not isinstance(occurrence, int) or isinstance(occurrence, bool) or occurrence < 0:
+        raise TokenError(f"occurrence must be an int >= 0 (0 is the first match), got {occurrence!r}")
+    tok = bert.tokenizer
+    if not tok.is_fast:
+        raise TokenError(f"the tokenizer of {bert.name} gives no character offsets: a fast tokenizer is needed")
+    target = list(tok(word.strip(), add_special_tokens=False, verbose=False)["input_ids"])
+    if not target:
+        raise TokenError(f"{word!r} gives no tokens: the tokenizer of {bert.name} drops all its characters")
+    enc = tok(text, return_offsets_mapping=True, verbose=False)
+    ids, offsets, words = list(enc["input_ids"]), list(enc["offset_mapping"]), enc.word_ids()
+    # A token's word: the pre-tokenizer's word index; special tokens typed in the text are words of their own.
+    word_of = [w if w is not None else -1 - i for i, w in enumerate(words)]
+    unk = tok.unk_token_id
+    width = len(target)
+    matches: list[int] = []
+    i = 0
+    while i + width <= len(ids):
+        a, b = offsets[i][0], offsets[i + width - 1][1]
+        if (
+            ids[i : i + width] == target
+            and all(offsets[j][1] > offsets[j][0] for j in range(i, i + width))  # not an added [CLS]/[SEP]
+            and (i == 0 or word_of[i - 1] != word_of[i])
+            and (i + width == len(ids) or word_of[i + width] != word_of[i + width - 1])
+            and (unk not in target or text[a:b].casefold() == word.strip().casefold())
+        ):
+            matches.append(i)
+            i += width
+        else:
+            i += 1
+    if len(matches) <= occurrence:
+        found = f"only {len(matches)} time(s)" if matches else "not at all"
+        shown = tok.convert_ids_to_tokens(ids)
+        raise TokenError(
+            f"{word!r} (tokens {tok.convert_ids_to_tokens(target)}) occurs {found} as a whole word in {text!r} "
+            f"(tokens {shown[:40]}{' ...' if len(shown) > 40 else ''}); occurrence={occurrence} asked"
+        )
+    first = matches[occurrence]
+    positions = list(range(first, first + width))
+    return (int(offsets[first][0]), int(offsets[positions[-1]][1])), positions

@@ -181,7 +181,7 @@ def test_cli_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["neighbours", "king", "--all"], "either WORDs or --all"),
         (["neighbours", "--all", "-k", "40000"], "k=40000 is more than"),
         (["neighbours", "--all", "--out", "."], "is a folder"),
-        (["neighbours", "king", "--out", "/nonexistent-bertsteps-folder/t.tsv"], "cannot write"),
+        (["neighbours", "king", "--out", "/nonexistent-bertsteps-folder/t.tsv"], "does not exist; create it first"),
         (["neighbours", "\u2603"], "[UNK]"),
     ],
 )
