@@ -397,10 +397,31 @@ torch.testing.assert_close(torch.tensor(cut), torch.tensor(expected))
 tokenizer.convert_ids_to_tokens(cut)
 
 # %% tags=["hide-input"]
-Markdown(
+positions, limit = config.max_position_embeddings, tokenizer.model_max_length
+unset = limit > 10**9  # transformers' placeholder when a tokenizer sets no limit
+display(Markdown(
     f"The full text takes {len(full)} tokens; with `max_length={max_length}` the "
     f"tokenizer keeps {max_length - 2} of its pieces plus `[CLS]` and `[SEP]`. This "
-    f"checkpoint accepts at most {config.max_position_embeddings} positions."
+    f"checkpoint accepts at most {positions} positions."
+))
+bertsteps.claim(
+    "truncation-fits-positions",
+    limit <= positions,
+    f"`truncation=True` without `max_length` cuts to the tokenizer's own limit, "
+    f"`model_max_length` = {limit}, which fits within the model's {positions} positions: "
+    "here the default cut is safe.",
+    (
+        "Careful: this tokenizer sets no limit of its own (`model_max_length` is a "
+        "placeholder), so `truncation=True` without `max_length` cuts nothing"
+        if unset
+        else f"Careful: `truncation=True` without `max_length` cuts to the tokenizer's "
+        f"`model_max_length`, **{limit}** tokens, not to the model's {positions} positions"
+    )
+    + f": a text longer than {positions} tokens then reaches the model and fails, because "
+    f"there is no position row for it. Pass `max_length={positions}` (or less).",
+    measure=f"tokenizer.model_max_length {'unset' if unset else limit}; "
+    f"config.max_position_embeddings {positions}",
+    criterion="model_max_length at most max_position_embeddings",
 )
 
 # %% [markdown]
