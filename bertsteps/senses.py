@@ -97,6 +97,20 @@ class SenseGap:
     gap: float
     auc: float
 
+    @property
+    def label(self) -> str:
+        """The feature as a reader should see it: the sum names how many layers it really sums.
+
+        Examples:
+            >>> SenseGap("sum of the last four layers", [1, 2], 0.9, 0.8, 0.1, 0.6).label
+            'sum of the last 2 layers'
+            >>> SenseGap("last layer", [6], 0.9, 0.8, 0.1, 0.6).label
+            'last layer'
+        """
+        if self.feature == "sum of the last four layers" and len(self.layers) != 4:
+            return f"sum of the last {len(self.layers)} layers"
+        return self.feature
+
 
 def sense_gaps(
     bert: Bert,

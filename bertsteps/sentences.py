@@ -339,5 +339,50 @@ def sentence_transformer(folder: str | os.PathLike[str] | None = None) -> Any:
         from sentence_transformers import SentenceTransformer
     except ImportError as err:
         raise SentenceError("sentence-transformers is not installed: pip install sentence-transformers") from err
-    with _quiet_transformers():
+    with _quiet_transformers(), _no_progress_bars():
         return SentenceTransformer(str(folder or default_folder()), device="cpu")
+
+
+class _no_progress_bars:
+    """Turn transformers' and huggingface_hub's progress bars ("Loading weights: 0%| ...") off, then back."""
+
+    def __enter__(self) -> None:
+        from transformers.utils import logging as hf_logging
+
+        self._transformers = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        try:
+            from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars
+
+            self._hub: bool | None = are_progress_bars_disabled()
+            disable_progress_bars()
+        except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
+            self._hub = None
+
+    def __exit__(self, *exc: object) -> None:
+        from transformers.utils import logging as hf_logging
+
+        if self._transformers:
+            hf_logging.enable_progress_bar()
+        if self._hub is False:
+            from huggingface_hub.utils import enable_progress_bars
+
+            enable_progress_bars()
+
+
+def pooler_looks_trained(bert: Bert) -> bool | None:
+    """Whether the pooler's dense layer shows signs of training: any bias not exactly 0.
+
+    BERT's initialisation sets every pooler bias to 0, and training moves them; ``None``
+    when the checkpoint has no pooler. The feed-forward chapter's ``pooler-trained``
+    claim uses the same measure, so the pages agree.
+
+    Examples:
+        >>> from bertsteps import load
+        >>> pooler_looks_trained(load())
+        True
+    """
+    pooler = getattr(bert.model, "pooler", None)
+    if pooler is None:
+        return None
+    return bool((pooler.dense.bias != 0).any())

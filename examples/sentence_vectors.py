@@ -31,6 +31,7 @@ import torch
 from IPython.display import Markdown, display
 
 import bertsteps
+from bertsteps.sentences import pooler_looks_trained
 
 bert = bertsteps.load()
 last = bert.config.num_hidden_layers
@@ -153,10 +154,26 @@ else:
             f"`{bert.name}` is {card.short}, and that fine-tuning trained the mean "
             "of the last layer, never the pooler."
             if bert.source.kind == "bundled"
-            else f"How `{bert.name}`'s pooler was trained is not known to bertsteps."
+            else ""
         )
     )
-Markdown(about_pooler)
+if pooler is not None and bert.source.kind != "bundled":
+    # the measure of the feed-forward chapter's pooler-trained claim, so the pages agree
+    bias = pooler.dense.bias
+    about_pooler = bertsteps.claim(
+        "sentence-pooler-trained",
+        bool(pooler_looks_trained(bert)),
+        about_pooler + f"The pooler of `{bert.name}` shows signs of training: its "
+        f"{bias.numel()} biases are no longer all zero, where BERT's initialisation sets "
+        f"them (largest {float(bias.abs().max()):.3f}).",
+        about_pooler + f"The pooler of `{bert.name}` shows no sign of training: its "
+        f"{bias.numel()} biases are all exactly zero, as BERT's initialisation sets them.",
+        measure=f"largest |bias| of the pooler's dense layer: {float(bias.abs().max()):.3g}",
+        criterion="at least one bias of the pooler's dense layer differs from 0",
+    )
+else:
+    about_pooler = Markdown(about_pooler)
+about_pooler
 
 # %% [markdown]
 # At the embedding output (layer 0) `[CLS]` is the same vector for every sentence: the
@@ -236,19 +253,23 @@ Markdown(
 )
 
 # %%
-layers = sorted({s.layer for s in table})
+layers = sorted({s.layer for s in table if s.pooling != "pooler"})
+pooled = [s for s in table if s.pooling == "pooler"]  # on top of the last layer, if any
 bertsteps.plot_lines(
     layers,
     {
         pooling: [s.auc for s in table if s.pooling == pooling]
         for pooling in ("mean", "max", "cls")
     },
+    connect=False,  # measured at these layers only: no line through the others
+    points={"pooler": (pooled[0].layer, pooled[0].auc)} if pooled else None,
     xlabel="layer (0 = output of the embedding layer)",
     ylabel="AUC, paraphrase vs unrelated",
     title="How well each pooling separates paraphrases from unrelated pairs",
     ylim=(0.0, 1.05),
-    alt="Line plot of the ROC AUC of paraphrase against unrelated pairs for mean, "
-    f"max and [CLS] pooling at layers {', '.join(map(str, layers))}: "
+    alt="Plot of the ROC AUC of paraphrase against unrelated pairs, one marker per "
+    "measured layer, for mean, max and [CLS] pooling at layers "
+    f"{', '.join(map(str, layers))}{' and the pooler' if pooled else ''}: "
     + "; ".join(f"{s.pooling} layer {s.layer}: {s.auc:.2f}" for s in table)
     + ".",
 )
@@ -358,8 +379,8 @@ bertsteps.claim(
     "sentence-partners",
     right == len(few),
     f"Every one of the {len(few)} sentences is closest to its own paraphrase.",
-    f"Only {right} of the {len(few)} sentences have their own paraphrase as nearest "
-    "neighbour: these vectors do not sort the sentences by meaning.",
+    f"Only {right} of the {len(few)} sentences {'has its' if right == 1 else 'have their'} "
+    "own paraphrase as nearest neighbour: these vectors do not sort the sentences by meaning.",
     measure=f"{right} of {len(few)} sentences have their paraphrase as nearest",
     criterion="all of them",
 )
@@ -384,6 +405,19 @@ with warnings.catch_warnings(record=True) as cut:
     warnings.simplefilter("always")
     passages = bertsteps.sentence_vectors(bert, [p.text for p in paragraphs])
 len(paragraphs), len(cut), bertsteps.max_tokens(bert)
+
+# %% tags=["hide-input"]
+limit = bertsteps.max_tokens(bert)
+Markdown(
+    f"That is {len(paragraphs)} paragraphs; "
+    + (
+        f"{len(cut)} of them {'is' if len(cut) == 1 else 'are'} longer than the {limit} "
+        f"tokens `{bert.name}` reads, so {'its' if len(cut) == 1 else 'their'} vector"
+        f"{'' if len(cut) == 1 else 's'} only see{'s' if len(cut) == 1 else ''} the first {limit} tokens."
+        if cut
+        else f"none is longer than the {limit} tokens `{bert.name}` reads, so none was cut."
+    )
+)
 
 # %%
 query = "how are words split into pieces?"
@@ -427,19 +461,19 @@ bertsteps.claim(
 # chapter followed *bank* and *bat* in sentences where they mean different things;
 # `bertsteps.sense_gaps` uses those sentences to compare four common choices: the
 # embedding output, the last layer, the second-to-last layer, and the sum of the last
-# four layers. For every two uses of the same word it takes the cosine, and compares
+# four layers (of all of them, in a model with fewer). For every two uses of the same word it takes the cosine, and compares
 # pairs with the same sense against pairs with different senses.
 
 # %%
 gaps = bertsteps.sense_gaps(bert)
-[(g.feature, g.layers) for g in gaps]
+[(g.label, g.layers) for g in gaps]
 
 # %% tags=["hide-input"]
 Markdown(
     "| word feature | hidden states | same sense | different senses | difference "
     "| AUC |\n| --- | --- | ---: | ---: | ---: | ---: |\n"
     + "\n".join(
-        f"| {g.feature} | {', '.join(map(str, g.layers))} | {g.within:.3f} | "
+        f"| {g.label} | {', '.join(map(str, g.layers))} | {g.within:.3f} | "
         f"{g.between:.3f} | {g.gap:+.3f} | {g.auc:.3f} |"
         for g in gaps
     )
@@ -455,13 +489,13 @@ display(
     bertsteps.claim(
         "word-feature-best",
         best_word.auc >= GOOD,
-        f"The **{best_word.feature}** tells the senses apart best: a same-sense pair is "
+        f"The **{best_word.label}** tells the senses apart best: a same-sense pair is "
         f"closer than a different-sense pair {best_word.auc:.0%} of the time "
         f"(same minus different: {best_word.gap:+.3f}).",
         f"None of the four word features tells the senses apart reliably here: the "
-        f"best, the {best_word.feature}, puts a same-sense pair closer only "
+        f"best, the {best_word.label}, puts a same-sense pair closer only "
         f"{best_word.auc:.0%} of the time.",
-        measure=f"best AUC {best_word.auc:.3f} ({best_word.feature})",
+        measure=f"best AUC {best_word.auc:.3f} ({best_word.label})",
         criterion=f"AUC >= {GOOD}",
     ),
     bertsteps.claim(
@@ -470,7 +504,7 @@ display(
         f"The embedding output, which knows a word's position but not its neighbours, "
         f"manages only {embedding.auc:.0%}: the senses are made by the layers.",
         f"The layers do not clearly beat the embedding output at telling senses apart: "
-        f"{best_word.auc:.0%} for the best feature, the {best_word.feature}, and "
+        f"{best_word.auc:.0%} for the best feature, the {best_word.label}, and "
         f"{embedding.auc:.0%} for the embedding output.",
         measure=f"AUC {embedding.auc:.3f} for the embedding output, "
         f"{best_word.auc:.3f} for the best",
