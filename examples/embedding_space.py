@@ -533,8 +533,13 @@ hubs[:3]
 counts = appearances.float()
 fig = bertsteps.figure(
     alt=f"Histogram of how many of the other tokens' {K}-nearest lists each of "
-    f"{int(allowed.sum()):,} tokens appears in: {never:,} appear in none, the busiest "
-    f"hub, {hubs[0][0]}, in {hubs[0][1]:,}.",
+    f"{int(allowed.sum()):,} tokens appears in: {never:,} appear in none; the token in "
+    f"the most lists, {hubs[0][0]}, is in {hubs[0][1]:,}, "
+    + (
+        f"{hubs[0][1] / K:.0f} times the average of {K}: a hub."
+        if hubs[0][1] >= HUB_FACTOR * K  # the test of the hubs-uneven sentence below
+        else f"{hubs[0][1] / K:.1f} times the average of {K}: no strong hubs."
+    ),
     figsize=(7.0, 3.2),
 )
 ax = fig.add_subplot()
@@ -547,17 +552,18 @@ ax.spines[["top", "right"]].set_visible(False)
 fig
 
 # %% tags=["hide-input"]
+four = ", ".join(f"`{p}`" for p in probes)
 bertsteps.claim(
     "pieces-near-pieces",
     pieces_near_pieces - pieces_near_words >= 0.2,
     f"Over the whole vocabulary, **{pieces_near_pieces:.0%}** of the neighbours of the "
     f"{len(piece_ids):,} letter pieces are pieces, against **{pieces_near_words:.0%}** of "
-    f"the neighbours of the {len(whole_ids):,} letter words (the four probes above gave "
+    f"the neighbours of the {len(whole_ids):,} letter words (the four pieces above, {four}, gave "
     f"{among / len(found):.0%}): pieces keep to pieces across the whole vocabulary, not "
-    "only for the four probes.",
+    "only for those four.",
     f"Over the whole vocabulary, **{pieces_near_pieces:.0%}** of the neighbours of the "
     f"{len(piece_ids):,} letter pieces are pieces, against **{pieces_near_words:.0%}** of "
-    f"the neighbours of the {len(whole_ids):,} letter words (the four probes above gave "
+    f"the neighbours of the {len(whole_ids):,} letter words (the four pieces above, {four}, gave "
     f"{among / len(found):.0%}): whether a token is a piece or a word hardly changes what "
     "its neighbours are.",
     measure=f"pieces among the neighbours of letter pieces {pieces_near_pieces:.1%}, of letter "
