@@ -275,3 +275,36 @@ def offset_shape(curve: ArrayLike) -> OffsetShape:
         ripple_r=float(acf[period]) if period else 0.0,
         largest=float(body.abs().max()),
     )
+
+
+def ripple_reach(curve: ArrayLike, period: int) -> int:
+    """How far from offset 1 the ripple of ``period`` holds, window by window.
+
+    The curve (offset 0 first) is detrended as in :func:`offset_shape`; windows of
+    ``4 * period`` offsets, stepping by ``period`` from offset 1, each pass if their own
+    autocorrelation at lag ``period`` reaches :data:`RIPPLE_R`. Returns the last offset of
+    the leading run of passing windows, or 0 if the first window fails (or ``period`` < 1).
+
+    Examples:
+        >>> offsets = torch.arange(129, dtype=torch.float64)
+        >>> wave = 0.1 * torch.cos(2 * torch.pi * offsets / 6) * (offsets <= 40)
+        >>> 30 <= ripple_reach(wave, 6) <= 48
+        True
+        >>> ripple_reach(0.1 * torch.cos(2 * torch.pi * offsets / 6), 6)
+        128
+    """
+    values = as_matrix(curve, "curve")[0].double()
+    body = values[1:]
+    if not isinstance(period, int) or period < 1 or 4 * period > len(body):
+        return 0
+    detrended = body - moving_average(body, SMOOTH)
+    window, reach = 4 * period, 0
+    starts = list(range(0, len(body) - window + 1, period))
+    if starts[-1] != len(body) - window:
+        starts.append(len(body) - window)  # the last window ends at the curve's end
+    for start in starts:
+        r = float(autocorrelation(detrended[start : start + window], period)[period])
+        if r < RIPPLE_R:
+            break
+        reach = start + window  # offsets start + 1 .. start + window
+    return reach

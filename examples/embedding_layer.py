@@ -112,8 +112,8 @@ torch.testing.assert_close(summed, caught["layer_norm_input"])
 #
 # LayerNorm works on each token's vector $\mathbf{x}$ of $d$ numbers on its own. It
 # subtracts the mean, divides by the standard deviation (with a small $\varepsilon$
-# so it never divides by zero), then scales every coordinate by a learned
-# $\gamma_j$ and shifts it by a learned $\beta_j$:
+# so it never divides by zero), then scales every coordinate by its weight
+# $\gamma_j$ and shifts it by its bias $\beta_j$:
 #
 # $$
 # \mu = \frac{1}{d} \sum_{j=1}^{d} x_j
@@ -241,7 +241,20 @@ torch.testing.assert_close(curve[k].float(), torch.diagonal(all_cos, k).mean())
 len(curve), [round(float(c), 2) for c in curve[:8]]
 
 # %%
+from bertsteps.positions import ripple_reach
+
 shape = bertsteps.offset_shape(curve)  # reads the curve with stated tests, below
+reach = ripple_reach(curve, shape.period)  # how far from offset 1 the ripple holds, window by window
+rippling = f"a ripple every {shape.period} offsets" + (
+    f" up to about offset {reach}" if 0 < reach < shape.max_offset else ""
+)
+curve_phrase = {  # the same reading, in words, for the figure's text alternative
+    "falls with ripples": f"falls with distance, with {rippling}",
+    "falls": "falls with distance",
+    "ripples": f"does not fall, but shows {rippling}",
+    "flat": "stays close to 0 at every offset",
+    "no clear shape": "has no clear shape",
+}[shape.shape]
 
 bertsteps.plot_lines(
     range(len(curve)),
@@ -254,7 +267,7 @@ bertsteps.plot_lines(
     title="Position embeddings: similarity against distance",
     alt=f"Line plot of the mean cosine similarity between position rows t and t + k of "
     f"{bert.name}, for offsets k from 0 to {shape.max_offset}, with its moving average. "
-    f"It starts at 1 for k = 0 and, by the tests below, {shape.shape}.",
+    f"It starts at 1 for k = 0; after that it {curve_phrase}.",
 )
 
 # %% tags=["hide-input"]
@@ -295,20 +308,36 @@ def values_at(offsets: list[int]) -> str:
     return ", ".join(f"{float(curve[o]):.2f}" for o in offsets)
 
 
+span = (
+    "over the whole curve"
+    if reach >= shape.max_offset
+    else f"clearly from offset 1 to about **{reach}**; beyond that, stretches of {4 * p} "
+    "offsets no longer all show it"
+    if reach
+    else "although no single stretch of it shows the ripple clearly"
+)
+
+
 bertsteps.claim(
     "position-ripples",
     shape.ripples,
     ("It does not fall smoothly, though: " if shape.falls else "")
-    + f"**the curve ripples**, rising and falling again every **{p} positions**. With its "
-    f"moving average taken away, what is left correlates {shape.ripple_r:.2f} with itself "
-    f"shifted by {p} offsets. Offsets {', '.join(map(str, on_beat))} have mean cosines "
+    + f"**the curve ripples**, rising and falling again every **{p} positions**, {span}. "
+    f"With its moving average taken away, what is left correlates {shape.ripple_r:.2f} "
+    f"with itself shifted by {p} offsets. Offsets {', '.join(map(str, on_beat))} have mean cosines "
     f"{values_at(on_beat)}; offsets {', '.join(map(str, off_beat))}, between them, "
     f"{values_at(off_beat)}. In the heatmap the ripple shows as stripes parallel to the "
     "diagonal.",
     "The curve has **no regular ripple**: with its moving average taken away, what is "
     "left does not come back to itself at any shift (the best, "
     + (f"at {p} offsets, correlates {shape.ripple_r:.2f})." if p else "none, never turns negative)."),
-    measure=shape.measures()["ripples"],
+    measure=shape.measures()["ripples"]
+    + (
+        f"; window by window ({4 * p} offsets each, from offset 1), the ripple holds "
+        + (f"up to offset {reach}" if reach else "in no window")
+        if p
+        else ""
+    ),
     criterion=shape.criteria()["ripples"],
 )
 
@@ -360,12 +389,26 @@ display(
             f"| {name} ({parts[name].shape[0]:,}) | {value:.3f} |"
             for name, value in norms.items()
         )
-        + f"\n\nIn this build the **{biggest}** are the longest part of "
-        "the sum. LayerNorm then sets every vector's scale, whatever the sum's was: after "
-        "it, the length depends only on the LayerNorm's $\\gamma$ and $\\beta$ and on the "
-        "direction of the sum."
     )
 )
+by_length = sorted(list(norms)[:3], key=norms.get, reverse=True)
+lead = norms[by_length[0]] / norms[by_length[1]]
+display(bertsteps.claim(
+    "one-part-longest",
+    lead >= 1.5,
+    f"In this build the **{biggest}** are the longest part of the sum, "
+    f"{lead:.1f} times as long as the {by_length[1]}. LayerNorm then sets every vector's "
+    "scale, whatever the sum's was: after it, the length depends only on the LayerNorm's "
+    "$\\gamma$ and $\\beta$ and on the direction of the sum.",
+    "In this build the three parts are about equally long "
+    + f"({', '.join(f'{name} {norms[name]:.3f}' for name in by_length)}): none dominates "
+    "the sum. LayerNorm then sets every vector's scale, whatever the sum's was: after it, "
+    "the length depends only on the LayerNorm's $\\gamma$ and $\\beta$ and on the "
+    "direction of the sum.",
+    measure=f"mean row norms: {', '.join(f'{name} {norms[name]:.3f}' for name in by_length)}; "
+    f"longest / next {lead:.2f}",
+    criterion="the longest part at least 1.5 times as long as the next",
+))
 bertsteps.claim(
     "position-zero-longest",
     top == 0 and ratio >= 2,

@@ -14,6 +14,7 @@ from bertsteps.positions import (
     moving_average,
     offset_cosines,
     offset_shape,
+    ripple_reach,
     spearman,
 )
 
@@ -127,3 +128,17 @@ def test_spearman_moving_average_and_autocorrelation() -> None:
     assert float(acf[2]) < -0.9 and float(acf[4]) > 0.85
     with pytest.raises(bertsteps.BertStepsError, match="odd"):
         moving_average([1.0, 2.0], width=2)
+
+
+def test_ripple_reach_finds_where_a_ripple_stops() -> None:
+    offsets = torch.arange(129, dtype=torch.float64)
+    wave = 0.1 * torch.cos(2 * math.pi * offsets / 6)
+    assert ripple_reach(wave, 6) == 128  # ripples to the end
+    assert 30 <= ripple_reach(wave * (offsets <= 40), 6) <= 48  # stops after offset 40
+    assert ripple_reach(torch.zeros(129), 6) == 0
+    assert ripple_reach(wave, 0) == 0
+
+
+def test_the_bundled_default_ripples_clearly_only_at_short_offsets(bert: bertsteps.Bert) -> None:
+    curve = offset_cosines(bert.model.embeddings.position_embeddings.weight)
+    assert 12 <= ripple_reach(curve, 6) <= 36
