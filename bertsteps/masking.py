@@ -340,6 +340,7 @@ def guess_quality(logits: torch.Tensor, labels: torch.Tensor) -> GuessQuality:
     """
     if logits.shape[:-1] != labels.shape:
         raise BertStepsError(f"logits {tuple(logits.shape)} do not match labels {tuple(labels.shape)}")
+    labels = labels.to(logits.device)
     chosen = labels != IGNORE
     if not bool(chosen.any()):
         raise BertStepsError("no position was chosen (every label is -100): nothing to score")

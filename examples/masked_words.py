@@ -299,7 +299,9 @@ Markdown(table)
 # %% tags=["hide-input"]
 if bert.has_mlm_head:
     with torch.inference_mode():
-        batch_logits = mlm(input_ids=masked, attention_mask=batch["attention_mask"]).logits
+        on_device = {"input_ids": masked, "attention_mask": batch["attention_mask"]}
+        on_device = {name: t.to(bert.device) for name, t in on_device.items()}
+        batch_logits = mlm(**on_device).logits.cpu()  # the collator's batch is on the CPU
     quality = masking.guess_quality(batch_logits, labels)
     result = bertsteps.claim(
         "guesses-beat-chance",
