@@ -203,11 +203,12 @@ len(layers), int(real.sum())
 # \text{output} = \text{LayerNorm}_2\big(h + \text{feed-forward}(h)\big).
 # $$
 #
-# So a layer's output is **not** its input plus a change: the LayerNorms re-centre and
-# rescale every sum and apply their own learned weight and bias. We rebuild each layer's
-# output from the two changes the by-hand steps kept (`projected`: what each block adds)
-# and the two LayerNorms, and land on the model's hidden states; then we measure how far
-# "input plus changes" would have been from them.
+# So a layer's output is its input plus the two changes only if the LayerNorms leave the
+# sums nearly as they are: each LayerNorm re-centres and rescales its sum, then applies its
+# own weight γ and bias β. We rebuild each layer's output from the two changes the by-hand
+# steps kept (`projected`: what each block adds) and the two LayerNorms, and land on the
+# model's hidden states; then we measure how far "input plus changes" would have been
+# from them.
 
 # %%
 steps = bertsteps.encoder_by_hand(bert, bertsteps.encode(bert, sentence))
@@ -229,13 +230,19 @@ bertsteps.claim(
     min(gap) >= 0.1,
     "The list above is, per layer, how far *input plus the two changes* lies from the "
     "layer's real output, as a fraction of the output's length (averaged over the "
-    f"tokens): from {min(gap):.2f} to {max(gap):.2f} in this build. In every layer the "
-    "LayerNorms move the sum a long way: they are part of what a layer does, not a detail.",
+    f"tokens): from {min(gap):.2f} to {max(gap):.2f} in this build. So a layer's output "
+    "is **not** its input plus a change: in every layer the LayerNorms move the sum a long "
+    "way; they are part of what a layer does, not a detail.",
     "The list above is, per layer, how far *input plus the two changes* lies from the "
     "layer's real output, as a fraction of the output's length (averaged over the "
-    f"tokens): from {min(gap):.3f} to {max(gap):.3f} in this build. In at least one layer "
-    "of this checkpoint the LayerNorms hardly move the sum: there, input plus changes is "
-    "nearly the output.",
+    f"tokens): from {min(gap):.3f} to {max(gap):.3f} in this build. "
+    + (
+        "In every layer of this checkpoint the LayerNorms hardly move the sum: here a "
+        "layer's output is nearly its input plus the two changes."
+        if max(gap) < 0.1
+        else f"In {sum(g < 0.1 for g in gap)} of the {len(gap)} layers of this checkpoint "
+        "the LayerNorms hardly move the sum: there, input plus changes is nearly the output."
+    ),
     measure="mean |(x + changes) − output| / |output| per layer: " + ", ".join(f"{g:.3f}" for g in gap),
     criterion="at least 0.1 in every layer",
 )
@@ -248,7 +255,7 @@ bertsteps.claim(
 #
 # - the **cosine between a token's vector before and after a layer**. Both vectors are
 #   LayerNorm outputs, so their lengths do not matter; but the cosine includes what the
-#   LayerNorms' learned weight and bias do, on top of the blocks' changes. 1 means the
+#   LayerNorms' weights γ and biases β do, on top of the blocks' changes. 1 means the
 #   direction did not change at all;
 # - the **relative size of each block's change**, before its LayerNorm: the length of what
 #   the block adds divided by the length of the vector it is added to. It sees only the
