@@ -142,7 +142,10 @@ line per token in id order after a header line:
 Scores are cosines of input word embeddings with 4 decimals, best first. A row never
 lists its own token; special tokens and [unusedN] placeholders are never neighbours
 but have rows of their own. With WORDs instead of --all, the rows are the WORDs
-(a word split into pieces uses the mean of its pieces)."""
+(a word split into pieces uses the mean of its pieces). --out - writes the table to
+standard output. A file is written whole or not at all: an interrupted run leaves an
+existing FILE as it was. A table whose estimated memory is above 2 GiB is refused
+before any work (set $BERTSTEPS_MEMORY_LIMIT_GB to allow more)."""
 
 
 def _tsv_row(token: str, neighbours: Sequence[tuple[str, float]]) -> str:

@@ -760,3 +760,33 @@ def test_a_split_word_is_not_its_own_neighbour(bert: bertsteps.Bert) -> None:
     tokens = [n.token for n in bertsteps.nearest(bert, "tokenize", k=10)]
     assert len(tokens) == 10
     assert "token" not in tokens and "##ize" not in tokens
+
+
+def test_a_full_disk_leaves_the_old_table(
+    small_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    from bertsteps import atomic
+
+    out = tmp_path / "existing.tsv"
+    out.write_bytes(b"old\ttable\n")
+
+    class FullDisk:
+        def __init__(self, fd: int, *args: object, **kwargs: object) -> None:
+            os.close(fd)
+
+        def __enter__(self) -> FullDisk:  # noqa: PYI034
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fdopen", FullDisk)
+    line = refused(capsys, "neighbours", "--all", "-k", "2", "--out", str(out), "--checkpoint", str(small_folder))
+    assert f"cannot write {out}: No space left on device; nothing was changed there" in line
+    assert out.read_bytes() == b"old\ttable\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.tsv"]
