@@ -112,7 +112,10 @@ def test_footer_and_home_name_the_checkpoint(site: Path) -> None:
 # Claims that describe structure trained weights can have and random weights cannot: in a
 # build with a random checkpoint each must be printed as not holding. (page, claim id)
 STRUCTURE_CLAIMS: list[tuple[str, str]] = [
-    *(("embedding_layer", claim_id) for claim_id in ("position-falls", "position-ripples", "position-zero-longest")),
+    *(
+        ("embedding_layer", claim_id)
+        for claim_id in ("position-falls", "position-ripples", "position-zero-longest", "one-part-longest")
+    ),
     ("word_embeddings", "king-queen-near"),
     ("word_embeddings", "same-kind-nearest"),
     *(
@@ -147,6 +150,7 @@ STRUCTURE_CLAIMS: list[tuple[str, str]] = [
         for claim_id in ("ffn-mostly-off", "layernorm-matters", "one-layer-turns-most", "blocks-change-substantially", "pooler-trained")
     ),
     ("contextual_embeddings", "senses-separate"),
+    ("contextual_embeddings", "layers-add-context"),
     ("contextual_embeddings", "bank-sorted-by-meaning"),
     *(
         ("sentence_vectors", claim_id)
@@ -172,7 +176,7 @@ def claims_on(page: Path) -> dict[str, str]:
 
 
 def test_a_random_checkpoint_claims_no_structure(random_site: Path, site: Path) -> None:
-    assert len(STRUCTURE_CLAIMS) == 37 == len(set(STRUCTURE_CLAIMS))
+    assert len(STRUCTURE_CLAIMS) == 39 == len(set(STRUCTURE_CLAIMS))
     for chapter, claim_id in STRUCTURE_CLAIMS:
         page = Path("examples", chapter, "index.html")
         random_claims, default_claims = claims_on(random_site / page), claims_on(site / page)
