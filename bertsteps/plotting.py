@@ -234,7 +234,7 @@ def plot_matrix(
     longest_row = max((len(r) for r in rows), default=1)
     longest_col = max((len(c) for c in cols), default=1)
     with matplotlib.rc_context(STYLE):
-        cell = min(0.6, 6.0 / max(n_rows, 1), 7.0 / max(n_cols, 1))  # inches; at most 6 x 7 of cells
+        cell = min(0.6, 5.0 / max(n_rows, 1), 7.0 / max(n_cols, 1))  # inches; at most 5 x 7 of cells
         label_w = min(2.6, 0.09 * longest_row + 0.3)
         label_h = min(2.0, (0.07 * longest_col if longest_col > 3 else 0.2) + 0.3)
         width = max(3.2, n_cols * cell + label_w + (1.3 if colorbar else 0.2))
@@ -366,9 +366,11 @@ def plot_matrices(
     with matplotlib.rc_context(STYLE):
         fig = figure(alt=alt, figsize=(ncols * panel_width + 1.8, nrows * (height + 0.45) + 1.0))
         fig_w = float(fig.get_figwidth())
-        tick_pt = min(13.0, _points(10, fig_w))
-        title_pt = min(13.0, _points(10.5, fig_w))
-        value_pt = min(10.0, _points(9, fig_w))
+        tick_pt = min(13.0, _points(10.5, fig_w))
+        title_pt = min(14.0, _points(11, fig_w))
+        value_pt = min(11.0, _points(10, fig_w))
+        # as many labels as fit at that size: slanted ones need a little more than their height
+        fit = max(2, min(int(panel_width * 72 / (1.3 * tick_pt)), int(height * 72 / (1.05 * tick_pt))))
         grid = fig.subplots(nrows, ncols, squeeze=False)
         used = []
         for k, ax in enumerate(grid.flat):
@@ -386,7 +388,7 @@ def plot_matrices(
                 vmin=lo,
                 vmax=hi,
                 fmt=fmt,
-                max_ticks=max_ticks,
+                max_ticks=min(max_ticks, fit),
                 colorbar=False,
             )
             ax.title.set_fontsize(title_pt)

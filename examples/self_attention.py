@@ -215,7 +215,7 @@ bertsteps.plot_matrices(
     [P[h] for h in range(heads)],
     tokens,
     titles=titles,
-    ncols=4,
+    ncols=3 if heads > 4 else heads,  # three across: token labels readable on a desktop page
     colorbar_label="attention weight (0 to 1)",
     xlabel="key (attended to)",
     ylabel="query (attends from)",
