@@ -157,7 +157,7 @@ def _hub_snapshot(name: str) -> Path:
         )
     from huggingface_hub import constants
 
-    endpoint = constants.ENDPOINT
+    endpoint = (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
     reachable, why = _reachable(endpoint)
     if not reachable:
         raise CheckpointError(
@@ -177,7 +177,7 @@ def _hub_snapshot(name: str) -> Path:
     return Path(
         _within(
             HUB_DOWNLOAD_DEADLINE_S,
-            lambda: snapshot_download(name, allow_patterns=_HUB_FILES, etag_timeout=HUB_TIMEOUT_S),
+            lambda: snapshot_download(name, allow_patterns=_HUB_FILES, etag_timeout=HUB_TIMEOUT_S, endpoint=endpoint),
             f"downloading checkpoint {name!r} from {endpoint}",
             hint,
         )

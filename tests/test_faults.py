@@ -653,7 +653,7 @@ def test_a_hub_that_never_answers_is_reported_within_seconds(
 
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", black_hole)
+    monkeypatch.setenv("HF_ENDPOINT", black_hole)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     start = time.perf_counter()
     with pytest.raises(bertsteps.CheckpointError) as caught:
