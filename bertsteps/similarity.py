@@ -162,7 +162,11 @@ def cosine_matrix(
     """Cosine similarity of every row of ``a`` with every row of ``b`` (or of ``a``): ``(n, m)`` float32 on the CPU.
 
     Accepts torch tensors, numpy arrays and lists, 1-D or 2-D, of any float dtype.
-    A zero vector has cosine 0 with everything; NaN or infinite input is an error.
+    Any finite input gives the right cosine (rows are rescaled before they are
+    normalised, so float64 rows of 1e300 or 1e-300 are fine); an input with no rows gives
+    an empty matrix. A zero vector has cosine 0 with everything; NaN or infinite input is
+    an error, and so is a result whose estimated memory is above the bound of
+    :func:`~bertsteps.validation.check_memory`.
     The work runs on ``device`` (``"auto"``: CUDA, then MPS, then CPU). Memory stays
     bounded by the result plus one chunk of ``chunk_size`` rows: on the CPU the product
     is written straight into the result, on an accelerator each chunk is copied back.
@@ -297,7 +301,9 @@ def nearest(bert: Bert, query: str | ArrayLike, k: int = 10) -> list[Neighbour]:
     """The ``k`` tokens of the vocabulary whose input embeddings are closest to ``query`` by cosine.
 
     ``query`` is a word (split words are averaged over their pieces) or a vector of
-    the hidden size. The query token itself and special tokens are never returned.
+    the hidden size, of any finite magnitude (scaled as in :func:`cosine_matrix`). The
+    query's own token or pieces and special tokens are never returned; a zero vector has
+    no direction and is refused, as is NaN or infinity.
 
     Examples:
         >>> from bertsteps import load
