@@ -140,7 +140,7 @@ def colour_scale(
     One-signed data (all at least 0, or all at most 0) gets a sequential map from its
     lowest to its highest value (or the given ``vmin``/``vmax``); signed data a red/blue
     map centred at 0, symmetric to its largest absolute value (pass ``vmin=-1, vmax=1``
-    for cosines on their full scale). ``note`` says which, for the colour bar.
+    for cosines on their full scale; uneven ``vmin``/``vmax`` are widened to the larger). ``note`` says which, for the colour bar.
 
     Examples:
         >>> colour_scale(np.array([0.7, 1.0]))[:3]
@@ -156,10 +156,9 @@ def colour_scale(
         hi_given = high if vmax is None else vmax
         diverging = lo_given < 0 < hi_given
     if diverging:
-        limit = max(abs(low), abs(high)) or 1.0
-        lo = -limit if vmin is None else vmin
-        hi = limit if vmax is None else vmax
-        return "RdBu_r", lo, hi, "white at 0"
+        ends = [abs(low), abs(high)] if vmin is None and vmax is None else [abs(v) for v in (vmin, vmax) if v is not None]
+        limit = max(ends) or 1.0  # symmetric, so that white stays at 0
+        return "RdBu_r", -limit, limit, "white at 0"
     lo = low if vmin is None else vmin
     hi = high if vmax is None else vmax
     if hi - lo <= 0:  # every value alike: a scale around it

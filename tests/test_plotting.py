@@ -258,3 +258,9 @@ def test_integer_x_gets_integer_ticks_and_markers_only_when_asked() -> None:
     fig = bertsteps.plot_lines([0, 1], {"a": [0.0, 1.0]})
     fig.canvas.draw()
     assert all(float(t).is_integer() for t in fig.axes[0].get_xticks())
+
+
+def test_diverging_limits_stay_centred_at_zero() -> None:
+    fig = bertsteps.plot_matrix([[1.0, -0.08], [-0.08, 1.0]], ["a", "b"], vmin=-0.08, vmax=1.0)
+    image = fig.axes[0].images[0]
+    assert image.get_cmap().name == "RdBu_r" and (image.norm.vmin, image.norm.vmax) == (-1.0, 1.0)
