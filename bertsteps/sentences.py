@@ -379,8 +379,8 @@ def pooler_looks_trained(bert: Bert) -> bool | None:
 
     Examples:
         >>> from bertsteps import load
-        >>> pooler_looks_trained(load())
-        True
+        >>> pooler_looks_trained(load())  # the bundled checkpoint's pooler is a leftover
+        False
     """
     pooler = getattr(bert.model, "pooler", None)
     if pooler is None:

@@ -364,8 +364,6 @@ bertsteps.plot_matrix(
     similarity,
     names,
     title="Cosine similarity of sentence vectors (mean, last layer)",
-    vmin=float(similarity.min()),
-    vmax=1.0,
     alt=f"Heatmap of the cosine similarity of {len(few)} sentences, four pairs of "
     "paraphrases in order; each cell shows its value, from "
     f"{float(similarity.min()):.2f} to 1.",

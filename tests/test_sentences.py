@@ -386,4 +386,18 @@ def test_the_chapter_claims_hold_for_the_bundled_checkpoint(tmp_path: Path) -> N
 
 
 def test_the_chapter_claims_nothing_for_a_random_checkpoint(tiny_folder: Path, tmp_path: Path) -> None:
-    assert chapter_claims(tiny_folder, tmp_path) == dict.fromkeys(CLAIMS, "false")
+    # and, for a checkpoint other than the bundled one, whether its pooler looks trained:
+    # the feed-forward chapter's measure (a random pooler keeps its zero biases)
+    assert chapter_claims(tiny_folder, tmp_path) == dict.fromkeys([*CLAIMS, "sentence-pooler-trained"], "false")
+
+
+def test_pooler_looks_trained(bert: bertsteps.Bert, tiny: bertsteps.Bert) -> None:
+    from bertsteps.sentences import pooler_looks_trained
+
+    from types import SimpleNamespace
+
+    assert pooler_looks_trained(bert) is False  # the bundled pooler keeps its zero biases too (a leftover)
+    dense = SimpleNamespace(bias=torch.tensor([0.0, 0.1]))
+    assert pooler_looks_trained(SimpleNamespace(model=SimpleNamespace(pooler=SimpleNamespace(dense=dense)))) is True
+    assert pooler_looks_trained(SimpleNamespace(model=SimpleNamespace(pooler=None))) is None
+    assert pooler_looks_trained(tiny) is False  # random weights: the pooler biases BERT initialises to 0
