@@ -352,7 +352,10 @@ class _no_progress_bars:
         self._transformers = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()
         try:
-            from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars
+            from huggingface_hub.utils import (
+                are_progress_bars_disabled,
+                disable_progress_bars,
+            )
 
             self._hub: bool | None = are_progress_bars_disabled()
             disable_progress_bars()

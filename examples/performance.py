@@ -122,8 +122,10 @@ if cosine is None:
     cosine_table = "No cosine measurements are committed yet: run `benchmarks/cosine.py`."
 else:
     lines = [
-        f"Measured on {cosine['date'][:10]} with rows of the embedding matrix of `{cosine['checkpoint']}`, "
-        f"{cosine['machine']['cores']} CPU cores, torch {cosine['machine']['torch']}.",
+        (
+            f"Measured on {cosine['date'][:10]} with rows of the embedding matrix of `{cosine['checkpoint']}`, "
+            f"{cosine['machine']['cores']} CPU cores, torch {cosine['machine']['torch']}."
+        ),
         "",
         "| rows | ratio | `cosine_matrix` | fastest alternative |",
         "|---:|---:|---:|---|",

@@ -392,9 +392,9 @@ def test_the_chapter_claims_nothing_for_a_random_checkpoint(tiny_folder: Path, t
 
 
 def test_pooler_looks_trained(bert: bertsteps.Bert, tiny: bertsteps.Bert) -> None:
-    from bertsteps.sentences import pooler_looks_trained
-
     from types import SimpleNamespace
+
+    from bertsteps.sentences import pooler_looks_trained
 
     assert pooler_looks_trained(bert) is False  # the bundled pooler keeps its zero biases too (a leftover)
     dense = SimpleNamespace(bias=torch.tensor([0.0, 0.1]))
