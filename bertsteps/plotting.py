@@ -243,6 +243,8 @@ def plot_matrix(
         fig_w = float(fig.get_figwidth())
         tick_pt = min(11.0, _points(10.5, fig_w))
         image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, aspect="equal")
+        if own:  # no more labels than fit beside each other at that size
+            max_ticks = max(2, min(max_ticks, int(max(n_rows, n_cols) * cell * 72 / (1.3 * tick_pt))))
         _label_cells(ax, rows, cols, max_ticks)
         ax.tick_params(labelsize=tick_pt)
         for spine in ax.spines.values():

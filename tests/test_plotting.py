@@ -264,3 +264,13 @@ def test_diverging_limits_stay_centred_at_zero() -> None:
     fig = bertsteps.plot_matrix([[1.0, -0.08], [-0.08, 1.0]], ["a", "b"], vmin=-0.08, vmax=1.0)
     image = fig.axes[0].images[0]
     assert image.get_cmap().name == "RdBu_r" and (image.norm.vmin, image.norm.vmax) == (-1.0, 1.0)
+
+
+def test_tick_labels_thinned_to_what_fits() -> None:
+    n = 64
+    fig = bertsteps.plot_matrix(np.eye(n), [str(i) for i in range(n)], show_values=False)
+    shown = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert 2 <= len(shown) < n and shown[0] == "0"
+    size = fig.axes[0].get_xticklabels()[0].get_fontsize()
+    cell_pt = fig.axes[0].get_position().height * fig.get_figheight() * 72 / n
+    assert size <= 1.3 * cell_pt * n / len(shown)  # each shown label has room for itself
