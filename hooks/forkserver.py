@@ -196,6 +196,25 @@ def _reseed() -> None:
 
 def run(module: str, args: list[str]) -> int:
     """Run ``module`` with ``args`` in a fork of the server, standing in for it; returns its status."""
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+    pending: list[int] = []  # signals that came before the child's pid did
+    child = 0
+    handle: int | None = None  # a pidfd for the child: the child itself, even once its pid is reused
+
+    def forward(signum: int, frame: object) -> None:
+        if not child:
+            pending.append(signum)
+            return
+        try:
+            if handle is None:
+                os.kill(child, signum)
+            elif handle >= 0:
+                signal.pidfd_send_signal(handle, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in signals:  # from the start: a signal sent while the server forks waits for the child
+        signal.signal(signum, forward)
     path = os.environ.get(ENV)
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -212,35 +231,23 @@ def run(module: str, args: list[str]) -> int:
             raise OSError("the fork server closed the connection")
     except OSError:  # no server, or it is gone: run the module the ordinary way
         connection.close()
+        for signum in signals:
+            signal.signal(signum, signal.SIG_DFL)
+        for signum in pending:  # what this process would have done with them
+            os.kill(os.getpid(), signum)
         os.execv(sys.executable, [sys.executable, "-m", module, *args])
-    child = int(line)
-    # the child itself, not whatever process gets its pid once the server has reaped it:
-    # with pids wrapping around every few minutes on a busy machine, a signal sent by pid
-    # after the child exited could hit another build
+    # by pidfd, not by pid: with pids wrapping around every few minutes on a busy machine, a
+    # signal sent by pid after the server reaped the child could hit another build
     try:
-        handle: int | None = os.pidfd_open(child)
+        handle = os.pidfd_open(int(line))
     except ProcessLookupError:  # already gone: nothing to pass signals on to
         handle = -1
     except (AttributeError, OSError):  # not Linux 5.3 or later: by pid
         handle = None
-
-    def forward(signum: int, frame: object) -> None:
-        try:
-            if handle is None:
-                os.kill(child, signum)
-            elif handle >= 0:
-                signal.pidfd_send_signal(handle, signum)
-        except ProcessLookupError:
-            pass
-
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
-        signal.signal(signum, forward)
-    while True:
-        try:
-            line = stream.readline()
-            break
-        except InterruptedError:
-            continue
+    child = int(line)
+    for signum in pending:
+        forward(signum, None)
+    line = stream.readline()  # the child's exit status
     return int(line) if line.strip() else 1
 
 
