@@ -51,7 +51,7 @@ _MARKDOWN_CELL = re.compile(r'class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>(.*
 _TEX = re.compile(r"\$\$.+?\$\$|\$[^\s$][^$\n]*?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
 _CODE_CELL = re.compile(r'<div class="jp-Cell jp-CodeCell\b[^"]*" id="cell-id=')  # not the wrapper of the same name
 _CODE_BLOCK = re.compile(r'<div class="(highlight-ipynb[^"]*)"><pre>(.*?)</pre></div>', re.DOTALL)
-_OUTPUT_PRE = re.compile(r'(<div class="[^"]*\bjp-OutputArea-output\b[^"]*"[^>]*>\s*)<pre>(.*?)</pre>', re.DOTALL)
+_OUTPUT_PRE = re.compile(r'(<div [^>]*?class="[^"]*\bjp-OutputArea-output\b[^"]*"[^>]*>\s*)<pre>(.*?)</pre>', re.DOTALL)
 _TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.DOTALL)
 _FIGURE = re.compile(r'<figure class="bertsteps-figure"([^>]*)>')
 _TAG = re.compile(r"<[^>]+>")
@@ -152,7 +152,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
             _css_parts.setdefault(css.replace(".highlight ", ".highlight-ipynb "), None)
         html = _STYLE.sub("", head) + body
         _notebook_pages.add(uri)
-        html = focusable_scrollers(exclude_from_search(html))
+        html = exclude_from_search(focusable_scrollers(html))
     if has_tex(html, notebook):
         _math_pages.add(uri)
     if 'id="bertsteps-explorer"' in html:
