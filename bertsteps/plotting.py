@@ -62,18 +62,19 @@ class Figure(matplotlib.figure.Figure):
     def to_html(self) -> str:
         """The SVG inline with ``role="img"``, ``aria-label`` and ``<title>``, scaled to the page.
 
-        It has no fixed width: ``width="100%"`` and its ``viewBox`` let it shrink with the
-        column on a phone; it grows no wider than its natural size.
+        Its ``width`` is its natural size in CSS pixels and ``max-width:100%`` with the
+        ``viewBox`` lets it shrink with the column on a phone (a percentage width would not:
+        inside a shrink-to-fit box, such as Material's ``figure``, it falls back to 300 px).
         """
         alt = html.escape(self.alt, quote=True)
         svg = self.to_svg()
         head_end = svg.index(">") + 1
         head = svg[:head_end]
         natural = re.search(r'width="([0-9.]+)pt"', head)
-        cap = f"max-width:min(100%,{float(natural.group(1)) * 4 / 3:.0f}px)" if natural else "max-width:100%"
+        width = f' width="{float(natural.group(1)) * 4 / 3:.0f}"' if natural else ' width="100%"'
         head = re.sub(r'\s(width|height)="[^"]*"', "", head)  # the viewBox keeps the shape
         head = head.replace(
-            "<svg ", f'<svg role="img" aria-label="{alt}" width="100%" style="{cap};min-width:0;height:auto" ', 1
+            "<svg ", f'<svg role="img" aria-label="{alt}"{width} style="max-width:100%;min-width:0;height:auto" ', 1
         )
         return f'<figure class="bertsteps-figure">{head}<title>{alt}</title>{svg[head_end:]}</figure>'
 

@@ -44,13 +44,13 @@ def test_every_chapter_is_in_the_site(site: Path) -> None:
 
 def test_chapter_figures_are_rendered_even_with_agg_backend(site: Path) -> None:
     html = (site / "examples" / "word_embeddings" / "index.html").read_text()
-    tags = re.findall(r'<figure class="bertsteps-figure">\s*(<svg\b[^>]*>)', html)
+    tags = re.findall(r'<figure class="bertsteps-figure"[^>]*>\s*(<svg\b[^>]*>)', html)
     assert tags, "the heatmap is missing from the word-embeddings chapter"
     for tag in tags:
         assert 'role="img"' in tag
         alt = re.search(r'aria-label="([^"]+)"', tag)
         assert alt and "king" in alt.group(1) and "No description" not in alt.group(1)
-    svg = html[html.index('<figure class="bertsteps-figure">') :]
+    svg = html[html.index('<figure class="bertsteps-figure"') :]
     svg = svg[: svg.index("</figure>")]
     for word in SEED_WORDS:
         assert f">{word}</text>" in svg, word
