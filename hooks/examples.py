@@ -65,6 +65,9 @@ def build_fingerprint() -> str:
     for path in sorted((ROOT / "benchmarks").glob("*.json")):  # the Performance page plots these
         h.update(path.name.encode())
         h.update(path.read_bytes())
+    for path in sorted(p for p in (EXAMPLES / "data").rglob("*") if p.is_file()):  # data the chapters read
+        h.update(path.relative_to(EXAMPLES).as_posix().encode())
+        h.update(path.read_bytes())
     source = resolve()
     h.update(f"checkpoint={source.kind}:{source.checkpoint}".encode())
     for path in sorted(p for p in source.folder.rglob("*") if p.is_file()):
