@@ -96,7 +96,11 @@ def test_a_split_word_shows_its_pieces_and_an_unknown_string_a_message(page: obj
     open_explorer(page, server)
     search(page, "tokenization")
     message = page.locator('[data-bx="message"]')  # type: ignore[attr-defined]
-    page.wait_for_function("() => document.querySelector('[data-bx=message]').textContent.includes('not a single token')")  # type: ignore[attr-defined]
+    # the message is drawn again once the hash has changed: wait for its piece buttons, not only its text
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => { const m = document.querySelector('[data-bx=message]');"
+        " return m.textContent.includes('not a single token') && m.querySelectorAll('.bx-piece').length > 0; }"
+    )
     pieces = message.locator(".bx-piece").all_inner_texts()
     assert pieces == bertsteps.word_pieces(bert, "tokenization")
     message.locator(".bx-piece").last.click()

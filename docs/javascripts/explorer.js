@@ -341,11 +341,13 @@
       return { query: decode(first || ""), pair };
     }
 
-    // A new state: into the URL (back and forward work), shown by hashchange.
+    // A new state: into the URL (back and forward work) and shown at once. pushState, not
+    // location.hash: with Material's instant navigation a hash change re-renders the whole
+    // page, and the explorer flashed empty while it set itself up again.
     navigate(query, pair) {
       const hash = this.hashOf(query, pair);
-      if (location.hash === hash) this.showFromHash();
-      else location.hash = hash;
+      if (location.hash !== hash) history.pushState(history.state, "", hash);
+      this.showFromHash();
     }
 
     go(text) {
@@ -810,9 +812,23 @@
   const bound = new WeakSet(); // explorer elements already set up (document$ may emit twice)
 
   // After the page's first paint: the data (about 2 MB) never delays the page itself.
+  // The browser's own first-contentful-paint entry says when that was (its time is when the
+  // frame was presented, which can be after the frame's animation callbacks ran); without
+  // paint timing, two frames after the load event.
   function afterFirstPaint() {
     return new Promise((resolve) => {
-      const next = () => requestAnimationFrame(() => setTimeout(resolve, 0));
+      const painted = () => performance.getEntriesByName("first-contentful-paint").length > 0;
+      const frames = () => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      const next = () => {
+        if (painted() || !("PerformanceObserver" in window)) return frames();
+        const observer = new PerformanceObserver(() => {
+          if (!painted()) return;
+          observer.disconnect();
+          setTimeout(resolve, 0);
+        });
+        observer.observe({ type: "paint", buffered: true });
+        setTimeout(() => { observer.disconnect(); resolve(); }, 3000); // a page that never paints still loads
+      };
       if (document.readyState === "complete") next();
       else window.addEventListener("load", next, { once: true });
     });
