@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .checkpoints import Bert
     from .context import WordInContext
 
-# word -> sense -> sentences using the word in that sense (as in the Contextual embeddings chapter)
+# word -> sense -> sentences using the word in that sense (the Contextual embeddings and Sentence vectors chapters)
 SENSE_SENTENCES: dict[str, dict[str, list[str]]] = {
     "bank": {
         "river": [

@@ -164,36 +164,10 @@ context_claim
 # second ambiguous word, *bat* (the animal, and what you hit a ball with).
 
 # %%
-sentences = {
-    "bank": {
-        "river": [
-            "We sat on the bank of the river.",
-            "The river overflowed its bank after the storm.",
-            "Fishermen lined the muddy bank at dawn.",
-        ],
-        "money": [
-            "We went to the bank to get money.",
-            "The bank approved the loan this morning.",
-            "She opened an account at the bank downtown.",
-        ],
-        "rely on": [
-            "You can always bank on her support.",
-            "Don't bank on the weather staying dry.",
-        ],
-    },
-    "bat": {
-        "animal": [
-            "A bat flew out of the cave at dusk.",
-            "The bat hung upside down in the barn.",
-            "Every night a small bat hunts moths.",
-        ],
-        "sport": [
-            "He swung the bat and hit the ball.",
-            "She bought a new cricket bat.",
-            "The player dropped his bat and ran.",
-        ],
-    },
-}
+sentences = bertsteps.SENSE_SENTENCES  # word -> sense -> sentences
+sentences
+
+# %%
 found = {
     word: {sense: [bertsteps.word_in_context(bert, s, word) for s in texts]
            for sense, texts in senses.items()}

@@ -299,12 +299,12 @@ def test_sense_gaps_of_the_bundled_checkpoint(bert: bertsteps.Bert) -> None:
     assert last.between == pytest.approx(sum(different) / len(different), abs=1e-5)
 
 
-def test_sense_sentences_match_the_contextual_chapter() -> None:
+def test_the_contextual_chapter_uses_the_shared_sense_sentences() -> None:
     chapter = (ROOT / "examples" / "contextual_embeddings.py").read_text()
+    assert "sentences = bertsteps.SENSE_SENTENCES" in chapter
     for senses in bertsteps.SENSE_SENTENCES.values():
-        for texts in senses.values():
-            for text in texts:
-                assert f'"{text}"' in chapter, text
+        for sense in senses:
+            assert f'"{sense}": [' not in chapter, f"the {sense!r} sentences are copied into the chapter again"
 
 
 # ---------------------------------------------------------------------------------------
