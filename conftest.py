@@ -11,9 +11,9 @@ import doctest
 import os
 
 from sybil import Sybil
-from sybil.sybil import SybilCollection
 from sybil.parsers.markdown import PythonCodeBlockParser
 from sybil.parsers.rest import DocTestParser
+from sybil.sybil import SybilCollection
 
 # Unit tests and docstrings state facts of the bundled default; tests that need another
 # checkpoint make one and pass it explicitly.

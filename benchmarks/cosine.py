@@ -30,7 +30,9 @@ import torch
 import bertsteps
 
 LOOP_CALL_LIMIT = 20_000  # seed-loop calls timed for real before scaling
-BROADCAST_BYTES = 256 * 2**20  # temporary allowed to the broadcasting method per chunk
+BROADCAST_BYTES = (
+    256 * 2**20
+)  # temporary allowed to the broadcasting method per chunk
 
 
 def seed_loop(a: torch.Tensor, rows: int | None = None) -> torch.Tensor:
@@ -49,7 +51,12 @@ def broadcast(a: torch.Tensor) -> torch.Tensor:
     n, d = a.shape
     step = max(1, BROADCAST_BYTES // (4 * n * d))
     return torch.cat(
-        [torch.nn.functional.cosine_similarity(a[i : i + step, None, :], a[None, :, :], dim=-1) for i in range(0, n, step)]
+        [
+            torch.nn.functional.cosine_similarity(
+                a[i : i + step, None, :], a[None, :, :], dim=-1
+            )
+            for i in range(0, n, step)
+        ]
     )
 
 
@@ -65,9 +72,15 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 1000, 5000])
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[8, 1000, 5000]
+    )
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "cosine.json")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path(__file__).resolve().parent / "cosine.json",
+    )
     args = parser.parse_args()
 
     from sentence_transformers.util import cos_sim
@@ -75,12 +88,16 @@ def main() -> None:
 
     bert = bertsteps.load(device="cpu")
     matrix = bert.embedding_matrix.cpu().contiguous()
-    print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
-          f"torch {torch.__version__}, numpy {np.__version__}, checkpoint {bert.name}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"torch {torch.__version__}, numpy {np.__version__}, checkpoint {bert.name}"
+    )
     print(f"{'n':>6}  {'method':<42} {'time':>12}  {'ours / theirs':>13}")
     sizes = []
     for n in args.sizes:
-        a = matrix[2000 : 2000 + n].clone()  # ordinary words, past the special and [unused] rows
+        a = matrix[
+            2000 : 2000 + n
+        ].clone()  # ordinary words, past the special and [unused] rows
         a_np = a.numpy()
         ours = bertsteps.cosine_matrix(a, device="cpu")
         methods: dict[str, Callable[[], object]] = {
@@ -89,18 +106,40 @@ def main() -> None:
             "torch cosine_similarity broadcasting": lambda: broadcast(a),
         }
         for name, fn in methods.items():
-            np.testing.assert_allclose(np.asarray(fn()), ours.numpy(), atol=1e-5, err_msg=name)
-        t_ours = median_time(lambda: bertsteps.cosine_matrix(a, device="cpu"), args.repeat)
-        rows: list[tuple[str, float]] = [(name, median_time(fn, args.repeat)) for name, fn in methods.items()]
+            np.testing.assert_allclose(
+                np.asarray(fn()), ours.numpy(), atol=1e-5, err_msg=name
+            )
+        t_ours = median_time(
+            lambda: bertsteps.cosine_matrix(a, device="cpu"), args.repeat
+        )
+        rows: list[tuple[str, float]] = [
+            (name, median_time(fn, args.repeat))
+            for name, fn in methods.items()
+        ]
         loop_rows = max(1, min(n, LOOP_CALL_LIMIT // n))
         torch.testing.assert_close(seed_loop(a, loop_rows), ours[:loop_rows])
-        t_loop = median_time(lambda: seed_loop(a, loop_rows), args.repeat) * n / loop_rows
-        rows.append(("seed double loop" + (" (scaled)" if loop_rows < n else ""), t_loop))
-        print(f"{n:>6}  {'bertsteps.cosine_matrix':<42} {t_ours * 1e3:>10.3f} ms  {'':>13}")
+        t_loop = (
+            median_time(lambda: seed_loop(a, loop_rows), args.repeat)
+            * n
+            / loop_rows
+        )
+        rows.append(
+            (
+                "seed double loop" + (" (scaled)" if loop_rows < n else ""),
+                t_loop,
+            )
+        )
+        print(
+            f"{n:>6}  {'bertsteps.cosine_matrix':<42} {t_ours * 1e3:>10.3f} ms  {'':>13}"
+        )
         for name, t in sorted(rows, key=lambda r: r[1]):
-            print(f"{n:>6}  {name:<42} {t * 1e3:>10.3f} ms  {t_ours / t:>13.3f}")
+            print(
+                f"{n:>6}  {name:<42} {t * 1e3:>10.3f} ms  {t_ours / t:>13.3f}"
+            )
         best = min(t for _, t in rows)
-        print(f"{n:>6}  {'-> ratio to the fastest alternative':<42} {'':>12}  {t_ours / best:>13.3f}")
+        print(
+            f"{n:>6}  {'-> ratio to the fastest alternative':<42} {'':>12}  {t_ours / best:>13.3f}"
+        )
         sizes.append(
             {
                 "n": n,

@@ -39,14 +39,18 @@ HERE = Path(__file__).resolve().parent
 FAST = "neighbour_table"
 
 
-def methods(k: int, chunks: list[int]) -> dict[str, Callable[[bertsteps.Bert], tuple[torch.Tensor, torch.Tensor]]]:
+def methods(
+    k: int, chunks: list[int]
+) -> dict[str, Callable[[bertsteps.Bert], tuple[torch.Tensor, torch.Tensor]]]:
     """Name -> function of a loaded checkpoint returning ``(indices, scores)``."""
-    table: dict[str, Callable[[bertsteps.Bert], tuple[torch.Tensor, torch.Tensor]]] = {
-        FAST: lambda bert: bertsteps.neighbour_table(bert, k, device="cpu")
-    }
+    table: dict[
+        str, Callable[[bertsteps.Bert], tuple[torch.Tensor, torch.Tensor]]
+    ] = {FAST: lambda bert: bertsteps.neighbour_table(bert, k, device="cpu")}
     for chunk in chunks:
-        table[f"plain chunked, {chunk} rows"] = lambda bert, c=chunk: bertsteps.neighbour_table_plain(
-            bert, k, device="cpu", chunk_size=c
+        table[f"plain chunked, {chunk} rows"] = lambda bert, c=chunk: (
+            bertsteps.neighbour_table_plain(
+                bert, k, device="cpu", chunk_size=c
+            )
         )
     return table
 
@@ -62,24 +66,48 @@ def peak_growth_child(name: str, k: int, chunks: list[int]) -> None:
     """In a fresh process: run one method once and print its peak RSS growth in MiB (JSON)."""
     bert = bertsteps.load(device="cpu")
     unit = unit_embeddings(bert)
-    torch.mm(unit[:2], unit[:2].T)  # start the BLAS threads before the baseline
+    torch.mm(
+        unit[:2], unit[:2].T
+    )  # start the BLAS threads before the baseline
     fn = methods(k, chunks)[name]
     before = _status_kib("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    Path("/proc/self/clear_refs").write_text(
+        "5"
+    )  # reset VmHWM to the current RSS
     fn(bert)
-    print(json.dumps({"peak_rss_growth_mib": (_status_kib("VmHWM") - before) / 1024}))
+    print(
+        json.dumps(
+            {"peak_rss_growth_mib": (_status_kib("VmHWM") - before) / 1024}
+        )
+    )
 
 
 def peak_growth(name: str, k: int, chunks: list[int]) -> float | None:
     """Peak RSS growth of one method in MiB, from a fresh process; None where Linux's /proc is missing."""
     if not Path("/proc/self/clear_refs").exists():
         return None
-    argv = [sys.executable, __file__, "--k", str(k), "--chunks", *map(str, chunks), "--memory-of", name]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=600)
-    return float(json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_growth_mib"])
+    argv = [
+        sys.executable,
+        __file__,
+        "--k",
+        str(k),
+        "--chunks",
+        *map(str, chunks),
+        "--memory-of",
+        name,
+    ]
+    out = subprocess.run(
+        argv, capture_output=True, text=True, check=True, timeout=600
+    )
+    return float(
+        json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_growth_mib"]
+    )
 
 
-def compare(got: tuple[torch.Tensor, torch.Tensor], want: tuple[torch.Tensor, torch.Tensor]) -> dict[str, object]:
+def compare(
+    got: tuple[torch.Tensor, torch.Tensor],
+    want: tuple[torch.Tensor, torch.Tensor],
+) -> dict[str, object]:
     """How two tables differ: rows whose ids differ, of those how many not explained by exact ties, score gap."""
     (gi, gs), (wi, ws) = got, want
     differ = (gi != wi).any(dim=1)
@@ -116,8 +144,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--chunks", type=int, nargs="+", default=[1024, 2048], help="row chunks of the plain method")
-    parser.add_argument("--json", type=Path, default=HERE / "results.json", help="where to write the figures")
+    parser.add_argument(
+        "--chunks",
+        type=int,
+        nargs="+",
+        default=[1024, 2048],
+        help="row chunks of the plain method",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=HERE / "results.json",
+        help="where to write the figures",
+    )
     parser.add_argument("--memory-of", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_of is not None:
@@ -125,18 +164,31 @@ def main() -> None:
         return
 
     bert = bertsteps.load(device="cpu")
-    unit_embeddings(bert)  # computed once and cached: shared by every method, not timed
+    unit_embeddings(
+        bert
+    )  # computed once and cached: shared by every method, not timed
     fns = methods(args.k, args.chunks)
     n, d = bert.embedding_matrix.shape
     info = machine()
     load_before = os.getloadavg()[0]
-    print(f"# {info['cpu']}, {info['cores']} cores, {info['torch_threads']} torch threads, torch {info['torch']}, "
-          f"checkpoint {bert.name} ({n:,} tokens x {d}), k={args.k}, median of {args.repeat} rounds")
+    print(
+        f"# {info['cpu']}, {info['cores']} cores, {info['torch_threads']} torch threads, torch {info['torch']}, "
+        f"checkpoint {bert.name} ({n:,} tokens x {d}), k={args.k}, median of {args.repeat} rounds"
+    )
 
-    tables = {name: fn(bert) for name, fn in fns.items()}  # also the warm-up round
-    checks = {name: compare(tables[FAST], table) for name, table in tables.items() if name != FAST}
+    tables = {
+        name: fn(bert) for name, fn in fns.items()
+    }  # also the warm-up round
+    checks = {
+        name: compare(tables[FAST], table)
+        for name, table in tables.items()
+        if name != FAST
+    }
     for name, check in checks.items():
-        if check["rows_differing_not_by_exact_ties"] or check["max_abs_score_difference"] > 1e-6:
+        if (
+            check["rows_differing_not_by_exact_ties"]
+            or check["max_abs_score_difference"] > 1e-6
+        ):
             raise SystemExit(f"{FAST} differs from {name}: {check}")
 
     times: dict[str, list[float]] = {name: [] for name in fns}
@@ -152,29 +204,50 @@ def main() -> None:
 
     plain = [name for name in fns if name != FAST]
     fastest_plain = min(plain, key=median.__getitem__)
-    print(f"{'method':<26} {'median':>8} {'best':>8}  {'ratio (best)':>12}  {'peak RSS +':>10}  same table as {FAST}")
+    print(
+        f"{'method':<26} {'median':>8} {'best':>8}  {'ratio (best)':>12}  {'peak RSS +':>10}  same table as {FAST}"
+    )
     for name in fns:
         mem = "n/a" if memory[name] is None else f"{memory[name]:,.0f} MiB"
         check = checks.get(name)
-        same = "-" if check is None else (
-            f"yes: ids differ in {check['rows_with_other_ids']} of {n:,} rows (top-1: {check['top1_differences']}), "
-            f"all by exact ties; max score gap {check['max_abs_score_difference']:.1e}"
+        same = (
+            "-"
+            if check is None
+            else (
+                f"yes: ids differ in {check['rows_with_other_ids']} of {n:,} rows (top-1: {check['top1_differences']}), "
+                f"all by exact ties; max score gap {check['max_abs_score_difference']:.1e}"
+            )
         )
         ratios = f"{median[FAST] / median[name]:.2f} ({best[FAST] / best[name]:.2f})"
-        print(f"{name:<26} {median[name]:>6.2f} s {best[name]:>6.2f} s  {ratios:>12}  {mem:>10}  {same}")
+        print(
+            f"{name:<26} {median[name]:>6.2f} s {best[name]:>6.2f} s  {ratios:>12}  {mem:>10}  {same}"
+        )
     ratio = median[FAST] / median[fastest_plain]
-    print(f"-> {FAST} takes {ratio:.2f}x the time of the fastest plain chunked computation ({fastest_plain}; "
-          f"{best[FAST] / best[fastest_plain]:.2f}x comparing best rounds)")
-    print(f"# ratio: {FAST}'s time / this method's, medians (best rounds); peak RSS +: growth while it runs, "
-          "in a fresh process")
-    print(f"# 1-minute load average {load_before:.2f} before the timed rounds, {load_after:.2f} after")
+    print(
+        f"-> {FAST} takes {ratio:.2f}x the time of the fastest plain chunked computation ({fastest_plain}; "
+        f"{best[FAST] / best[fastest_plain]:.2f}x comparing best rounds)"
+    )
+    print(
+        f"# ratio: {FAST}'s time / this method's, medians (best rounds); peak RSS +: growth while it runs, "
+        "in a fresh process"
+    )
+    print(
+        f"# 1-minute load average {load_before:.2f} before the timed rounds, {load_after:.2f} after"
+    )
 
     results = {
         "benchmark": "neighbour_table vs the plain chunked computation",
-        "command": " ".join(["python", "benchmarks/neighbours.py", *sys.argv[1:]]),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(
+            ["python", "benchmarks/neighbours.py", *sys.argv[1:]]
+        ),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(
+            timespec="seconds"
+        ),
         "machine": info,
-        "load_average_1min": {"before": round(load_before, 2), "after": round(load_after, 2)},
+        "load_average_1min": {
+            "before": round(load_before, 2),
+            "after": round(load_after, 2),
+        },
         "checkpoint": bert.name,
         "vocab_size": n,
         "hidden_size": d,
@@ -186,18 +259,27 @@ def main() -> None:
                 "seconds": round(median[name], 4),
                 "best_seconds": round(best[name], 4),
                 "rounds_seconds": [round(t, 4) for t in times[name]],
-                "peak_rss_growth_mib": None if memory[name] is None else round(memory[name], 1),
+                "peak_rss_growth_mib": None
+                if memory[name] is None
+                else round(memory[name], 1),
             }
             for name in fns
         ],
         "ratios": {
-            **{f"{FAST} / {name}": round(median[FAST] / median[name], 3) for name in plain},
+            **{
+                f"{FAST} / {name}": round(median[FAST] / median[name], 3)
+                for name in plain
+            },
             f"{FAST} / fastest plain": round(ratio, 3),
-            f"{FAST} / fastest plain, best rounds": round(best[FAST] / best[fastest_plain], 3),
+            f"{FAST} / fastest plain, best rounds": round(
+                best[FAST] / best[fastest_plain], 3
+            ),
         },
         "identical": checks,
     }
-    args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    args.json.write_text(
+        json.dumps(results, indent=2) + "\n", encoding="utf-8"
+    )
     print(f"wrote {os.path.relpath(args.json)}")
 
 

@@ -40,7 +40,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-NODE_PREFIX = Path(os.environ.get("BERTSTEPS_NODE_CACHE", ROOT / ".cache" / "node"))
+NODE_PREFIX = Path(
+    os.environ.get("BERTSTEPS_NODE_CACHE", ROOT / ".cache" / "node")
+)
 NODE_PACKAGES = {"lighthouse": "12.8.2", "axe-core": "4.14.1"}
 CHROMIUM = os.environ.get("BERTSTEPS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -80,7 +82,11 @@ def node_package(package: str) -> Path:
     """
     folder = NODE_PREFIX / "node_modules" / package
     manifest = folder / "package.json"
-    if manifest.is_file() and json.loads(manifest.read_text())["version"] == NODE_PACKAGES[package]:
+    if (
+        manifest.is_file()
+        and json.loads(manifest.read_text())["version"]
+        == NODE_PACKAGES[package]
+    ):
         return folder
     npm = shutil.which("npm")
     if npm is None:
@@ -91,13 +97,24 @@ def node_package(package: str) -> Path:
     NODE_PREFIX.mkdir(parents=True, exist_ok=True)
     spec = f"{package}@{NODE_PACKAGES[package]}"
     out = subprocess.run(
-        [npm, "install", "--prefix", str(NODE_PREFIX), "--no-audit", "--no-fund", "--loglevel=error", spec],
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(NODE_PREFIX),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            spec,
+        ],
         capture_output=True,
         text=True,
         check=False,
     )
     if out.returncode != 0 or not (folder / "package.json").is_file():
-        raise RuntimeError(f"`{install_hint(package)}` failed:\n{out.stdout}{out.stderr}")
+        raise RuntimeError(
+            f"`{install_hint(package)}` failed:\n{out.stdout}{out.stderr}"
+        )
     return folder
 
 
@@ -129,7 +146,9 @@ def serve(site: Path) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -158,22 +177,30 @@ def axe_page(page: Any, url: str, source: str) -> list[dict[str, Any]]:
             "impact": v["impact"],
             "help": v["help"],
             "nodes": len(v["nodes"]),
-            "targets": [" ".join(map(str, n["target"])) for n in v["nodes"][:5]],
+            "targets": [
+                " ".join(map(str, n["target"])) for n in v["nodes"][:5]
+            ],
         }
         for v in result["violations"]
     ]
 
 
-def axe_all(browser: Any, base: str, paths: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def axe_all(
+    browser: Any, base: str, paths: list[str]
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """{page: {"light-1280": violations, ...}} for every page, scheme and width."""
     source = axe_source()
     found: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for scheme in SCHEMES:
         for width in WIDTHS:
-            context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+            context = browser.new_context(
+                viewport={"width": width, "height": 900}, color_scheme=scheme
+            )
             page = context.new_page()
             for path in paths:
-                found.setdefault(path, {})[f"{scheme}-{width}"] = axe_page(page, base + path, source)
+                found.setdefault(path, {})[f"{scheme}-{width}"] = axe_page(
+                    page, base + path, source
+                )
             context.close()
     return found
 
@@ -216,21 +243,31 @@ def lighthouse_once(url: str, out: Path) -> dict[str, float]:
         "bytes": audits["total-byte-weight"]["numericValue"],
         "lcp_ms": audits["largest-contentful-paint"]["numericValue"],
         "cls": audits["cumulative-layout-shift"]["numericValue"],
-        "render_blocking": len(audits["render-blocking-resources"].get("details", {}).get("items", [])),
+        "render_blocking": len(
+            audits["render-blocking-resources"]
+            .get("details", {})
+            .get("items", [])
+        ),
     }
 
 
 def lighthouse(url: str, runs: int) -> dict[str, float]:
     """The median of each figure over ``runs`` runs."""
     with tempfile.TemporaryDirectory() as tmp:
-        results = [lighthouse_once(url, Path(tmp) / f"{i}.json") for i in range(runs)]
-    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+        results = [
+            lighthouse_once(url, Path(tmp) / f"{i}.json") for i in range(runs)
+        ]
+    return {
+        key: statistics.median(r[key] for r in results) for key in results[0]
+    }
 
 
 # ---------------------------------------------------------------------------------------
 
 
-def measure(site: Path, runs: int, only: list[str] | None = None) -> dict[str, Any]:
+def measure(
+    site: Path, runs: int, only: list[str] | None = None
+) -> dict[str, Any]:
     """Lighthouse and axe on every page of ``site``: the table and the violations."""
     from playwright.sync_api import sync_playwright
 
@@ -244,13 +281,19 @@ def measure(site: Path, runs: int, only: list[str] | None = None) -> dict[str, A
             rows[path] = lighthouse(base + path, runs)
         print("axe: every page, light and dark, 1280 and 390 px", flush=True)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
             violations = axe_all(browser, base, paths)
             browser.close()
     for path, by_view in violations.items():
-        rows[path]["axe_serious"] = sum(len(serious(v)) for v in by_view.values())
+        rows[path]["axe_serious"] = sum(
+            len(serious(v)) for v in by_view.values()
+        )
         rows[path]["axe_all"] = sum(len(v) for v in by_view.values())
-        rows[path]["bytes_goal"] = CHAPTER_BYTES if is_chapter(path) else OTHER_BYTES
+        rows[path]["bytes_goal"] = (
+            CHAPTER_BYTES if is_chapter(path) else OTHER_BYTES
+        )
     return {"rows": rows, "violations": violations}
 
 
@@ -269,27 +312,57 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--site", type=Path, default=ROOT / "site", help="a built site (default: site/)")
-    parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page (median)")
-    parser.add_argument("--label", default="after", help="the key of this table in the JSON file")
-    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "pages.json")
-    parser.add_argument("--page", action="append", help="only this page (e.g. explorer/); repeatable")
+    parser.add_argument(
+        "--site",
+        type=Path,
+        default=ROOT / "site",
+        help="a built site (default: site/)",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=3, help="Lighthouse runs per page (median)"
+    )
+    parser.add_argument(
+        "--label",
+        default="after",
+        help="the key of this table in the JSON file",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=ROOT / "benchmarks" / "pages.json"
+    )
+    parser.add_argument(
+        "--page",
+        action="append",
+        help="only this page (e.g. explorer/); repeatable",
+    )
     args = parser.parse_args()
     if not (args.site / "index.html").is_file():
-        raise SystemExit(f"{args.site} holds no built site: build one first (mkdocs build -d {args.site})")
+        raise SystemExit(
+            f"{args.site} holds no built site: build one first (mkdocs build -d {args.site})"
+        )
     result = measure(args.site, args.runs, args.page)
     print(table(result["rows"]))
     previous = json.loads(args.json.read_text()) if args.json.is_file() else {}
-    version = subprocess.run(["git", "-C", str(args.site.parent), "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True)
+    version = subprocess.run(
+        ["git", "-C", str(args.site.parent), "rev-parse", "--short", "HEAD"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     previous[args.label] = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(
+            timespec="seconds"
+        ),
         "commit": version.stdout.strip() or None,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "lighthouse": NODE_PACKAGES["lighthouse"],
         "axe_core": NODE_PACKAGES["axe-core"],
         "runs": args.runs,
         "preset": "mobile (Lighthouse default: simulated slow 4G, 4x CPU slowdown)",
-        "axe": {"tags": AXE_TAGS, "schemes": list(SCHEMES), "widths": list(WIDTHS)},
+        "axe": {
+            "tags": AXE_TAGS,
+            "schemes": list(SCHEMES),
+            "widths": list(WIDTHS),
+        },
         **result,
     }
     args.json.write_text(json.dumps(previous, indent=1) + "\n")

@@ -29,34 +29,62 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     start = time.perf_counter()
-    out = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - start
     if out.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed:\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
+        sys.exit(
+            f"{' '.join(args)} failed:\n{out.stdout[-2000:]}{out.stderr[-2000:]}"
+        )
     return seconds, out.stdout + out.stderr
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "site_build.json")
+    parser.add_argument(
+        "--json", type=Path, default=ROOT / "benchmarks" / "site_build.json"
+    )
     args = parser.parse_args()
 
     chapters = sorted((ROOT / "examples").glob("*.py"))
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "BERTSTEPS_BUILD_CACHE": tmp, "NO_MKDOCS_2_WARNING": "1"}
+        env = {
+            **os.environ,
+            "BERTSTEPS_BUILD_CACHE": tmp,
+            "NO_MKDOCS_2_WARNING": "1",
+        }
         env.pop("BERTSTEPS_CHECKPOINT", None)
-        scripts = {c.stem: timed([sys.executable, str(c)], env)[0] for c in chapters}
-        build = [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(Path(tmp) / "site")]
+        scripts = {
+            c.stem: timed([sys.executable, str(c)], env)[0] for c in chapters
+        }
+        build = [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-d",
+            str(Path(tmp) / "site"),
+        ]
         cold, log = timed(build, env)
-        executed_cold = len(re.findall(r"Converting notebook \(execute=True\)", log))
+        executed_cold = len(
+            re.findall(r"Converting notebook \(execute=True\)", log)
+        )
         warm, log = timed(build, env)
-        executed_warm = len(re.findall(r"Converting notebook \(execute=True\)", log))
+        executed_warm = len(
+            re.findall(r"Converting notebook \(execute=True\)", log)
+        )
         touched = chapters[0]
         original = touched.read_bytes()
         try:
-            touched.write_bytes(original + b"\n# touched by benchmarks/site_build.py\n")
+            touched.write_bytes(
+                original + b"\n# touched by benchmarks/site_build.py\n"
+            )
             one, log = timed(build, env)
-            executed_one = len(re.findall(r"Converting notebook \(execute=True\)", log))
+            executed_one = len(
+                re.findall(r"Converting notebook \(execute=True\)", log)
+            )
         finally:
             touched.write_bytes(original)
     total = sum(scripts.values())
@@ -76,9 +104,13 @@ def main() -> None:
     for name, seconds in scripts.items():
         print(f"script  {name:<28} {seconds:7.2f} s")
     print(f"scripts, all {len(scripts):<20} {total:7.2f} s")
-    print(f"cold mkdocs build ({executed_cold} executed)      {cold:7.2f} s   = {cold / total:.2f} x the scripts")
+    print(
+        f"cold mkdocs build ({executed_cold} executed)      {cold:7.2f} s   = {cold / total:.2f} x the scripts"
+    )
     print(f"rebuild, nothing changed ({executed_warm} executed) {warm:7.2f} s")
-    print(f"rebuild, one chapter touched ({executed_one} executed) {one:7.2f} s")
+    print(
+        f"rebuild, one chapter touched ({executed_one} executed) {one:7.2f} s"
+    )
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.json.relative_to(ROOT)}")
 

@@ -33,7 +33,9 @@ from tests.conftest import make_bert_base_shaped_hub_cache
 BUDGET_BYTES = 8_000_000
 
 
-def build(checkpoint: str, tmp: Path, env: dict[str, str]) -> dict[str, object]:
+def build(
+    checkpoint: str, tmp: Path, env: dict[str, str]
+) -> dict[str, object]:
     """Build one rendering cold in a fresh process; its time, peak memory and explorer size."""
     out, cache = tmp / f"site-{checkpoint}", tmp / f"cache-{checkpoint}"
     code = (
@@ -42,15 +44,32 @@ def build(checkpoint: str, tmp: Path, env: dict[str, str]) -> dict[str, object]:
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
         "sys.exit(done.returncode)"
     )
-    args = [sys.executable, "-c", code, sys.executable, str(ROOT / "hooks" / "sites.py"), "--out", str(out), "--cache", str(cache), checkpoint]
+    args = [
+        sys.executable,
+        "-c",
+        code,
+        sys.executable,
+        str(ROOT / "hooks" / "sites.py"),
+        "--out",
+        str(out),
+        "--cache",
+        str(cache),
+        checkpoint,
+    ]
     start = time.perf_counter()
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        sys.exit(f"the {checkpoint} build failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+        sys.exit(
+            f"the {checkpoint} build failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+        )
     peak_kib = int(done.stderr.strip().splitlines()[-1])
     (slug,) = [p.name for p in out.iterdir() if p.is_dir()]
-    manifest = json.loads((out / slug / "assets" / "explorer" / "manifest.json").read_text())
+    manifest = json.loads(
+        (out / slug / "assets" / "explorer" / "manifest.json").read_text()
+    )
     return {
         "checkpoint": checkpoint,
         "rendering": slug,
@@ -63,16 +82,31 @@ def build(checkpoint: str, tmp: Path, env: dict[str, str]) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "sites.json")
+    parser.add_argument(
+        "--json", type=Path, default=ROOT / "benchmarks" / "sites.json"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         make_bert_base_shaped_hub_cache(tmp / "hf")
-        env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
-        env.update({"HF_HOME": str(tmp / "hf"), "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg", "NO_MKDOCS_2_WARNING": "1"})
+        env = {
+            k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"
+        }
+        env.update(
+            {
+                "HF_HOME": str(tmp / "hf"),
+                "HF_HUB_OFFLINE": "1",
+                "MPLBACKEND": "Agg",
+                "NO_MKDOCS_2_WARNING": "1",
+            }
+        )
         rows = [build(c, tmp, env) for c in ("bert-base-uncased", "bundled")]
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, cold builds, one rendering each")
-    print(f"{'rendering':<20} {'hidden':>6} {'cold build':>11} {'peak RSS':>9} {'explorer data':>14}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, cold builds, one rendering each"
+    )
+    print(
+        f"{'rendering':<20} {'hidden':>6} {'cold build':>11} {'peak RSS':>9} {'explorer data':>14}"
+    )
     for r in rows:
         print(
             f"{r['rendering']:<20} {r['hidden_size']:>6} {r['cold_build_s']:>9.1f} s {r['peak_rss_mib']:>5} MiB"
@@ -80,11 +114,21 @@ def main() -> None:
         )
     base = rows[0]
     met = int(base["explorer_bytes"]) <= BUDGET_BYTES
-    print(f"explorer data for hidden 768: {int(base['explorer_bytes']) / 1e6:.1f} MB, budget 8.0 MB: {'met' if met else 'MISSED'}")
+    print(
+        f"explorer data for hidden 768: {int(base['explorer_bytes']) / 1e6:.1f} MB, budget 8.0 MB: {'met' if met else 'MISSED'}"
+    )
     tmp_json = args.json.with_suffix(".json.tmp")
-    tmp_json.write_text(json.dumps({"renderings": rows, "explorer_budget_bytes": BUDGET_BYTES}, indent=2) + "\n")
+    tmp_json.write_text(
+        json.dumps(
+            {"renderings": rows, "explorer_budget_bytes": BUDGET_BYTES},
+            indent=2,
+        )
+        + "\n"
+    )
     os.replace(tmp_json, args.json)
-    print(f"wrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
+    print(
+        f"wrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}"
+    )
 
 
 if __name__ == "__main__":

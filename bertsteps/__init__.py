@@ -141,14 +141,19 @@ if TYPE_CHECKING:
         layer_changes,
         pooler_by_hand,
     )
-    from .masking import GuessQuality, MaskingCounts, MaskingRule, guess_quality, masking_counts
+    from .checkpoints import (
+        Bert,
+        Source,
+        default_folder,
+        load,
+        read_config,
+        resolve,
+    )
     from .claims import Claim, claim
     from .clusters import GroupAgreement, group_agreement, k_occurrence
-    from .provenance import ModelCard, compare_with_bert_base, model_card
-    from .checkpoints import Bert, Source, default_folder, load, read_config, resolve
     from .context import (
-        SenseSorting,
         SensesByLayer,
+        SenseSorting,
         WordInContext,
         sense_sorting,
         senses_by_layer,
@@ -156,10 +161,13 @@ if TYPE_CHECKING:
         word_positions,
     )
     from .devices import resolve_device
-    from .errors import BertStepsError, CheckpointError, DeviceError, TokenError
-    from .inference import encode, forward
-    from .masked_lm import Guess, fill_mask
-    from .neighbours import neighbour_table, neighbour_table_plain
+    from .errors import (
+        BertStepsError,
+        CheckpointError,
+        DeviceError,
+        SentenceError,
+        TokenError,
+    )
     from .heads import (
         HeadPatterns,
         attention_patterns,
@@ -168,15 +176,19 @@ if TYPE_CHECKING:
         overview_claim,
         pattern_claim,
     )
-    from .plotting import Figure, figure, plot_lines, plot_matrices, plot_matrix, plot_scatter
-    from .positions import OffsetShape, offset_cosines, offset_shape
-    from .projection import Projection, pca, vocabulary_map
-    from .similarity import Neighbour, analogy, cosine_matrix, nearest
-    from .tokens import Tokenized, tokenize, word_ids, word_pieces, word_vectors
-    from .errors import SentenceError
+    from .inference import encode, forward
+    from .masked_lm import Guess, fill_mask
+    from .masking import (
+        GuessQuality,
+        MaskingCounts,
+        MaskingRule,
+        guess_quality,
+        masking_counts,
+    )
+    from .neighbours import neighbour_table, neighbour_table_plain
     from .pairs import (
-        Separation,
         SentencePair,
+        Separation,
         pair_cosines,
         read_pairs,
         roc_auc,
@@ -184,7 +196,24 @@ if TYPE_CHECKING:
         separations,
         word_overlap,
     )
-    from .paragraphs import Paragraph, chapter_paragraphs, read_paragraphs, site_root, split_paragraphs
+    from .paragraphs import (
+        Paragraph,
+        chapter_paragraphs,
+        read_paragraphs,
+        site_root,
+        split_paragraphs,
+    )
+    from .plotting import (
+        Figure,
+        figure,
+        plot_lines,
+        plot_matrices,
+        plot_matrix,
+        plot_scatter,
+    )
+    from .positions import OffsetShape, offset_cosines, offset_shape
+    from .projection import Projection, pca, vocabulary_map
+    from .provenance import ModelCard, compare_with_bert_base, model_card
     from .senses import SENSE_SENTENCES, SenseGap, sense_gaps
     from .sentences import (
         Hit,
@@ -195,6 +224,14 @@ if TYPE_CHECKING:
         search,
         sentence_transformer,
         sentence_vectors,
+    )
+    from .similarity import Neighbour, analogy, cosine_matrix, nearest
+    from .tokens import (
+        Tokenized,
+        tokenize,
+        word_ids,
+        word_pieces,
+        word_vectors,
     )
 
 

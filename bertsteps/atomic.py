@@ -32,7 +32,9 @@ def output_file(path: str | os.PathLike[str], option: str = "--out") -> Path:
     """
     text = os.fspath(path)
     if text.strip() == "":
-        raise BertStepsError(f"{option} is empty: give a file name such as table.tsv")
+        raise BertStepsError(
+            f"{option} is empty: give a file name such as table.tsv"
+        )
     if text.endswith(("/", os.sep)):
         raise BertStepsError(
             f"{option} {text!r} ends with a slash: give a file name such as {text}table.tsv"
@@ -103,7 +105,9 @@ def atomic_file(
     target = Path(path)
     try:
         fd, tmp = tempfile.mkstemp(
-            dir=target.absolute().parent, prefix=f".{target.name}.", suffix=".tmp"
+            dir=target.absolute().parent,
+            prefix=f".{target.name}.",
+            suffix=".tmp",
         )
     except OSError as err:
         raise _write_error(target, err) from err

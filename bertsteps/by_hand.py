@@ -54,14 +54,18 @@ class AttentionSteps:
     head_context: torch.Tensor  # probs @ value, per head
     context: torch.Tensor  # heads merged back: the self-attention output
     projected: torch.Tensor  # the output projection (dense) of the context
-    output: torch.Tensor  # LayerNorm(projected + input): the attention block's output
+    output: (
+        torch.Tensor
+    )  # LayerNorm(projected + input): the attention block's output
 
 
 @dataclass(frozen=True)
 class FeedForwardSteps:
     """Every intermediate result of one feed-forward block, ``(batch, seq, ...)``."""
 
-    intermediate: torch.Tensor  # dense to the intermediate size, before the activation
+    intermediate: (
+        torch.Tensor
+    )  # dense to the intermediate size, before the activation
     activated: torch.Tensor  # after the activation
     projected: torch.Tensor  # dense back to the hidden size
     output: torch.Tensor  # LayerNorm(projected + input): the layer's output
@@ -98,7 +102,14 @@ def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
         >>> gelu_tanh(torch.tensor([0.0, 1.0]))
         tensor([0.0000, 0.8412])
     """
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+    return (
+        0.5
+        * x
+        * (
+            1.0
+            + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3)))
+        )
+    )
 
 
 _ACTIVATIONS: Mapping[str, Activation] = {
@@ -128,7 +139,9 @@ def activation(name: str) -> Activation:
     return _ACTIVATIONS[name]
 
 
-def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+def layer_norm(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float
+) -> torch.Tensor:
     """Normalise each vector to mean 0 and variance 1 over its last axis, then scale and shift.
 
     Examples:
@@ -137,7 +150,9 @@ def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: f
         [-1.2247, 0.0, 1.2247]
     """
     mean = x.mean(dim=-1, keepdim=True)
-    var = (x - mean).pow(2).mean(dim=-1, keepdim=True)  # biased, as LayerNorm uses
+    var = (
+        (x - mean).pow(2).mean(dim=-1, keepdim=True)
+    )  # biased, as LayerNorm uses
     return (x - mean) / torch.sqrt(var + eps) * weight + bias
 
 
@@ -154,7 +169,9 @@ def linear(x: torch.Tensor, dense: torch.nn.Linear) -> torch.Tensor:
     return out if dense.bias is None else out + dense.bias
 
 
-def additive_mask(attention_mask: torch.Tensor | None, dtype: torch.dtype = torch.float32) -> torch.Tensor | None:
+def additive_mask(
+    attention_mask: torch.Tensor | None, dtype: torch.dtype = torch.float32
+) -> torch.Tensor | None:
     """Turn a ``(batch, seq)`` mask of 1 (token) and 0 (padding) into ``(batch, 1, 1, seq)``
     numbers to add to the scores: 0 for a token, the most negative ``dtype`` for padding,
     so that padding gets zero weight after the softmax.
@@ -166,9 +183,9 @@ def additive_mask(attention_mask: torch.Tensor | None, dtype: torch.dtype = torc
     if attention_mask is None:
         return None
     padding = attention_mask[:, None, None, :] == 0
-    return torch.zeros(padding.shape, dtype=dtype, device=padding.device).masked_fill(
-        padding, torch.finfo(dtype).min
-    )
+    return torch.zeros(
+        padding.shape, dtype=dtype, device=padding.device
+    ).masked_fill(padding, torch.finfo(dtype).min)
 
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
@@ -180,7 +197,9 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     """
     batch, seq, hidden = x.shape
     if hidden % num_heads:
-        raise BertStepsError(f"hidden size {hidden} is not a multiple of {num_heads} heads")
+        raise BertStepsError(
+            f"hidden size {hidden} is not a multiple of {num_heads} heads"
+        )
     return x.view(batch, seq, num_heads, hidden // num_heads).transpose(1, 2)
 
 
@@ -219,7 +238,9 @@ def attention_by_hand(
     query = split_heads(linear(hidden_states, attn.self.query), heads)
     key = split_heads(linear(hidden_states, attn.self.key), heads)
     value = split_heads(linear(hidden_states, attn.self.value), heads)
-    scores = query @ key.transpose(-1, -2) * head_size**-0.5  # = / sqrt(head_size)
+    scores = (
+        query @ key.transpose(-1, -2) * head_size**-0.5
+    )  # = / sqrt(head_size)
     mask = additive_mask(attention_mask, scores.dtype)
     if mask is not None:
         scores = scores + mask
@@ -228,11 +249,25 @@ def attention_by_hand(
     context = merge_heads(head_context)
     projected = linear(context, attn.output.dense)
     norm = attn.output.LayerNorm
-    output = layer_norm(projected + hidden_states, norm.weight, norm.bias, norm.eps)
-    return AttentionSteps(query, key, value, scores, probs, head_context, context, projected, output)
+    output = layer_norm(
+        projected + hidden_states, norm.weight, norm.bias, norm.eps
+    )
+    return AttentionSteps(
+        query,
+        key,
+        value,
+        scores,
+        probs,
+        head_context,
+        context,
+        projected,
+        output,
+    )
 
 
-def feed_forward_by_hand(layer: Any, attention_output: torch.Tensor, config: PretrainedConfig) -> FeedForwardSteps:
+def feed_forward_by_hand(
+    layer: Any, attention_output: torch.Tensor, config: PretrainedConfig
+) -> FeedForwardSteps:
     """The feed-forward block of ``layer`` (a ``BertLayer``) on the attention block's output.
 
     Examples:
@@ -248,7 +283,9 @@ def feed_forward_by_hand(layer: Any, attention_output: torch.Tensor, config: Pre
     activated = activation(config.hidden_act)(intermediate)
     projected = linear(activated, layer.output.dense)
     norm = layer.output.LayerNorm
-    output = layer_norm(projected + attention_output, norm.weight, norm.bias, norm.eps)
+    output = layer_norm(
+        projected + attention_output, norm.weight, norm.bias, norm.eps
+    )
     return FeedForwardSteps(intermediate, activated, projected, output)
 
 
@@ -268,10 +305,16 @@ def layer_by_hand(
         >>> torch.testing.assert_close(steps.output, out.hidden_states[1])
     """
     attention = attention_by_hand(layer, hidden_states, config, attention_mask)
-    return LayerSteps(hidden_states, attention, feed_forward_by_hand(layer, attention.output, config))
+    return LayerSteps(
+        hidden_states,
+        attention,
+        feed_forward_by_hand(layer, attention.output, config),
+    )
 
 
-def encoder_by_hand(bert: Bert, inputs: Mapping[str, torch.Tensor]) -> list[LayerSteps]:
+def encoder_by_hand(
+    bert: Bert, inputs: Mapping[str, torch.Tensor]
+) -> list[LayerSteps]:
     """Every layer of ``bert``'s encoder by hand, from the embedding layer's output to the last layer.
 
     ``inputs`` is what :func:`bertsteps.encode` returns. The embedding layer itself is
@@ -286,18 +329,30 @@ def encoder_by_hand(bert: Bert, inputs: Mapping[str, torch.Tensor]) -> list[Laye
     """
     model = bert.model
     if model.training:
-        raise BertStepsError("the model is in training mode: dropout would make it random; call .eval()")
-    if not hasattr(model, "encoder") or not hasattr(model.encoder, "layer") or not hasattr(model, "embeddings"):
+        raise BertStepsError(
+            "the model is in training mode: dropout would make it random; call .eval()"
+        )
+    if (
+        not hasattr(model, "encoder")
+        or not hasattr(model.encoder, "layer")
+        or not hasattr(model, "embeddings")
+    ):
         raise BertStepsError(
             f"{bert.name} is a {bert.config.model_type} model, not laid out like BERT (embeddings, then "
             "encoder.layer): the by-hand steps follow BERT's layers only. Load a BERT checkpoint"
         )
     token_type_ids = inputs.get("token_type_ids")
     with torch.inference_mode():
-        hidden = model.embeddings(input_ids=inputs["input_ids"], token_type_ids=token_type_ids)
+        hidden = model.embeddings(
+            input_ids=inputs["input_ids"], token_type_ids=token_type_ids
+        )
         steps: list[LayerSteps] = []
         for layer in model.encoder.layer:
-            steps.append(layer_by_hand(layer, hidden, bert.config, inputs.get("attention_mask")))
+            steps.append(
+                layer_by_hand(
+                    layer, hidden, bert.config, inputs.get("attention_mask")
+                )
+            )
             hidden = steps[-1].output
     return steps
 
@@ -309,12 +364,16 @@ class PoolerSteps:
     Shapes are ``(batch, hidden)``.
     """
 
-    first: torch.Tensor  # the last layer's vector at position 0, the [CLS] token
+    first: (
+        torch.Tensor
+    )  # the last layer's vector at position 0, the [CLS] token
     projected: torch.Tensor  # the dense layer
     output: torch.Tensor  # tanh of it: the model's pooler_output
 
 
-def pooler_by_hand(pooler: Any, last_hidden_state: torch.Tensor) -> PoolerSteps:
+def pooler_by_hand(
+    pooler: Any, last_hidden_state: torch.Tensor
+) -> PoolerSteps:
     """A ``BertPooler`` by hand on the encoder's ``(batch, seq, hidden)`` output.
 
     ``pooler`` is ``bert.model.pooler``; a checkpoint without pooler weights has none
@@ -331,7 +390,9 @@ def pooler_by_hand(pooler: Any, last_hidden_state: torch.Tensor) -> PoolerSteps:
         True
     """
     if pooler is None:
-        raise BertStepsError("this model has no pooler (its checkpoint holds no pooler weights): nothing to compute")
+        raise BertStepsError(
+            "this model has no pooler (its checkpoint holds no pooler weights): nothing to compute"
+        )
     first = last_hidden_state[:, 0]
     projected = linear(first, pooler.dense)
     return PoolerSteps(first, projected, torch.tanh(projected))
@@ -377,6 +438,12 @@ def layer_changes(steps: list[LayerSteps], row: int = 0) -> LayerChanges:
     for step in steps:
         x, h = step.input[row], step.attention.output[row]
         cosine.append(cos(x, step.output[row], dim=-1))
-        attention.append(step.attention.projected[row].norm(dim=-1) / x.norm(dim=-1))
-        feed_forward.append(step.feed_forward.projected[row].norm(dim=-1) / h.norm(dim=-1))
-    return LayerChanges(torch.stack(cosine), torch.stack(attention), torch.stack(feed_forward))
+        attention.append(
+            step.attention.projected[row].norm(dim=-1) / x.norm(dim=-1)
+        )
+        feed_forward.append(
+            step.feed_forward.projected[row].norm(dim=-1) / h.norm(dim=-1)
+        )
+    return LayerChanges(
+        torch.stack(cosine), torch.stack(attention), torch.stack(feed_forward)
+    )

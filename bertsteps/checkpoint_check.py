@@ -55,11 +55,17 @@ class Layout:
     vocab_size: int
 
 
-def _config_int(config: dict[str, Any], keys: Iterable[str], path: Path) -> int:
+def _config_int(
+    config: dict[str, Any], keys: Iterable[str], path: Path
+) -> int:
     for key in keys:
         if key in config:
             value = config[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or value < 1
+            ):
                 raise CheckpointError(
                     f"{path}: {key} is {value!r}, not a positive whole number. Fix config.json or {_FIX}"
                 )
@@ -85,7 +91,7 @@ def read_headers(files: Iterable[Path]) -> dict[str, tuple[int, ...]]:
     for file in files:
         try:
             with safe_open(file, framework="pt") as handle:
-                for name in handle.keys():  # noqa: SIM118 (a safe_open handle is not a dict)
+                for name in handle.keys():
                     shapes[name] = tuple(handle.get_slice(name).get_shape())
         except Exception as err:  # SafetensorError, OSError: the safetensors package has no public error base
             size = file.stat().st_size if file.exists() else 0
@@ -116,8 +122,12 @@ def check_files(folder: Path) -> Layout:
             f"{config_path} holds {type(config).__name__}, not a JSON object. {_FIX}"
         )
     hidden = _config_int(config, ("hidden_size", "dim"), config_path)
-    heads = _config_int(config, ("num_attention_heads", "n_heads"), config_path)
-    layers = _config_int(config, ("num_hidden_layers", "n_layers"), config_path)
+    heads = _config_int(
+        config, ("num_attention_heads", "n_heads"), config_path
+    )
+    layers = _config_int(
+        config, ("num_hidden_layers", "n_layers"), config_path
+    )
     vocab = _config_int(config, ("vocab_size",), config_path)
     if hidden % heads:
         raise CheckpointError(
@@ -146,9 +156,9 @@ def check_files(folder: Path) -> Layout:
             f"(numbered {min(found)} to {max(found)}): layers would be dropped or invented. "
             f"Use the config.json saved with these weights, or {_FIX}"
         )
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES) and not list(
-        folder.glob("*.model")
-    ):
+    if not any(
+        (folder / name).is_file() for name in TOKENIZER_FILES
+    ) and not list(folder.glob("*.model")):
         raise CheckpointError(
             f"{folder} has no tokenizer files (none of {', '.join(TOKENIZER_FILES)}): without them every word "
             "would be unknown. Save the tokenizer too (`tokenizer.save_pretrained(folder)`), or use another checkpoint"
@@ -187,11 +197,18 @@ def check_loaded(
             + f". Use the tokenizer saved with these weights, or {_FIX}"
         )
     for name, tensor in model.state_dict().items():
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        if tensor.is_floating_point() and not bool(
+            torch.isfinite(tensor).all()
+        ):
             bad = int((~torch.isfinite(tensor)).sum())
             where = ""
             if tensor.ndim == 2:
-                rows_bad = (~torch.isfinite(tensor).all(dim=1)).nonzero().flatten().tolist()
+                rows_bad = (
+                    (~torch.isfinite(tensor).all(dim=1))
+                    .nonzero()
+                    .flatten()
+                    .tolist()
+                )
                 where = f" in {len(rows_bad)} rows {rows_bad[:5]}{' ...' if len(rows_bad) > 5 else ''}"
             raise CheckpointError(
                 f"{folder}: the weight {name} holds {bad} NaN or infinite values{where}: every result computed "

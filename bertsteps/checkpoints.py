@@ -32,7 +32,11 @@ from .errors import CheckpointError
 
 if TYPE_CHECKING:
     import torch
-    from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import (
+        PretrainedConfig,
+        PreTrainedModel,
+        PreTrainedTokenizerBase,
+    )
 
     from .devices import DeviceLike
 
@@ -45,7 +49,13 @@ HUB_DOWNLOAD_DEADLINE_S = 1800.0
 T = TypeVar("T")
 
 # Parameter-name prefixes of masked-LM heads (BERT, RoBERTa-style, DistilBERT, ALBERT).
-_MLM_HEAD_PREFIXES = ("cls.predictions.", "lm_head.", "vocab_projector.", "vocab_transform.", "predictions.")
+_MLM_HEAD_PREFIXES = (
+    "cls.predictions.",
+    "lm_head.",
+    "vocab_projector.",
+    "vocab_transform.",
+    "predictions.",
+)
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 _HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model"]
 
@@ -117,7 +127,9 @@ def resolve(checkpoint: str | os.PathLike[str] | None = None) -> Source:
         path = path.resolve()
         try:
             bundled: Path | None = default_folder().resolve()
-        except CheckpointError:  # the bundled package is not installed: a folder is still a folder
+        except (
+            CheckpointError
+        ):  # the bundled package is not installed: a folder is still a folder
             bundled = None
         if path == bundled:
             return _check_folder(Source(path, DEFAULT_NAME, "bundled"))
@@ -133,7 +145,12 @@ def resolve(checkpoint: str | os.PathLike[str] | None = None) -> Source:
 
 def _looks_like_path(text: str) -> bool:
     # hub ids are "name" or "org/name" (dots allowed: "BAAI/bge-small-en-v1.5")
-    return text.startswith((".", "/", "~")) or "\\" in text or text.count("/") > 1 or Path(text).exists()
+    return (
+        text.startswith((".", "/", "~"))
+        or "\\" in text
+        or text.count("/") > 1
+        or Path(text).exists()
+    )
 
 
 def _hub_snapshot(name: str) -> Path:
@@ -145,19 +162,32 @@ def _hub_snapshot(name: str) -> Path:
         "or a local folder holding config.json, the tokenizer files and model.safetensors"
     )
     try:
-        return Path(snapshot_download(name, allow_patterns=_HUB_FILES, local_files_only=True))
+        return Path(
+            snapshot_download(
+                name, allow_patterns=_HUB_FILES, local_files_only=True
+            )
+        )
     except HFValidationError as err:
-        raise CheckpointError(f"{name!r} is neither a folder nor a valid hub name. {hint}") from err
-    except Exception:  # noqa: BLE001, S110 (not in the local cache: ask the hub below)
+        raise CheckpointError(
+            f"{name!r} is neither a folder nor a valid hub name. {hint}"
+        ) from err
+    except Exception:
         pass
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}:
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }:
         raise CheckpointError(
             f"checkpoint {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set, "
             f"so the hub was not asked. {hint}"
         )
     from huggingface_hub import constants
 
-    endpoint = (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+    endpoint = (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip(
+        "/"
+    )
     reachable, why = _reachable(endpoint)
     if not reachable:
         raise CheckpointError(
@@ -169,7 +199,9 @@ def _hub_snapshot(name: str) -> Path:
     # The look-up: a few seconds per request, and a deadline around it all (retries included).
     _within(
         HUB_TIMEOUT_S * 2,
-        lambda: HfApi(endpoint=endpoint).model_info(name, timeout=HUB_TIMEOUT_S),
+        lambda: HfApi(endpoint=endpoint).model_info(
+            name, timeout=HUB_TIMEOUT_S
+        ),
         f"asking the hub at {endpoint} about checkpoint {name!r}",
         hint,
     )
@@ -177,7 +209,12 @@ def _hub_snapshot(name: str) -> Path:
     return Path(
         _within(
             HUB_DOWNLOAD_DEADLINE_S,
-            lambda: snapshot_download(name, allow_patterns=_HUB_FILES, etag_timeout=HUB_TIMEOUT_S, endpoint=endpoint),
+            lambda: snapshot_download(
+                name,
+                allow_patterns=_HUB_FILES,
+                etag_timeout=HUB_TIMEOUT_S,
+                endpoint=endpoint,
+            ),
             f"downloading checkpoint {name!r} from {endpoint}",
             hint,
         )
@@ -192,17 +229,21 @@ def _within(seconds: float, call: Callable[[], T], what: str, hint: str) -> T:
     def target() -> None:
         try:
             result.append(call())
-        except BaseException as err:  # noqa: BLE001 (reported below, in the caller's thread)
+        except BaseException as err:
             failure.append(err)
 
     thread = threading.Thread(target=target, name="bertsteps-hub", daemon=True)
     thread.start()
     thread.join(seconds)
     if thread.is_alive():
-        raise CheckpointError(f"{what}: no answer within {seconds:.0f} s (the hub accepted the connection). {hint}")
+        raise CheckpointError(
+            f"{what}: no answer within {seconds:.0f} s (the hub accepted the connection). {hint}"
+        )
     if failure:
         err = failure[0]
-        raise CheckpointError(f"{what} failed: {type(err).__name__}: {err}. {hint}") from err
+        raise CheckpointError(
+            f"{what} failed: {type(err).__name__}: {err}. {hint}"
+        ) from err
     return result[0]
 
 
@@ -220,14 +261,20 @@ def _reachable(url: str, timeout: float = HUB_TIMEOUT_S) -> tuple[bool, str]:
 def _check_folder(src: Source) -> Source:
     folder = src.folder
     if not (folder / "config.json").is_file():
-        found = sorted(p.name for p in folder.iterdir())[:8] if folder.is_dir() else []
+        found = (
+            sorted(p.name for p in folder.iterdir())[:8]
+            if folder.is_dir()
+            else []
+        )
         raise CheckpointError(
             f"{folder} is not a checkpoint: it has no config.json (it holds {found or 'nothing'}). "
             f"Point to a folder saved with `save_pretrained`, or pass nothing to use "
             f"the bundled default ({DEFAULT_NAME})"
         )
     if not _weight_files(folder):
-        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in _PICKLE_SUFFIXES)
+        pickles = sorted(
+            p.name for p in folder.iterdir() if p.suffix in _PICKLE_SUFFIXES
+        )
         if pickles:
             raise CheckpointError(
                 f"{folder} holds only pickle weights ({', '.join(pickles)}), which can run code when "
@@ -281,7 +328,9 @@ def _weight_names(folder: Path) -> list[str]:
 @contextlib.contextmanager
 def _quiet_transformers() -> Iterator[None]:
     """Silence load reports and progress bars while loading; restore the caller's settings."""
-    with warnings.catch_warnings():  # tqdm's "IProgress not found" in kernels without ipywidgets
+    with (
+        warnings.catch_warnings()
+    ):  # tqdm's "IProgress not found" in kernels without ipywidgets
         warnings.filterwarnings("ignore", message="IProgress not found")
         from transformers.utils import logging as hf_logging
 
@@ -352,9 +401,15 @@ class Bert:
             "checkpoint": self.checkpoint,
             "source": self.source.kind,
             "model_type": cfg.model_type,
-            "layers": int(getattr(cfg, "num_hidden_layers", getattr(cfg, "n_layers", 0))),
-            "hidden_size": int(getattr(cfg, "hidden_size", getattr(cfg, "dim", 0))),
-            "heads": int(getattr(cfg, "num_attention_heads", getattr(cfg, "n_heads", 0))),
+            "layers": int(
+                getattr(cfg, "num_hidden_layers", getattr(cfg, "n_layers", 0))
+            ),
+            "hidden_size": int(
+                getattr(cfg, "hidden_size", getattr(cfg, "dim", 0))
+            ),
+            "heads": int(
+                getattr(cfg, "num_attention_heads", getattr(cfg, "n_heads", 0))
+            ),
             "vocab_size": int(self.embedding_matrix.shape[0]),
             "parameters": sum(p.numel() for p in self.model.parameters()),
             "masked_lm_head": self.has_mlm_head,
@@ -395,7 +450,11 @@ _LOAD_OPTIONS: dict[str, Any] = {
 }
 
 
-def load(checkpoint: str | os.PathLike[str] | None = None, *, device: DeviceLike = "auto") -> Bert:
+def load(
+    checkpoint: str | os.PathLike[str] | None = None,
+    *,
+    device: DeviceLike = "auto",
+) -> Bert:
     """Load a checkpoint once per process and return its tokenizer, encoder and config.
 
     ``checkpoint`` is a local folder, a hub name, or ``None`` for ``$BERTSTEPS_CHECKPOINT``
@@ -438,36 +497,65 @@ def _load_checked(src: Source, device: torch.device) -> Bert:
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         try:
-            config = AutoConfig.from_pretrained(src.folder, trust_remote_code=False)
-            tokenizer = AutoTokenizer.from_pretrained(src.folder, trust_remote_code=False)
+            config = AutoConfig.from_pretrained(
+                src.folder, trust_remote_code=False
+            )
+            tokenizer = AutoTokenizer.from_pretrained(
+                src.folder, trust_remote_code=False
+            )
         except (OSError, ValueError, KeyError) as err:
-            raise CheckpointError(f"could not read the config or tokenizer in {src.folder}: {err}") from err
+            raise CheckpointError(
+                f"could not read the config or tokenizer in {src.folder}: {err}"
+            ) from err
         extra: dict[str, Any] = {}
-        if config.model_type in {"bert", "roberta", "xlm-roberta", "camembert"} and not any(
-            ".pooler." in f".{n}" for n in weight_names
-        ):
-            extra["add_pooling_layer"] = False  # no pooler weights: build none, invent none
+        if config.model_type in {
+            "bert",
+            "roberta",
+            "xlm-roberta",
+            "camembert",
+        } and not any(".pooler." in f".{n}" for n in weight_names):
+            extra["add_pooling_layer"] = (
+                False  # no pooler weights: build none, invent none
+            )
         try:
             model, info = AutoModel.from_pretrained(
-                src.folder, config=config, dtype=torch.float32, output_loading_info=True, **_LOAD_OPTIONS, **extra
+                src.folder,
+                config=config,
+                dtype=torch.float32,
+                output_loading_info=True,
+                **_LOAD_OPTIONS,
+                **extra,
             )
         except (OSError, ValueError, RuntimeError, KeyError, TypeError) as err:
             raise CheckpointError(
                 f"the weights in {src.folder} do not fit its config.json ({type(err).__name__}: "
                 f"{str(err).splitlines()[0] if str(err) else ''}). Re-save the checkpoint with `save_pretrained`"
             ) from err
-    missing = [k for k in info.get("missing_keys", []) if "position_ids" not in k]
+    missing = [
+        k for k in info.get("missing_keys", []) if "position_ids" not in k
+    ]
     if missing:
         raise CheckpointError(
             f"{src.folder} lacks weights the encoder needs ({', '.join(sorted(missing)[:5])}"
             f"{', ...' if len(missing) > 5 else ''}); refusing to fill them with random values"
         )
     check_loaded(src.folder, tokenizer, model)
-    model = model.to(device).eval().requires_grad_(False)  # for looking inside, not training
-    return Bert(tokenizer=tokenizer, model=model, config=config, device=device, source=src, has_mlm_head=has_mlm)
+    model = (
+        model.to(device).eval().requires_grad_(False)
+    )  # for looking inside, not training
+    return Bert(
+        tokenizer=tokenizer,
+        model=model,
+        config=config,
+        device=device,
+        source=src,
+        has_mlm_head=has_mlm,
+    )
 
 
-def read_config(checkpoint: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def read_config(
+    checkpoint: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
     """A checkpoint's ``config.json`` as a dict, without loading any weights.
 
     Examples:
@@ -475,5 +563,7 @@ def read_config(checkpoint: str | os.PathLike[str] | None = None) -> dict[str, A
         384
     """
     src = resolve(checkpoint)
-    data: dict[str, Any] = json.loads((src.folder / "config.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(
+        (src.folder / "config.json").read_text(encoding="utf-8")
+    )
     return data

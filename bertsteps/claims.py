@@ -83,6 +83,14 @@ def claim(
         ('It does not fall.', True)
     """
     if not _ID.match(id):
-        raise BertStepsError(f"claim id {id!r} must be lowercase letters, digits and dashes, e.g. 'position-trend'")
+        raise BertStepsError(
+            f"claim id {id!r} must be lowercase letters, digits and dashes, e.g. 'position-trend'"
+        )
     chosen = bool(holds)
-    return Claim(id=id, holds=chosen, sentence=if_true if chosen else if_false, measure=measure, criterion=criterion)
+    return Claim(
+        id=id,
+        holds=chosen,
+        sentence=if_true if chosen else if_false,
+        measure=measure,
+        criterion=criterion,
+    )

@@ -43,7 +43,11 @@ def cmd_info(args: argparse.Namespace) -> None:
     info = _bert(args).info()
     width = max(len(k) for k in info)
     for key, value in info.items():
-        shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+        shown = (
+            f"{value:,}"
+            if isinstance(value, int) and not isinstance(value, bool)
+            else value
+        )
         print(f"{key.replace('_', ' '):<{width}}  {shown}")
 
 
@@ -53,7 +57,9 @@ def cmd_tokens(args: argparse.Namespace) -> None:
     t = tokenize(_bert(args), args.text)
     width = max(len(tok) for tok in t.tokens)
     print(f"{'#':>3}  {'token':<{width}}  {'id':>6}  text")
-    for i, (tok, id_, piece) in enumerate(zip(t.tokens, t.ids, t.pieces(), strict=True)):
+    for i, (tok, id_, piece) in enumerate(
+        zip(t.tokens, t.ids, t.pieces(), strict=True)
+    ):
         print(f"{i:>3}  {tok:<{width}}  {id_:>6}  {piece}")
 
 
@@ -70,7 +76,10 @@ def format_matrix(matrix: Any, labels: Sequence[str], digits: int = 2) -> str:
     first = max(len(label) for label in labels)
     lines = [" " * first + "".join(f"  {label:>{width}}" for label in labels)]
     for label, row in zip(labels, matrix, strict=True):
-        lines.append(f"{label:<{first}}" + "".join(f"  {float(v):>{width}.{digits}f}" for v in row))
+        lines.append(
+            f"{label:<{first}}"
+            + "".join(f"  {float(v):>{width}.{digits}f}" for v in row)
+        )
     return "\n".join(lines)
 
 
@@ -82,22 +91,36 @@ def cmd_similarity(args: argparse.Namespace) -> None:
     if args.plot is not None:
         args.plot = output_file(args.plot, "--plot")
         if args.plot.suffix.lower() not in {".svg", ".png", ".pdf"}:
-            raise BertStepsError(f"--plot {args.plot}: the file name must end in .svg, .png or .pdf")
+            raise BertStepsError(
+                f"--plot {args.plot}: the file name must end in .svg, .png or .pdf"
+            )
         if len(args.words) > MAX_PLOT_WORDS:
             raise BertStepsError(
                 f"--plot with {len(args.words)} words: a heatmap of more than {MAX_PLOT_WORDS} has unreadable labels "
                 f"and takes minutes to draw; plot at most {MAX_PLOT_WORDS} words (the table needs no --plot)"
             )
     bert = _bert(args)
-    matrix = cosine_matrix(word_vectors(bert, args.words, strategy=args.strategy), device=bert.device)
+    matrix = cosine_matrix(
+        word_vectors(bert, args.words, strategy=args.strategy),
+        device=bert.device,
+    )
     print(format_matrix(matrix, args.words))
     if args.plot is not None:
         from .plotting import plot_matrix
 
-        fig = plot_matrix(matrix, args.words, title=f"cosine similarity of input word embeddings ({bert.name})")
+        fig = plot_matrix(
+            matrix,
+            args.words,
+            title=f"cosine similarity of input word embeddings ({bert.name})",
+        )
         suffix = args.plot.suffix.lower()
         with atomic_file(args.plot, binary=True) as handle:
-            fig.savefig(handle, format=suffix[1:], bbox_inches="tight", metadata={"Date": None} if suffix == ".svg" else None)
+            fig.savefig(
+                handle,
+                format=suffix[1:],
+                bbox_inches="tight",
+                metadata={"Date": None} if suffix == ".svg" else None,
+            )
         print(f"wrote {args.plot}")
 
 
@@ -118,7 +141,10 @@ def _nearest(bert: Bert, word: str, k: int) -> list[tuple[str, float]]:
 
     pieces = word_pieces(bert, word)
     if len(pieces) > 1:
-        print(f"note: {word!r} is split into {pieces}; using the mean of its pieces", file=sys.stderr)
+        print(
+            f"note: {word!r} is split into {pieces}; using the mean of its pieces",
+            file=sys.stderr,
+        )
     return list(nearest(bert, word, k=k))
 
 
@@ -156,8 +182,14 @@ def _tsv_row(token: str, neighbours: Sequence[tuple[str, float]]) -> str:
         'king\tqueen\t0.6512\tkings\t0.6000'
     """
     fields = [token, *(f"{tok}\t{score:.4f}" for tok, score in neighbours)]
-    if any(c in field for field in (token, *(tok for tok, _ in neighbours)) for c in "\t\n\r"):
-        raise BertStepsError(f"a token holds a tab or a line break ({fields[0]!r}...): it cannot go in a TSV file")
+    if any(
+        c in field
+        for field in (token, *(tok for tok, _ in neighbours))
+        for c in "\t\n\r"
+    ):
+        raise BertStepsError(
+            f"a token holds a tab or a line break ({fields[0]!r}...): it cannot go in a TSV file"
+        )
     return "\t".join(fields)
 
 
@@ -178,33 +210,70 @@ def cmd_neighbours(args: argparse.Namespace) -> None:
     from .atomic import output_file
 
     if args.all == bool(args.words):
-        raise BertStepsError("give either WORDs or --all (the whole vocabulary), not both and not neither")
-    table = args.all or args.out is not None  # a TSV table, to standard output for --out -
+        raise BertStepsError(
+            "give either WORDs or --all (the whole vocabulary), not both and not neither"
+        )
+    table = (
+        args.all or args.out is not None
+    )  # a TSV table, to standard output for --out -
     out = None if args.out in (None, "-") else output_file(args.out)
     bert = _bert(args)
-    header = "\t".join(["token", *(f"{c}_{i}" for i in range(1, args.k + 1) for c in ("neighbour", "score"))])
+    header = "\t".join(
+        [
+            "token",
+            *(
+                f"{c}_{i}"
+                for i in range(1, args.k + 1)
+                for c in ("neighbour", "score")
+            ),
+        ]
+    )
     if args.all:
         from .neighbours import check_table, neighbour_table
 
-        check_table(bert, args.k, device=bert.device)  # refused before the note and the work
+        check_table(
+            bert, args.k, device=bert.device
+        )  # refused before the note and the work
         if args.k > 100:
-            print(f"note: {args.k} neighbours of every token may take several minutes", file=sys.stderr)
+            print(
+                f"note: {args.k} neighbours of every token may take several minutes",
+                file=sys.stderr,
+            )
         indices, scores = neighbour_table(bert, k=args.k, device=bert.device)
-        names = bert.tokenizer.convert_ids_to_tokens(list(range(indices.shape[0])))
-        names = [name if name is not None else f"[id {i}]" for i, name in enumerate(names)]
+        names = bert.tokenizer.convert_ids_to_tokens(
+            list(range(indices.shape[0]))
+        )
+        names = [
+            name if name is not None else f"[id {i}]"
+            for i, name in enumerate(names)
+        ]
         rows = (  # one row at a time: no list of every score as Python objects
-            _tsv_row(names[i], [(names[j], s) for j, s in zip(indices[i].tolist(), scores[i].tolist(), strict=True)])
+            _tsv_row(
+                names[i],
+                [
+                    (names[j], s)
+                    for j, s in zip(
+                        indices[i].tolist(), scores[i].tolist(), strict=True
+                    )
+                ],
+            )
             for i in range(indices.shape[0])
         )
         _write_lines(out, itertools.chain([header], rows))
         if out is not None:
-            print(f"wrote {out}: {indices.shape[0]:,} tokens x {args.k} neighbours")
+            print(
+                f"wrote {out}: {indices.shape[0]:,} tokens x {args.k} neighbours"
+            )
         return
     found = {word: _nearest(bert, word, args.k) for word in args.words}
     if table:
-        _write_lines(out, [header, *(_tsv_row(w, n) for w, n in found.items())])
+        _write_lines(
+            out, [header, *(_tsv_row(w, n) for w, n in found.items())]
+        )
         if out is not None:
-            print(f"wrote {out}: {len(found)} word{'' if len(found) == 1 else 's'} x {args.k} neighbours")
+            print(
+                f"wrote {out}: {len(found)} word{'' if len(found) == 1 else 's'} x {args.k} neighbours"
+            )
         return
     for number, (word, neighbours) in enumerate(found.items()):
         print(("\n" if number else "") + f"{word}:")
@@ -217,7 +286,9 @@ def cmd_explorer(args: argparse.Namespace) -> None:
 
     output_folder(args.folder)  # before the checkpoint is loaded
     manifest = export(_bert(args), args.folder, k=args.k)
-    print(f"wrote {manifest['data_bytes'] / 1e6:.1f} MB for {manifest['checkpoint']} into {args.folder}")
+    print(
+        f"wrote {manifest['data_bytes'] / 1e6:.1f} MB for {manifest['checkpoint']} into {args.folder}"
+    )
 
 
 def cmd_fill(args: argparse.Namespace) -> None:
@@ -226,13 +297,22 @@ def cmd_fill(args: argparse.Namespace) -> None:
     bert = _bert(args)
     guesses = fill_mask(bert, args.text, k=args.k)
     for number, options in enumerate(guesses, start=1):
-        print(("\n" if number > 1 else "") + f"{bert.tokenizer.mask_token} {number} of {len(guesses)}:")
+        print(
+            ("\n" if number > 1 else "")
+            + f"{bert.tokenizer.mask_token} {number} of {len(guesses)}:"
+        )
         _print_neighbours([(g.token, g.probability) for g in options])
 
 
 def _check_plot(path: Path | None) -> None:
-    if path is not None and path.suffix.lower() not in {".svg", ".png", ".pdf"}:
-        raise BertStepsError(f"--plot {path}: the file name must end in .svg, .png or .pdf")
+    if path is not None and path.suffix.lower() not in {
+        ".svg",
+        ".png",
+        ".pdf",
+    }:
+        raise BertStepsError(
+            f"--plot {path}: the file name must end in .svg, .png or .pdf"
+        )
 
 
 def cmd_sentences(args: argparse.Namespace) -> None:
@@ -242,7 +322,9 @@ def cmd_sentences(args: argparse.Namespace) -> None:
     _check_plot(args.plot)
     texts = check_sentences(args.sentences)
     bert = _bert(args)
-    matrix = cosine_matrix(sentence_vectors(bert, texts, pooling=args.pooling, layer=args.layer))
+    matrix = cosine_matrix(
+        sentence_vectors(bert, texts, pooling=args.pooling, layer=args.layer)
+    )
     labels = [str(i) for i in range(1, len(texts) + 1)]
     for label, text in zip(labels, texts, strict=True):
         print(f"{label:>3}  {text}")
@@ -252,13 +334,22 @@ def cmd_sentences(args: argparse.Namespace) -> None:
         from .plotting import plot_matrix
 
         fig = plot_matrix(
-            matrix, [f"{i}. {t[:30]}" for i, t in zip(labels, texts, strict=True)],
+            matrix,
+            [f"{i}. {t[:30]}" for i, t in zip(labels, texts, strict=True)],
             title=f"cosine similarity of sentence vectors ({args.pooling}, layer {args.layer}; {bert.name})",
         )
         try:
-            fig.savefig(args.plot, bbox_inches="tight", metadata={"Date": None} if args.plot.suffix == ".svg" else None)
+            fig.savefig(
+                args.plot,
+                bbox_inches="tight",
+                metadata={"Date": None}
+                if args.plot.suffix == ".svg"
+                else None,
+            )
         except OSError as err:
-            raise BertStepsError(f"cannot write {args.plot}: {err.strerror or err}") from err
+            raise BertStepsError(
+                f"cannot write {args.plot}: {err.strerror or err}"
+            ) from err
         print(f"wrote {args.plot}")
 
 
@@ -267,17 +358,32 @@ def cmd_search(args: argparse.Namespace) -> None:
     from .sentences import check_sentences, rank, sentence_vectors
 
     if args.query.strip() == "":
-        raise BertStepsError("the query is empty: give some text to search for")
+        raise BertStepsError(
+            "the query is empty: give some text to search for"
+        )
     paragraphs = [p for file in args.files for p in read_paragraphs(file)]
     if not paragraphs:
-        raise BertStepsError(f"no paragraphs in {', '.join(map(str, args.files))}: the files are empty")
+        raise BertStepsError(
+            f"no paragraphs in {', '.join(map(str, args.files))}: the files are empty"
+        )
     bert = _bert(args)
     with warnings.catch_warnings(record=True) as cut:
         warnings.simplefilter("always")
-        vectors = sentence_vectors(bert, check_sentences([p.text for p in paragraphs]), pooling=args.pooling)
+        vectors = sentence_vectors(
+            bert,
+            check_sentences([p.text for p in paragraphs]),
+            pooling=args.pooling,
+        )
     if cut:
-        print(f"note: {len(cut)} paragraph(s) longer than {bert.name} reads were cut to fit", file=sys.stderr)
-    hits = rank(sentence_vectors(bert, args.query, pooling=args.pooling), vectors, args.k)
+        print(
+            f"note: {len(cut)} paragraph(s) longer than {bert.name} reads were cut to fit",
+            file=sys.stderr,
+        )
+    hits = rank(
+        sentence_vectors(bert, args.query, pooling=args.pooling),
+        vectors,
+        args.k,
+    )
     width = max(len(paragraphs[h.index].where) for h in hits)
     for hit in hits:
         p = paragraphs[hit.index]
@@ -288,9 +394,13 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a positive whole number, got {text!r}"
+        ) from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value}")
+        raise argparse.ArgumentTypeError(
+            f"expected a positive whole number, got {value}"
+        )
     return value
 
 
@@ -307,38 +417,83 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a checkpoint folder or hub name (default: $BERTSTEPS_CHECKPOINT, else the bundled all-MiniLM-L6-v2)",
     )
-    common.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    common.add_argument(
+        "--device",
+        default="auto",
+        help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps",
+    )
 
     parser = argparse.ArgumentParser(
         prog="bertsteps",
         description="BERT Step by Step: look at how a BERT checkpoint turns text into vectors.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}"
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND"
+    )
 
-    p = sub.add_parser("info", parents=[common], help="the checkpoint: name, layers, hidden size, vocabulary, device")
+    p = sub.add_parser(
+        "info",
+        parents=[common],
+        help="the checkpoint: name, layers, hidden size, vocabulary, device",
+    )
     p.set_defaults(run=cmd_info)
 
-    p = sub.add_parser("tokens", parents=[common], help="split TEXT into WordPiece tokens and ids")
+    p = sub.add_parser(
+        "tokens",
+        parents=[common],
+        help="split TEXT into WordPiece tokens and ids",
+    )
     p.add_argument("text")
     p.set_defaults(run=cmd_tokens)
 
-    p = sub.add_parser("similarity", parents=[common], help="cosine similarity matrix of WORDs' input embeddings")
+    p = sub.add_parser(
+        "similarity",
+        parents=[common],
+        help="cosine similarity matrix of WORDs' input embeddings",
+    )
     p.add_argument("words", nargs="+", metavar="WORD")
-    p.add_argument("--plot", default=None, metavar="FILE", help="also write a heatmap (.svg, .png or .pdf)")
-    p.add_argument("--strategy", choices=["mean", "first", "error"], default="mean", help="for words split into pieces")
+    p.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE",
+        help="also write a heatmap (.svg, .png or .pdf)",
+    )
+    p.add_argument(
+        "--strategy",
+        choices=["mean", "first", "error"],
+        default="mean",
+        help="for words split into pieces",
+    )
     p.set_defaults(run=cmd_similarity)
 
-    p = sub.add_parser("nearest", parents=[common], help="the WORD's nearest tokens in the whole vocabulary")
+    p = sub.add_parser(
+        "nearest",
+        parents=[common],
+        help="the WORD's nearest tokens in the whole vocabulary",
+    )
     p.add_argument("word")
-    p.add_argument("-k", type=_positive, default=10, help="how many neighbours (default 10)")
+    p.add_argument(
+        "-k",
+        type=_positive,
+        default=10,
+        help="how many neighbours (default 10)",
+    )
     p.set_defaults(run=cmd_nearest)
 
-    p = sub.add_parser("analogy", parents=[common], help="A is to B as C is to ? (scored against B - A + C)")
+    p = sub.add_parser(
+        "analogy",
+        parents=[common],
+        help="A is to B as C is to ? (scored against B - A + C)",
+    )
     p.add_argument("a")
     p.add_argument("b")
     p.add_argument("c")
-    p.add_argument("-k", type=_positive, default=5, help="how many answers (default 5)")
+    p.add_argument(
+        "-k", type=_positive, default=5, help="how many answers (default 5)"
+    )
     p.set_defaults(run=cmd_analogy)
 
     p = sub.add_parser(
@@ -350,24 +505,62 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("words", nargs="*", metavar="WORD")
-    p.add_argument("--all", action="store_true", help="every token of the vocabulary (a table; see below)")
-    p.add_argument("-k", type=_positive, default=10, help="how many neighbours (default 10)")
     p.add_argument(
-        "--out", default=None, metavar="FILE", help="write the table to FILE (tab-separated; - for standard output)"
+        "--all",
+        action="store_true",
+        help="every token of the vocabulary (a table; see below)",
+    )
+    p.add_argument(
+        "-k",
+        type=_positive,
+        default=10,
+        help="how many neighbours (default 10)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="write the table to FILE (tab-separated; - for standard output)",
     )
     p.set_defaults(run=cmd_neighbours)
 
-    p = sub.add_parser("explorer", parents=[common], help="write the data of the site's embedding explorer to FOLDER")
+    p = sub.add_parser(
+        "explorer",
+        parents=[common],
+        help="write the data of the site's embedding explorer to FOLDER",
+    )
     p.add_argument("folder", metavar="FOLDER")
-    p.add_argument("-k", type=_positive, default=12, help="neighbours stored per token (default 12)")
+    p.add_argument(
+        "-k",
+        type=_positive,
+        default=12,
+        help="neighbours stored per token (default 12)",
+    )
     p.set_defaults(run=cmd_explorer)
 
-    pooling_help = "how token vectors become one: mean (default), cls, max or pooler"
-    p = sub.add_parser("sentences", parents=[common], help="cosine similarity matrix of SENTENCEs' sentence vectors")
+    pooling_help = (
+        "how token vectors become one: mean (default), cls, max or pooler"
+    )
+    p = sub.add_parser(
+        "sentences",
+        parents=[common],
+        help="cosine similarity matrix of SENTENCEs' sentence vectors",
+    )
     p.add_argument("sentences", nargs="+", metavar="SENTENCE")
     p.add_argument("--pooling", default="mean", help=pooling_help)
-    p.add_argument("--layer", type=int, default=-1, help="hidden state to pool: 0 = embedding output, -1 = last (default)")
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE", help="also write a heatmap (.svg, .png or .pdf)")
+    p.add_argument(
+        "--layer",
+        type=int,
+        default=-1,
+        help="hidden state to pool: 0 = embedding output, -1 = last (default)",
+    )
+    p.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write a heatmap (.svg, .png or .pdf)",
+    )
     p.set_defaults(run=cmd_sentences)
 
     p = sub.add_parser(
@@ -379,7 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("query", metavar="QUERY")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    p.add_argument("-k", type=_positive, default=5, help="how many paragraphs (default 5)")
+    p.add_argument(
+        "-k", type=_positive, default=5, help="how many paragraphs (default 5)"
+    )
     p.add_argument("--pooling", default="mean", help=pooling_help)
     p.set_defaults(run=cmd_search)
 
@@ -391,7 +586,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Needs a checkpoint with a masked-language-model head, such as bert-base-uncased.",
     )
     p.add_argument("text")
-    p.add_argument("-k", type=_positive, default=5, help="how many guesses per mask (default 5)")
+    p.add_argument(
+        "-k",
+        type=_positive,
+        default=5,
+        help="how many guesses per mask (default 5)",
+    )
     p.set_defaults(run=cmd_fill)
     return parser
 
@@ -424,7 +624,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bertsteps: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader went away (| head): stop quietly, like other Unix tools
+    except (
+        BrokenPipeError
+    ):  # the reader went away (| head): stop quietly, like other Unix tools
         _silence_stdout()
         return 0
     except UnicodeEncodeError as err:

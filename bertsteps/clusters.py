@@ -63,7 +63,10 @@ class GroupAgreement:
     @property
     def clusters(self) -> bool:
         """At least :data:`CLUSTER_SHARE`, and at least :data:`CLUSTER_OVER_CHANCE` times chance."""
-        return self.share >= CLUSTER_SHARE and self.share >= CLUSTER_OVER_CHANCE * self.chance
+        return (
+            self.share >= CLUSTER_SHARE
+            and self.share >= CLUSTER_OVER_CHANCE * self.chance
+        )
 
     def measure(self) -> str:
         """The numbers, in words, for the note under a sentence this decided."""
@@ -81,7 +84,9 @@ class GroupAgreement:
         )
 
 
-def group_agreement(similarity: ArrayLike, groups: Sequence[str]) -> GroupAgreement:
+def group_agreement(
+    similarity: ArrayLike, groups: Sequence[str]
+) -> GroupAgreement:
     """Nearest-neighbour agreement with ``groups`` for a square ``(n, n)`` matrix of similarities.
 
     Higher means nearer (pass cosines, or minus distances); the diagonal is ignored.
@@ -99,7 +104,9 @@ def group_agreement(similarity: ArrayLike, groups: Sequence[str]) -> GroupAgreem
     scores = as_matrix(similarity, "similarity").clone()
     n = scores.shape[0]
     if scores.shape != (n, n) or n < 2:
-        raise BertStepsError(f"similarity must be a square matrix of at least 2 x 2, got {tuple(scores.shape)}")
+        raise BertStepsError(
+            f"similarity must be a square matrix of at least 2 x 2, got {tuple(scores.shape)}"
+        )
     if len(groups) != n:
         raise BertStepsError(f"{len(groups)} group labels for {n} points")
     scores.fill_diagonal_(-torch.inf)
@@ -110,7 +117,11 @@ def group_agreement(similarity: ArrayLike, groups: Sequence[str]) -> GroupAgreem
     return GroupAgreement(nearest=nearest, hits=hits, total=n, chance=chance)
 
 
-def k_occurrence(indices: torch.Tensor, rows: torch.Tensor | None = None, size: int | None = None) -> torch.Tensor:
+def k_occurrence(
+    indices: torch.Tensor,
+    rows: torch.Tensor | None = None,
+    size: int | None = None,
+) -> torch.Tensor:
     """How many neighbour lists each token appears in (its k-occurrence), counting only the lists of ``rows``.
 
     ``indices`` is a ``(vocab_size, k)`` table of neighbour ids (as from
@@ -126,7 +137,9 @@ def k_occurrence(indices: torch.Tensor, rows: torch.Tensor | None = None, size: 
         [2, 2, 2, 0]
     """
     if indices.ndim != 2:
-        raise BertStepsError(f"indices must be a (tokens, k) table, got shape {tuple(indices.shape)}")
+        raise BertStepsError(
+            f"indices must be a (tokens, k) table, got shape {tuple(indices.shape)}"
+        )
     listed = indices if rows is None else indices[rows]
     return torch.bincount(listed.flatten(), minlength=size or indices.shape[0])
 

@@ -52,7 +52,9 @@ class WordInContext:
         return self.layers[-1]
 
 
-def word_positions(bert: Bert, text: str, word: str, *, occurrence: int = 0) -> tuple[tuple[int, int], list[int]]:
+def word_positions(
+    bert: Bert, text: str, word: str, *, occurrence: int = 0
+) -> tuple[tuple[int, int], list[int]]:
     """Where ``word`` is in ``text``: its character span and the positions of its tokens.
 
     The word is matched as the tokenizer sees it (:func:`~bertsteps.tokens.find_word`): as
@@ -77,7 +79,9 @@ def word_positions(bert: Bert, text: str, word: str, *, occurrence: int = 0) -> 
     return find_word(bert, text, word, occurrence=occurrence)
 
 
-def word_in_context(bert: Bert, text: str, word: str, *, occurrence: int = 0) -> WordInContext:
+def word_in_context(
+    bert: Bert, text: str, word: str, *, occurrence: int = 0
+) -> WordInContext:
     """The vector of ``word`` in ``text`` at every layer, from one forward pass.
 
     Row 0 of ``layers`` is the embedding layer's output, row ``i`` encoder layer ``i``'s;
@@ -145,12 +149,18 @@ class SensesByLayer:
         return int(self.gap.argmax())
 
 
-def _mean_cosine_by_layer(pairs: list[tuple[WordInContext, WordInContext]]) -> torch.Tensor:
+def _mean_cosine_by_layer(
+    pairs: list[tuple[WordInContext, WordInContext]],
+) -> torch.Tensor:
     cos = torch.nn.functional.cosine_similarity
-    return torch.stack([cos(x.layers, y.layers, dim=-1) for x, y in pairs]).mean(dim=0)
+    return torch.stack(
+        [cos(x.layers, y.layers, dim=-1) for x, y in pairs]
+    ).mean(dim=0)
 
 
-def senses_by_layer(first: Sequence[WordInContext], second: Sequence[WordInContext]) -> SensesByLayer:
+def senses_by_layer(
+    first: Sequence[WordInContext], second: Sequence[WordInContext]
+) -> SensesByLayer:
     """Compare a word's vectors in sentences of two senses, layer by layer.
 
     Pairs with the same sense come from within ``first`` and within ``second`` (each
@@ -167,10 +177,18 @@ def senses_by_layer(first: Sequence[WordInContext], second: Sequence[WordInConte
         True
     """
     if len(first) < 2 or len(second) < 2:
-        raise TokenError(f"each sense needs at least two sentences, got {len(first)} and {len(second)}")
-    same = [p for group in (first, second) for p in itertools.combinations(group, 2)]
+        raise TokenError(
+            f"each sense needs at least two sentences, got {len(first)} and {len(second)}"
+        )
+    same = [
+        p
+        for group in (first, second)
+        for p in itertools.combinations(group, 2)
+    ]
     different = list(itertools.product(first, second))
-    return SensesByLayer(_mean_cosine_by_layer(same), _mean_cosine_by_layer(different))
+    return SensesByLayer(
+        _mean_cosine_by_layer(same), _mean_cosine_by_layer(different)
+    )
 
 
 @dataclass(frozen=True)
@@ -194,7 +212,9 @@ class SenseSorting:
         return self.within - self.across
 
 
-def sense_sorting(vectors: torch.Tensor, senses: Sequence[str]) -> SenseSorting:
+def sense_sorting(
+    vectors: torch.Tensor, senses: Sequence[str]
+) -> SenseSorting:
     """How well ``(n, hidden)`` vectors, one per sentence, sort by the sentences' ``senses``.
 
     Examples:
@@ -205,14 +225,22 @@ def sense_sorting(vectors: torch.Tensor, senses: Sequence[str]) -> SenseSorting:
     """
     n = len(senses)
     if vectors.ndim != 2 or vectors.shape[0] != n or n < 3:
-        raise TokenError(f"need one vector per sense label and at least 3 of them, got {tuple(vectors.shape)} and {n}")
+        raise TokenError(
+            f"need one vector per sense label and at least 3 of them, got {tuple(vectors.shape)} and {n}"
+        )
     unit = torch.nn.functional.normalize(vectors.float(), dim=-1)
     matrix = unit @ unit.T
     pairs = list(itertools.combinations(range(n), 2))
     within = [float(matrix[i, j]) for i, j in pairs if senses[i] == senses[j]]
     across = [float(matrix[i, j]) for i, j in pairs if senses[i] != senses[j]]
     if not within or not across:
-        raise TokenError("need at least two vectors of one sense and two different senses")
-    closest = (matrix - 3 * torch.eye(n)).argmax(dim=1).tolist()  # never the vector itself
+        raise TokenError(
+            "need at least two vectors of one sense and two different senses"
+        )
+    closest = (
+        (matrix - 3 * torch.eye(n)).argmax(dim=1).tolist()
+    )  # never the vector itself
     right = sum(senses[i] == senses[j] for i, j in enumerate(closest))
-    return SenseSorting(right, n, sum(within) / len(within), sum(across) / len(across))
+    return SenseSorting(
+        right, n, sum(within) / len(within), sum(across) / len(across)
+    )

@@ -33,7 +33,9 @@ def resolve_device(device: DeviceLike = "auto") -> torch.device:
         >>> resolve_device("auto").type in {"cpu", "cuda", "mps"}
         True
     """
-    if device is None or (isinstance(device, str) and device.strip().lower() == "auto"):
+    if device is None or (
+        isinstance(device, str) and device.strip().lower() == "auto"
+    ):
         return _auto_device()
     try:
         dev = torch.device(device)
@@ -60,5 +62,7 @@ def resolve_device(device: DeviceLike = "auto") -> torch.device:
                 "use device='auto' or 'cpu'"
             )
     elif dev.type != "cpu":
-        raise DeviceError(f"unsupported device {device!r}: use 'auto', 'cpu', 'cuda' or 'mps'")
+        raise DeviceError(
+            f"unsupported device {device!r}: use 'auto', 'cpu', 'cuda' or 'mps'"
+        )
     return dev

@@ -88,7 +88,9 @@ def export(
     banned = excluded_ids(bert)
     tokens = bert.tokenizer.convert_ids_to_tokens(list(range(n)))
     if any(t is None for t in tokens):
-        raise BertStepsError(f"the tokenizer of {bert.name} has no token for some of the {n} embedding rows")
+        raise BertStepsError(
+            f"the tokenizer of {bert.name} has no token for some of the {n} embedding rows"
+        )
 
     indices, scores = neighbour_table(bert, k)
     index_dtype = np.uint16 if n <= 65535 else np.uint32
@@ -112,7 +114,11 @@ def export(
         files: dict[str, dict[str, Any]] = {}
         for name, array in arrays.items():
             path = out / f"{name}.bin"
-            path.write_bytes(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+            path.write_bytes(
+                array.astype(
+                    array.dtype.newbyteorder("<"), copy=False
+                ).tobytes()
+            )
             files[name] = {
                 "file": path.name,
                 "dtype": str(array.dtype),
@@ -120,8 +126,16 @@ def export(
                 "bytes": path.stat().st_size,
             }
         vocab = out / "vocab.json"
-        vocab.write_text(json.dumps(tokens, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        files["vocab"] = {"file": vocab.name, "dtype": "json", "shape": [n], "bytes": vocab.stat().st_size}
+        vocab.write_text(
+            json.dumps(tokens, ensure_ascii=False, separators=(",", ":")),
+            encoding="utf-8",
+        )
+        files["vocab"] = {
+            "file": vocab.name,
+            "dtype": "json",
+            "shape": [n],
+            "bytes": vocab.stat().st_size,
+        }
         info = bert.info()
         manifest: dict[str, Any] = {
             "checkpoint": info["name"],
@@ -133,7 +147,10 @@ def export(
             "tokenizer": _tokenizer_settings(bert),
             "excluded_ids": banned.tolist(),
             "map": {
-                "explained_variance_ratio": [round(float(r), 6) for r in projection.explained_variance_ratio],
+                "explained_variance_ratio": [
+                    round(float(r), 6)
+                    for r in projection.explained_variance_ratio
+                ],
                 "fitted_on": "unit rows of the tokens that can be neighbours",
                 "fitted_rows": int(allowed.sum()),
             },
@@ -148,12 +165,18 @@ def export(
             },
             "files": files,
         }
-        manifest["data_bytes"] = sum(f["bytes"] for f in files.values())  # all but manifest.json
-        (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        manifest["data_bytes"] = sum(
+            f["bytes"] for f in files.values()
+        )  # all but manifest.json
+        (out / "manifest.json").write_text(
+            json.dumps(manifest, indent=1), encoding="utf-8"
+        )
     return manifest
 
 
-def approximate_cosines(decoded: torch.Tensor, a: torch.Tensor, b: torch.Tensor, gain: float) -> torch.Tensor:
+def approximate_cosines(
+    decoded: torch.Tensor, a: torch.Tensor, b: torch.Tensor, gain: float
+) -> torch.Tensor:
     """The estimated cosines of rows ``a[i]`` and ``b[i]`` from decoded 2-bit rows, as the page computes them.
 
     Examples:
@@ -162,7 +185,9 @@ def approximate_cosines(decoded: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
         [1.0]
     """
     x, y = decoded[a].double(), decoded[b].double()
-    cos = (x * y).sum(dim=1) / (x.norm(dim=1) * y.norm(dim=1)).clamp_min(1e-300)
+    cos = (x * y).sum(dim=1) / (x.norm(dim=1) * y.norm(dim=1)).clamp_min(
+        1e-300
+    )
     return (cos / gain).clamp(-1.0, 1.0).float()
 
 
@@ -175,25 +200,42 @@ def decode(codes: np.ndarray[Any, Any]) -> torch.Tensor:
     """
     shifts = np.arange(4, dtype=np.uint8) * 2
     unpacked = (codes[:, :, None] >> shifts) & 3
-    return torch.tensor(LEVELS, dtype=torch.float32)[torch.from_numpy(unpacked.reshape(len(codes), -1).astype(np.int64))]
+    return torch.tensor(LEVELS, dtype=torch.float32)[
+        torch.from_numpy(unpacked.reshape(len(codes), -1).astype(np.int64))
+    ]
 
 
-def _compress(unit: torch.Tensor, seed: int) -> tuple[np.ndarray[Any, Any], float, torch.Tensor]:
+def _compress(
+    unit: torch.Tensor, seed: int
+) -> tuple[np.ndarray[Any, Any], float, torch.Tensor]:
     """Rotate, quantise and pack the unit rows: ``(codes, gain, decoded levels)``."""
     n, hidden = unit.shape
     size = -(-hidden // 4) * 4
     generator = torch.Generator().manual_seed(seed)
-    q, r = torch.linalg.qr(torch.randn(size, size, generator=generator, dtype=torch.float64))
-    rotation = q * torch.sign(torch.diagonal(r))  # a uniformly random orthogonal matrix
+    q, r = torch.linalg.qr(
+        torch.randn(size, size, generator=generator, dtype=torch.float64)
+    )
+    rotation = q * torch.sign(
+        torch.diagonal(r)
+    )  # a uniformly random orthogonal matrix
     x = torch.nn.functional.pad(unit.double(), (0, size - hidden)) @ rotation
     sigma = x.std(dim=1, keepdim=True).clamp_min(1e-30)
-    code = torch.bucketize(x / sigma, torch.tensor(THRESHOLDS, dtype=torch.float64))  # 0..3
+    code = torch.bucketize(
+        x / sigma, torch.tensor(THRESHOLDS, dtype=torch.float64)
+    )  # 0..3
     decoded = torch.tensor(LEVELS, dtype=torch.float64)[code]
     # the quantiser's gain: how much of each row the levels keep (x = g q + noise)
-    gains = (x * decoded * sigma).sum(dim=1) / (x * x).sum(dim=1).clamp_min(1e-300)
+    gains = (x * decoded * sigma).sum(dim=1) / (x * x).sum(dim=1).clamp_min(
+        1e-300
+    )
     gain = float(gains[torch.isfinite(gains) & (gains > 0)].mean())
     packed = code.to(torch.uint8).view(n, size // 4, 4).numpy()
-    codes = packed[:, :, 0] | packed[:, :, 1] << 2 | packed[:, :, 2] << 4 | packed[:, :, 3] << 6
+    codes = (
+        packed[:, :, 0]
+        | packed[:, :, 1] << 2
+        | packed[:, :, 2] << 4
+        | packed[:, :, 3] << 6
+    )
     return np.ascontiguousarray(codes, dtype=np.uint8), gain, decoded.float()
 
 
@@ -216,8 +258,13 @@ def _errors(
     rows = ids.repeat_interleave(indices.shape[1])
     close = indices[ids].flatten()
     return {
-        "random_pairs": _summary(approximate_cosines(decoded, a, b, gain), exact),
-        "close_pairs": _summary(approximate_cosines(decoded, rows, close, gain), scores[ids].flatten()),
+        "random_pairs": _summary(
+            approximate_cosines(decoded, a, b, gain), exact
+        ),
+        "close_pairs": _summary(
+            approximate_cosines(decoded, rows, close, gain),
+            scores[ids].flatten(),
+        ),
     }
 
 
@@ -248,14 +295,21 @@ def _tokenizer_settings(bert: Bert) -> dict[str, Any]:
     backend = getattr(tok, "backend_tokenizer", None)
     if backend is not None:
         spec = json.loads(backend.to_str())
-        normalizer, model = spec.get("normalizer") or {}, spec.get("model") or {}
+        normalizer, model = (
+            spec.get("normalizer") or {},
+            spec.get("model") or {},
+        )
         if normalizer.get("type") == "BertNormalizer":
             settings["lowercase"] = bool(normalizer.get("lowercase"))
             settings["strip_accents"] = normalizer.get("strip_accents")
         settings["wordpiece"] = model.get("type") == "WordPiece"
         settings["prefix"] = model.get("continuing_subword_prefix", "##")
         settings["unk_token"] = model.get("unk_token", tok.unk_token)
-        settings["max_input_chars_per_word"] = model.get("max_input_chars_per_word", 100)
-    if settings["strip_accents"] is None:  # BERT's rule: accents go with lower-casing
+        settings["max_input_chars_per_word"] = model.get(
+            "max_input_chars_per_word", 100
+        )
+    if (
+        settings["strip_accents"] is None
+    ):  # BERT's rule: accents go with lower-casing
         settings["strip_accents"] = settings["lowercase"]
     return settings

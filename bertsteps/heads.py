@@ -46,7 +46,13 @@ if TYPE_CHECKING:
     from .checkpoints import Bert
     from .claims import Claim
 
-PATTERNS: tuple[str, ...] = ("previous token", "token itself", "next token", "special tokens", "same word")
+PATTERNS: tuple[str, ...] = (
+    "previous token",
+    "token itself",
+    "next token",
+    "special tokens",
+    "same word",
+)
 """The patterns measured, in the order of the last axis of :attr:`HeadPatterns.share`."""
 
 THRESHOLD = 3.0
@@ -84,7 +90,9 @@ class HeadPatterns:
     @property
     def ratio(self) -> torch.Tensor:
         """``share / even``, ``(layers, heads, patterns)``; NaN for a pattern with no rows."""
-        return torch.where(self.rows > 0, self.share / self.even.clamp_min(1e-12), torch.nan)
+        return torch.where(
+            self.rows > 0, self.share / self.even.clamp_min(1e-12), torch.nan
+        )
 
     @property
     def winner(self) -> torch.Tensor:
@@ -106,7 +114,9 @@ class HeadPatterns:
         k = int(self.winner[layer, head])
         return self.patterns[k] if k >= 0 else None
 
-    def named(self, pattern: str, layer: int | None = None) -> list[tuple[int, int]]:
+    def named(
+        self, pattern: str, layer: int | None = None
+    ) -> list[tuple[int, int]]:
         """``(layer, head)`` of every head named for ``pattern``, clearest (largest ratio) first.
 
         ``layer`` keeps one layer's heads only. The list is empty when no head qualifies.
@@ -117,9 +127,13 @@ class HeadPatterns:
             for lay, h in (self.winner == k).nonzero().tolist()
             if layer is None or lay == layer
         ]
-        return sorted(found, key=lambda lh: -float(self.ratio[lh[0], lh[1], k]))
+        return sorted(
+            found, key=lambda lh: -float(self.ratio[lh[0], lh[1], k])
+        )
 
-    def strongest(self, pattern: str, layer: int | None = None) -> tuple[int, int]:
+    def strongest(
+        self, pattern: str, layer: int | None = None
+    ) -> tuple[int, int]:
         """``(layer, head)`` with the largest ratio for ``pattern``, named for it or not."""
         k = self._index(pattern)
         ratio = self.ratio[..., k].nan_to_num(nan=-1.0)
@@ -138,11 +152,15 @@ class HeadPatterns:
 
     def _index(self, pattern: str) -> int:
         if pattern not in self.patterns:
-            raise BertStepsError(f"unknown pattern {pattern!r}; measured: {', '.join(self.patterns)}")
+            raise BertStepsError(
+                f"unknown pattern {pattern!r}; measured: {', '.join(self.patterns)}"
+            )
         return self.patterns.index(pattern)
 
 
-def pattern_targets(special: torch.Tensor, word_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+def pattern_targets(
+    special: torch.Tensor, word_ids: torch.Tensor, attention_mask: torch.Tensor
+) -> torch.Tensor:
     """Which keys each query's pattern points at: ``(patterns, batch, seq, seq)`` booleans.
 
     ``special`` is ``(batch, seq)``, true at ``[CLS]``/``[SEP]``; ``word_ids`` gives each
@@ -164,8 +182,12 @@ def pattern_targets(special: torch.Tensor, word_ids: torch.Tensor, attention_mas
     pos = torch.arange(seq, device=real.device)
     query = plain[:, :, None]
     key = plain[:, None, :]
-    offset = pos[None, None, :] - pos[None, :, None]  # key position - query position
-    same_word = (word_ids[:, :, None] == word_ids[:, None, :]) & (word_ids[:, :, None] >= 0)
+    offset = (
+        pos[None, None, :] - pos[None, :, None]
+    )  # key position - query position
+    same_word = (word_ids[:, :, None] == word_ids[:, None, :]) & (
+        word_ids[:, :, None] >= 0
+    )
     targets = {
         "previous token": query & key & (offset == -1),
         "token itself": query & (offset == 0),
@@ -198,12 +220,26 @@ def head_patterns(
         >>> found.ratio[0, 0, :4].tolist(), found.name(0, 0)
         ([1.0, 1.0, 1.0, 1.0], None)
     """
-    layers = [attentions] if isinstance(attentions, torch.Tensor) and attentions.dim() == 4 else list(attentions)
-    if not layers or any(a.dim() != 4 or a.shape[-1] != a.shape[-2] for a in layers):
-        raise BertStepsError("attentions must be (batch, heads, seq, seq) tensors, one per layer")
-    probs = torch.stack([a.detach().to("cpu", torch.float32) for a in layers])  # (L, B, H, n, n)
+    layers = (
+        [attentions]
+        if isinstance(attentions, torch.Tensor) and attentions.dim() == 4
+        else list(attentions)
+    )
+    if not layers or any(
+        a.dim() != 4 or a.shape[-1] != a.shape[-2] for a in layers
+    ):
+        raise BertStepsError(
+            "attentions must be (batch, heads, seq, seq) tensors, one per layer"
+        )
+    probs = torch.stack(
+        [a.detach().to("cpu", torch.float32) for a in layers]
+    )  # (L, B, H, n, n)
     batch, seq = probs.shape[1], probs.shape[-1]
-    mask = torch.ones(batch, seq) if attention_mask is None else attention_mask.to("cpu")
+    mask = (
+        torch.ones(batch, seq)
+        if attention_mask is None
+        else attention_mask.to("cpu")
+    )
     special, word_ids = special.to("cpu"), word_ids.to("cpu")
     if not (mask.shape == special.shape == word_ids.shape == (batch, seq)):
         raise BertStepsError(
@@ -211,18 +247,28 @@ def head_patterns(
             f"{tuple(mask.shape)} must all be (batch, seq) = {(batch, seq)}"
         )
     targets = pattern_targets(special, word_ids, mask)  # (P, B, n, n)
-    has_row = targets.any(dim=-1)  # (P, B, n): the rows each pattern is measured on
+    has_row = targets.any(
+        dim=-1
+    )  # (P, B, n): the rows each pattern is measured on
     n_real = mask.float().sum(dim=-1)  # (B,)
     rows = has_row.sum(dim=(1, 2))  # (P,)
-    weight = has_row.float() / rows.clamp_min(1)[:, None, None]  # each row counts once
+    weight = (
+        has_row.float() / rows.clamp_min(1)[:, None, None]
+    )  # each row counts once
     # share on the pattern: sum of the row's probabilities over the pattern's keys
     on_pattern = torch.einsum("lbhqk,pbqk->lbhpq", probs, targets.float())
     share = torch.einsum("lbhpq,pbq->lhp", on_pattern, weight)
-    even = (targets.float().sum(dim=-1) / n_real[None, :, None] * weight).sum(dim=(1, 2))
+    even = (targets.float().sum(dim=-1) / n_real[None, :, None] * weight).sum(
+        dim=(1, 2)
+    )
 
-    plain = mask.bool() & ~special.bool()  # query rows of real, non-special tokens
+    plain = (
+        mask.bool() & ~special.bool()
+    )  # query rows of real, non-special tokens
     if not plain.any():
-        raise BertStepsError("no real, non-special token to measure attention from")
+        raise BertStepsError(
+            "no real, non-special token to measure attention from"
+        )
     row_weight = plain.float() / plain.sum()
     log_p = probs.clamp_min(1e-12).log()
     entropy = -(probs * log_p).sum(dim=-1)  # (L, B, H, n)
@@ -239,7 +285,9 @@ def head_patterns(
     )
 
 
-def token_roles(bert: Bert, sentences: Sequence[str]) -> dict[str, torch.Tensor]:
+def token_roles(
+    bert: Bert, sentences: Sequence[str]
+) -> dict[str, torch.Tensor]:
     """The model inputs for ``sentences`` (padded into one batch), plus ``special`` and ``word_ids``.
 
     ``special`` is true at the sentence markers (``[CLS]``, ``[SEP]``), not at ``[UNK]``.
@@ -259,18 +307,34 @@ def token_roles(bert: Bert, sentences: Sequence[str]) -> dict[str, torch.Tensor]
         raise BertStepsError("sentences must be a non-empty list of str")
     inputs = encode(bert, texts, padding=True)
     ids = inputs["input_ids"].to("cpu")
-    tok = bert.tokenizer  # the sentence markers only: an [UNK] inside the text is a word token
-    markers = {tok.cls_token_id, tok.sep_token_id, tok.bos_token_id, tok.eos_token_id} - {None}
+    tok = (
+        bert.tokenizer
+    )  # the sentence markers only: an [UNK] inside the text is a word token
+    markers = {
+        tok.cls_token_id,
+        tok.sep_token_id,
+        tok.bos_token_id,
+        tok.eos_token_id,
+    } - {None}
     special_ids = torch.tensor(sorted(markers), dtype=torch.long)
     mask = inputs["attention_mask"].to("cpu").bool()
     special = torch.isin(ids, special_ids) & mask
     if bert.tokenizer.is_fast:
-        words = [[-1 if w is None else w for w in inputs.word_ids(b)] for b in range(len(texts))]
+        words = [
+            [-1 if w is None else w for w in inputs.word_ids(b)]
+            for b in range(len(texts))
+        ]
     else:  # WordPiece: a piece starting with ## continues the previous word
         words = []
-        for row, is_special in zip(ids.tolist(), special.tolist(), strict=True):
+        for row, is_special in zip(
+            ids.tolist(), special.tolist(), strict=True
+        ):
             number, numbers = -1, []
-            for token, s in zip(bert.tokenizer.convert_ids_to_tokens(row), is_special, strict=True):
+            for token, s in zip(
+                bert.tokenizer.convert_ids_to_tokens(row),
+                is_special,
+                strict=True,
+            ):
                 if not s and not token.startswith("##"):
                     number += 1
                 numbers.append(-1 if s else number)
@@ -299,13 +363,20 @@ def attention_patterns(
     """
     roles = token_roles(bert, sentences)
     if attentions is None:
-        inputs = {k: v for k, v in roles.items() if k not in ("special", "word_ids")}
+        inputs = {
+            k: v for k, v in roles.items() if k not in ("special", "word_ids")
+        }
         with torch.inference_mode():
-            attentions = bert.model(**inputs, output_attentions=True).attentions
+            attentions = bert.model(
+                **inputs, output_attentions=True
+            ).attentions
     return head_patterns(
-        attentions, roles["special"], roles["word_ids"], roles["attention_mask"], threshold=threshold
+        attentions,
+        roles["special"],
+        roles["word_ids"],
+        roles["attention_mask"],
+        threshold=threshold,
     )
-
 
 
 _PHRASES = {
@@ -324,7 +395,9 @@ def _criterion(found: HeadPatterns) -> str:
     )
 
 
-def pattern_claim(found: HeadPatterns, pattern: str, layer: int, *, id: str) -> Claim:
+def pattern_claim(
+    found: HeadPatterns, pattern: str, layer: int, *, id: str
+) -> Claim:
     """A claim that some head of ``layer`` is named for ``pattern``, with its share and ratio.
 
     ``layer`` counts from 0 (``attentions[layer]``) and is written from 1 ("layer 1");
@@ -347,24 +420,36 @@ def pattern_claim(found: HeadPatterns, pattern: str, layer: int, *, id: str) -> 
     rows = int(found.rows[k])
     measure = (
         f"{where}, share on {pattern} ÷ even-spread share ({float(found.even[k]):.1%}) over {rows} token rows: "
-        + (", ".join(f"head {h} {float(r):.1f}×" for h, r in enumerate(ratio)) if rows else "no rows (not measured)")
+        + (
+            ", ".join(f"head {h} {float(r):.1f}×" for h, r in enumerate(ratio))
+            if rows
+            else "no rows (not measured)"
+        )
         + f"; heads named for it: {', '.join(str(h) for _, h in named) or 'none'}"
     )
-    criterion = _criterion(found) + f"; the sentence says whether any head of {where} is named for {pattern}"
+    criterion = (
+        _criterion(found)
+        + f"; the sentence says whether any head of {where} is named for {pattern}"
+    )
 
     def numbers(h: int) -> str:
         return f"{float(share[h]):.0%} of each token's attention on average, {float(ratio[h]):.1f}× an even spread"
 
     if named:
         first = named[0][1]
-        true = f"Head {first} of {where} attends to {phrase}: {numbers(first)}."
+        true = (
+            f"Head {first} of {where} attends to {phrase}: {numbers(first)}."
+        )
         others = [h for _, h in named[1:]]
         if len(others) == 1:
             h = others[0]
             true += f" Head {h} does too, less clearly ({float(share[h]):.0%}, {float(ratio[h]):.1f}×)."
         elif others:
             listed = ", ".join(map(str, others[:-1])) + f" and {others[-1]}"
-            details = "; ".join(f"head {h} {float(share[h]):.0%}, {float(ratio[h]):.1f}×" for h in others)
+            details = "; ".join(
+                f"head {h} {float(share[h]):.0%}, {float(ratio[h]):.1f}×"
+                for h in others
+            )
             true += f" Heads {listed} do too, less clearly ({details})."
         false = ""
     else:
@@ -383,10 +468,19 @@ def pattern_claim(found: HeadPatterns, pattern: str, layer: int, *, id: str) -> 
                 f"No head of {where} attends clearly to {phrase}: the closest, head {h}, gives them "
                 f"{numbers(h)} ({reason})."
             )
-    return claim(id, bool(named), true, false, measure=measure, criterion=criterion)
+    return claim(
+        id, bool(named), true, false, measure=measure, criterion=criterion
+    )
 
 
-def focus_claim(found: HeadPatterns, layer: int, *, id: str, fraction: float = 0.5, min_gap: float = 0.05) -> Claim:
+def focus_claim(
+    found: HeadPatterns,
+    layer: int,
+    *,
+    id: str,
+    fraction: float = 0.5,
+    min_gap: float = 0.05,
+) -> Claim:
     """A claim that some head of ``layer`` is focused: its rows' mean entropy is at most ``fraction`` of an even spread's.
 
     Examples:
@@ -402,7 +496,9 @@ def focus_claim(found: HeadPatterns, layer: int, *, id: str, fraction: float = 0
     even = found.even_entropy
     where = f"layer {layer + 1}"
     low, high = float(entropy[sharp]), float(entropy[broad])
-    distinct = high - low >= min_gap  # otherwise no head is more focused than another
+    distinct = (
+        high - low >= min_gap
+    )  # otherwise no head is more focused than another
     if distinct:
         numbers = (
             f"an entropy of {low:.2f} nats on average, against {even:.2f} for an even "
@@ -451,7 +547,11 @@ def overview_claim(found: HeadPatterns, *, id: str) -> Claim:
                 f"{len(named)} attend{'s' if len(named) == 1 else ''} to {_PHRASES.get(pattern, pattern)} "
                 f"(in layer{'s' if len(where) > 1 else ''} {', '.join(map(str, where))})"
             )
-    listed = "; ".join(parts[:-1]) + "; and " + parts[-1] if len(parts) > 1 else "".join(parts)
+    listed = (
+        "; ".join(parts[:-1]) + "; and " + parts[-1]
+        if len(parts) > 1
+        else "".join(parts)
+    )
     count = int((found.winner >= 0).sum())
     true = (
         f"By this criterion {count} of the {total} heads have a clear pattern: {listed}. "
@@ -469,5 +569,6 @@ def overview_claim(found: HeadPatterns, *, id: str) -> Claim:
         measure=f"heads named per pattern over {layers} layers × {heads} heads: "
         + ", ".join(f"{p} {len(found.named(p))}" for p in found.patterns)
         + f"; largest ratio {found.largest_ratio:.1f}×",
-        criterion=_criterion(found) + "; the sentence says whether any head is named",
+        criterion=_criterion(found)
+        + "; the sentence says whether any head is named",
     )

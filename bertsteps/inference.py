@@ -39,9 +39,20 @@ def encode(
     texts = [text] if isinstance(text, str) else list(text)
     if not texts or any(not isinstance(t, str) for t in texts):
         raise TokenError("encode() takes a str or a non-empty list of str")
-    options: dict[str, Any] = {"return_tensors": "pt", "padding": len(texts) > 1, "verbose": False, **kwargs}
-    pair = text_pair if text_pair is None or isinstance(text_pair, str) or len(texts) > 1 else list(text_pair)
-    batch = bert.tokenizer(text if isinstance(text, str) else texts, pair, **options)
+    options: dict[str, Any] = {
+        "return_tensors": "pt",
+        "padding": len(texts) > 1,
+        "verbose": False,
+        **kwargs,
+    }
+    pair = (
+        text_pair
+        if text_pair is None or isinstance(text_pair, str) or len(texts) > 1
+        else list(text_pair)
+    )
+    batch = bert.tokenizer(
+        text if isinstance(text, str) else texts, pair, **options
+    )
     limit = max_tokens(bert)
     length = int(batch["input_ids"].shape[-1])
     if length > limit:
@@ -93,4 +104,6 @@ def forward(
     """
     inputs = encode(bert, text, text_pair, **kwargs)
     with torch.inference_mode():
-        return bert.model(**inputs, output_hidden_states=True, output_attentions=True)
+        return bert.model(
+            **inputs, output_hidden_states=True, output_attentions=True
+        )

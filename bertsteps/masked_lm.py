@@ -46,18 +46,31 @@ def fill_mask(bert: Bert, text: str, k: int = 5) -> list[list[Guess]]:
         raise TokenError(f"k must be a positive whole number, got {k!r}")
     mask = bert.tokenizer.mask_token
     if mask is None:
-        raise TokenError(f"the tokenizer of {bert.name} has no mask token, so no word can be masked")
+        raise TokenError(
+            f"the tokenizer of {bert.name} has no mask token, so no word can be masked"
+        )
     if not isinstance(text, str) or mask not in text:
-        raise TokenError(f"{text!r} has no {mask}: write {mask} where a word should be guessed")
+        raise TokenError(
+            f"{text!r} has no {mask}: write {mask} where a word should be guessed"
+        )
     mlm = bert.masked_lm()
-    inputs = encode(bert, text, truncation=True, max_length=bert.tokenizer.model_max_length)
+    inputs = encode(
+        bert, text, truncation=True, max_length=bert.tokenizer.model_max_length
+    )
     at_mask = inputs["input_ids"][0] == bert.tokenizer.mask_token_id
     if not bool(at_mask.any()):
-        raise TokenError(f"{text!r}: the {mask} was cut off by truncation at {bert.tokenizer.model_max_length} tokens")
+        raise TokenError(
+            f"{text!r}: the {mask} was cut off by truncation at {bert.tokenizer.model_max_length} tokens"
+        )
     with torch.inference_mode():
         logits = mlm(**inputs).logits[0, at_mask]  # (masks, vocab)
-    top = torch.softmax(logits.float(), dim=-1).topk(min(k, logits.shape[-1]), dim=-1)
+    top = torch.softmax(logits.float(), dim=-1).topk(
+        min(k, logits.shape[-1]), dim=-1
+    )
     return [
-        [Guess(bert.tokenizer.convert_ids_to_tokens(int(i)), float(p)) for i, p in zip(ids, probs, strict=True)]
+        [
+            Guess(bert.tokenizer.convert_ids_to_tokens(int(i)), float(p))
+            for i, p in zip(ids, probs, strict=True)
+        ]
         for ids, probs in zip(top.indices.cpu(), top.values.cpu(), strict=True)
     ]

@@ -105,8 +105,12 @@ class MaskingRule:
     def __post_init__(self) -> None:
         parts = (self.chosen, self.mask, self.random, self.keep)
         if any(not 0.0 <= p <= 1.0 for p in parts):
-            raise BertStepsError(f"masking probabilities must lie in [0, 1], got {parts}")
-        if not math.isclose(self.mask + self.random + self.keep, 1.0, abs_tol=1e-9):
+            raise BertStepsError(
+                f"masking probabilities must lie in [0, 1], got {parts}"
+            )
+        if not math.isclose(
+            self.mask + self.random + self.keep, 1.0, abs_tol=1e-9
+        ):
             raise BertStepsError(
                 f"mask + random + keep must be 1 (they split the chosen tokens), got "
                 f"{self.mask} + {self.random} + {self.keep}"
@@ -146,7 +150,9 @@ class CountCheck:
         return self.expected + self.sds * self.sd
 
 
-def binomial_check(name: str, observed: int, trials: int, probability: float, sds: float = 3.0) -> CountCheck:
+def binomial_check(
+    name: str, observed: int, trials: int, probability: float, sds: float = 3.0
+) -> CountCheck:
     """Whether ``observed`` successes in ``trials`` are within ``sds`` binomial standard deviations of the mean.
 
     Examples:
@@ -156,10 +162,21 @@ def binomial_check(name: str, observed: int, trials: int, probability: float, sd
         True
     """
     if trials < 0 or observed < 0 or observed > trials:
-        raise BertStepsError(f"need 0 <= observed <= trials, got observed={observed}, trials={trials}")
+        raise BertStepsError(
+            f"need 0 <= observed <= trials, got observed={observed}, trials={trials}"
+        )
     expected = trials * probability
     sd = math.sqrt(trials * probability * (1.0 - probability))
-    return CountCheck(name, observed, trials, probability, expected, sd, sds, abs(observed - expected) <= sds * sd)
+    return CountCheck(
+        name,
+        observed,
+        trials,
+        probability,
+        expected,
+        sd,
+        sds,
+        abs(observed - expected) <= sds * sd,
+    )
 
 
 @dataclass(frozen=True)
@@ -185,7 +202,9 @@ class MaskingCounts:
     random: int
     unchanged: int
 
-    def compare(self, rule: MaskingRule | None = None, sds: float = 3.0) -> list[CountCheck]:
+    def compare(
+        self, rule: MaskingRule | None = None, sds: float = 3.0
+    ) -> list[CountCheck]:
         """Each count against ``rule`` (BERT's by default), as a binomial count within ``sds`` standard deviations.
 
         ``chosen`` is compared out of ``tokens``; ``mask``, ``random`` and ``unchanged``
@@ -198,20 +217,33 @@ class MaskingCounts:
         """
         rule = rule or MaskingRule()
         return [
-            binomial_check("chosen", self.chosen, self.tokens, rule.chosen, sds),
+            binomial_check(
+                "chosen", self.chosen, self.tokens, rule.chosen, sds
+            ),
             binomial_check("[MASK]", self.mask, self.chosen, rule.mask, sds),
-            binomial_check("random token", self.random, self.chosen, rule.random, sds),
-            binomial_check("unchanged", self.unchanged, self.chosen, rule.keep, sds),
+            binomial_check(
+                "random token", self.random, self.chosen, rule.random, sds
+            ),
+            binomial_check(
+                "unchanged", self.unchanged, self.chosen, rule.keep, sds
+            ),
         ]
 
 
-def _maskable(input_ids: torch.Tensor, tokenizer: PreTrainedTokenizerBase) -> torch.Tensor:
-    special = torch.tensor(sorted(tokenizer.all_special_ids), device=input_ids.device)
+def _maskable(
+    input_ids: torch.Tensor, tokenizer: PreTrainedTokenizerBase
+) -> torch.Tensor:
+    special = torch.tensor(
+        sorted(tokenizer.all_special_ids), device=input_ids.device
+    )
     return ~torch.isin(input_ids, special)
 
 
 def masking_counts(
-    inputs: torch.Tensor, masked: torch.Tensor, labels: torch.Tensor, tokenizer: PreTrainedTokenizerBase
+    inputs: torch.Tensor,
+    masked: torch.Tensor,
+    labels: torch.Tensor,
+    tokenizer: PreTrainedTokenizerBase,
 ) -> MaskingCounts:
     """Count what masking did: ``inputs`` are the original ids, ``masked`` and ``labels`` the collator's output.
 
@@ -235,12 +267,18 @@ def masking_counts(
         )
     chosen = labels != IGNORE
     if not torch.equal(labels[chosen], inputs[chosen]):
-        raise BertStepsError("a chosen position's label is not its original token: were inputs and labels paired?")
+        raise BertStepsError(
+            "a chosen position's label is not its original token: were inputs and labels paired?"
+        )
     if not torch.equal(masked[~chosen], inputs[~chosen]):
-        raise BertStepsError("a position that was not chosen was changed: is -100 the label of unchosen tokens?")
+        raise BertStepsError(
+            "a position that was not chosen was changed: is -100 the label of unchosen tokens?"
+        )
     maskable = _maskable(inputs, tokenizer)
     if bool((chosen & ~maskable).any()):
-        raise BertStepsError("a special token ([CLS], [SEP], padding, ...) was chosen: masking must skip them")
+        raise BertStepsError(
+            "a special token ([CLS], [SEP], padding, ...) was chosen: masking must skip them"
+        )
     is_mask = chosen & (masked == tokenizer.mask_token_id)
     unchanged = chosen & (masked == inputs)
     return MaskingCounts(
@@ -253,7 +291,10 @@ def masking_counts(
 
 
 def show_masked(
-    inputs: torch.Tensor, masked: torch.Tensor, labels: torch.Tensor, tokenizer: PreTrainedTokenizerBase
+    inputs: torch.Tensor,
+    masked: torch.Tensor,
+    labels: torch.Tensor,
+    tokenizer: PreTrainedTokenizerBase,
 ) -> str:
     """One sequence as HTML, every chosen token marked with what replaced it.
 
@@ -339,11 +380,15 @@ def guess_quality(logits: torch.Tensor, labels: torch.Tensor) -> GuessQuality:
         (1.0, 4.0)
     """
     if logits.shape[:-1] != labels.shape:
-        raise BertStepsError(f"logits {tuple(logits.shape)} do not match labels {tuple(labels.shape)}")
+        raise BertStepsError(
+            f"logits {tuple(logits.shape)} do not match labels {tuple(labels.shape)}"
+        )
     labels = labels.to(logits.device)
     chosen = labels != IGNORE
     if not bool(chosen.any()):
-        raise BertStepsError("no position was chosen (every label is -100): nothing to score")
+        raise BertStepsError(
+            "no position was chosen (every label is -100): nothing to score"
+        )
     log_probs = torch.log_softmax(logits[chosen].double(), dim=-1)
     truth = labels[chosen]
     picked = log_probs.gather(-1, truth[:, None])[:, 0]
@@ -365,4 +410,8 @@ def guess_cell(token: str, probability: float) -> str:
         '<b>&#124;</b> &lt;0.1%'
     """
     word = html.escape(token).replace("|", "&#124;").replace("*", "&#42;")
-    return f"<b>{word}</b> {probability:.1%}" if probability >= 0.001 else f"<b>{word}</b> &lt;0.1%"
+    return (
+        f"<b>{word}</b> {probability:.1%}"
+        if probability >= 0.001
+        else f"<b>{word}</b> &lt;0.1%"
+    )

@@ -83,7 +83,9 @@ def neighbour_table(
     """
     dev, unit, banned, step = _prepare(bert, k, device, chunk_size)
     if dev.type != "cpu":
-        return _plain_rows(unit, torch.arange(unit.shape[0], device=dev), k, banned, step)
+        return _plain_rows(
+            unit, torch.arange(unit.shape[0], device=dev), k, banned, step
+        )
     n = unit.shape[0]
     block = _cpu_block(n, chunk_size)
     indices = torch.empty((n, k), dtype=torch.long)
@@ -91,11 +93,15 @@ def neighbour_table(
     with torch.inference_mode():
         allowed = candidate_mask(bert)
         order = _locality_order(unit, clusters=-(-n // block))
-        ids = order[allowed[order]]  # the tokens that can be neighbours, similar ones together
+        ids = order[
+            allowed[order]
+        ]  # the tokens that can be neighbours, similar ones together
         top, positions = _symmetric_topk(unit, ids, k, block)
         scores[ids], indices[ids] = top, ids[positions]
         # Rows of excluded tokens: the plain way, in chunks no bigger than one block of scores.
-        indices[banned], scores[banned] = _plain_rows(unit, banned, k, banned, max(1, block * block // n))
+        indices[banned], scores[banned] = _plain_rows(
+            unit, banned, k, banned, max(1, block * block // n)
+        )
     return indices, scores
 
 
@@ -121,10 +127,18 @@ def neighbour_table_plain(
         (['dogs'], 0.87)
     """
     dev, unit, banned, step = _prepare(bert, k, device, chunk_size)
-    return _plain_rows(unit, torch.arange(unit.shape[0], device=dev), k, banned, step)
+    return _plain_rows(
+        unit, torch.arange(unit.shape[0], device=dev), k, banned, step
+    )
 
 
-def check_table(bert: Bert, k: int, *, device: DeviceLike = "auto", chunk_size: int | None = None) -> None:
+def check_table(
+    bert: Bert,
+    k: int,
+    *,
+    device: DeviceLike = "auto",
+    chunk_size: int | None = None,
+) -> None:
     """Refuse, before any work, a neighbour table that :func:`neighbour_table` could not make.
 
     A bad ``k`` or ``chunk_size``, more neighbours than tokens, or a table whose estimated
@@ -143,8 +157,12 @@ def check_table(bert: Bert, k: int, *, device: DeviceLike = "auto", chunk_size: 
 
 def _cpu_block(n: int, chunk_size: int | None) -> int:
     """Rows per square block on the CPU: ``chunk_size`` rounded up to the group size, at most the padded vocabulary."""
-    wanted = _CPU_BLOCK if chunk_size is None else -(-chunk_size // _GROUP) * _GROUP
-    return min(wanted, -(-n // _GROUP) * _GROUP)  # a block larger than the vocabulary buys nothing
+    wanted = (
+        _CPU_BLOCK if chunk_size is None else -(-chunk_size // _GROUP) * _GROUP
+    )
+    return min(
+        wanted, -(-n // _GROUP) * _GROUP
+    )  # a block larger than the vocabulary buys nothing
 
 
 def _prepare(
@@ -158,7 +176,9 @@ def _prepare(
     banned = excluded_ids(bert)
     available = n - len(banned) - 1
     if k > available:
-        raise BertStepsError(f"k={k} is more than the {available} tokens that can be neighbours of a token")
+        raise BertStepsError(
+            f"k={k} is more than the {available} tokens that can be neighbours of a token"
+        )
     check_memory(
         12.0 * n * k * 2 + 8.0 * min(step, n) * n,
         f"a neighbour table of {n:,} tokens x k={k}",
@@ -172,13 +192,21 @@ def _prepare(
             "ask for fewer neighbours (k) or a smaller chunk_size",
         )
     unit = unit_embeddings(bert)
-    if not math.isfinite(float(unit.sum())):  # a NaN or inf entry makes its unit row NaN; |sum| <= numel
-        raise BertStepsError(f"the embedding matrix of {bert.name} holds NaN or infinite values")
+    if not math.isfinite(
+        float(unit.sum())
+    ):  # a NaN or inf entry makes its unit row NaN; |sum| <= numel
+        raise BertStepsError(
+            f"the embedding matrix of {bert.name} holds NaN or infinite values"
+        )
     return dev, unit.to(dev), banned.to(dev), step
 
 
 def _plain_rows(
-    unit: torch.Tensor, rows: torch.Tensor, k: int, banned: torch.Tensor, step: int
+    unit: torch.Tensor,
+    rows: torch.Tensor,
+    k: int,
+    banned: torch.Tensor,
+    step: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(indices, scores)``: top ``k`` of ``unit[rows] @ unit.T`` in chunks of ``step`` rows, on the CPU.
 
@@ -198,7 +226,9 @@ def _plain_rows(
     return indices, scores
 
 
-def _locality_order(x: torch.Tensor, clusters: int, rounds: int = _ROUNDS) -> torch.Tensor:
+def _locality_order(
+    x: torch.Tensor, clusters: int, rounds: int = _ROUNDS
+) -> torch.Tensor:
     """A permutation of the rows of ``x`` that puts rows of the same spherical k-means cluster together.
 
     Deterministic: the first centres are evenly spaced rows. Any order gives the same
@@ -215,14 +245,18 @@ def _locality_order(x: torch.Tensor, clusters: int, rounds: int = _ROUNDS) -> to
 def _block_pairs(x: torch.Tensor, block: int) -> list[tuple[int, int]]:
     """Start rows ``(i, j)``, ``i <= j``, of the blocks to multiply: the diagonal first, then the most similar pairs."""
     starts = range(0, x.shape[0], block)
-    means = unit_rows(torch.stack([x[s : s + block].sum(dim=0) for s in starts]))
+    means = unit_rows(
+        torch.stack([x[s : s + block].sum(dim=0) for s in starts])
+    )
     near = (means @ means.T).tolist()
     upper = [(i, j) for i in starts for j in starts if j > i]
     upper.sort(key=lambda p: -near[p[0] // block][p[1] // block])
     return [(i, i) for i in starts] + upper
 
 
-def _symmetric_topk(unit: torch.Tensor, rows: torch.Tensor, k: int, block: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _symmetric_topk(
+    unit: torch.Tensor, rows: torch.Tensor, k: int, block: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``(scores, positions)`` of the top ``k`` of every row of ``x @ x.T`` for ``x = unit[rows]``, the diagonal excluded.
 
     ``positions`` index ``rows``. ``x`` is copied once, padded with zero rows to a multiple
@@ -237,16 +271,31 @@ def _symmetric_topk(unit: torch.Tensor, rows: torch.Tensor, k: int, block: int) 
     buffer = torch.empty(block * block)
     for i, j in _block_pairs(padded, block):
         h, w = min(block, size - i), min(block, size - j)
-        cos = torch.mm(padded[i : i + h], padded[j : j + w].T, out=buffer[: h * w].view(h, w))
+        cos = torch.mm(
+            padded[i : i + h],
+            padded[j : j + w].T,
+            out=buffer[: h * w].view(h, w),
+        )
         if j + w > n:
             cos[:, n - j :] = -math.inf
         if i == j:
             cos.fill_diagonal_(-math.inf)
-        by_rows = cos.view(h, w // g, g)  # [row, group of columns, column in group]
+        by_rows = cos.view(
+            h, w // g, g
+        )  # [row, group of columns, column in group]
         _offer(scores, positions, i, by_rows.amax(dim=2), by_rows, j)
-        if i != j:  # the transposed block: columns of (i, j) are rows of (j, i)
+        if (
+            i != j
+        ):  # the transposed block: columns of (i, j) are rows of (j, i)
             by_cols = cos.view(h // g, g, w)
-            _offer(scores, positions, j, by_cols.amax(dim=1).T, by_cols.permute(2, 0, 1), i)
+            _offer(
+                scores,
+                positions,
+                j,
+                by_cols.amax(dim=1).T,
+                by_cols.permute(2, 0, 1),
+                i,
+            )
     return scores[:n], positions[:n]
 
 
@@ -274,8 +323,12 @@ def _offer(
     needed = int((best > kth[live, None]).sum(dim=1).max())
     groups = groups[:, :needed]
     candidates = values[live[:, None], groups].reshape(len(live), needed * g)
-    columns = ((col0 + groups * g)[:, :, None] + torch.arange(g)).reshape(len(live), needed * g)
+    columns = ((col0 + groups * g)[:, :, None] + torch.arange(g)).reshape(
+        len(live), needed * g
+    )
     rows = live + row0
     top, where = torch.cat([scores[rows], candidates], dim=1).topk(k, dim=1)
     scores[rows] = top
-    positions[rows] = torch.cat([positions[rows], columns], dim=1).gather(1, where)
+    positions[rows] = torch.cat([positions[rows], columns], dim=1).gather(
+        1, where
+    )

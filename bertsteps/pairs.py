@@ -60,7 +60,9 @@ def read_pairs(path: str | os.PathLike[str]) -> list[SentencePair]:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as err:
-        raise BertStepsError(f"cannot read the pair file {file}: {err.strerror or err}") from err
+        raise BertStepsError(
+            f"cannot read the pair file {file}: {err.strerror or err}"
+        ) from err
     pairs: list[SentencePair] = []
     header_seen = False
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -70,23 +72,36 @@ def read_pairs(path: str | os.PathLike[str]) -> list[SentencePair]:
         fields = line.split("\t")
         if not header_seen:
             if fields != ["label", "first", "second"]:
-                raise BertStepsError(f"{file}:{number}: the first line must be the header 'label<TAB>first<TAB>second'")
+                raise BertStepsError(
+                    f"{file}:{number}: the first line must be the header 'label<TAB>first<TAB>second'"
+                )
             header_seen = True
             continue
         if len(fields) != 3:
-            raise BertStepsError(f"{file}:{number}: expected 3 tab-separated fields (label, first, second), got {len(fields)}")
+            raise BertStepsError(
+                f"{file}:{number}: expected 3 tab-separated fields (label, first, second), got {len(fields)}"
+            )
         label, first, second = (f.strip() for f in fields)
         if label not in LABELS:
-            raise BertStepsError(f"{file}:{number}: unknown label {label!r}: use one of {', '.join(LABELS)}")
+            raise BertStepsError(
+                f"{file}:{number}: unknown label {label!r}: use one of {', '.join(LABELS)}"
+            )
         if not first or not second:
-            raise BertStepsError(f"{file}:{number}: a sentence is empty: both sentences need some text")
+            raise BertStepsError(
+                f"{file}:{number}: a sentence is empty: both sentences need some text"
+            )
         pairs.append(SentencePair(first, second, label, number))
     if not pairs:
-        raise BertStepsError(f"{file} holds no pairs: add lines 'label<TAB>first<TAB>second' after the header")
+        raise BertStepsError(
+            f"{file} holds no pairs: add lines 'label<TAB>first<TAB>second' after the header"
+        )
     return pairs
 
 
-def roc_auc(positives: Sequence[float] | torch.Tensor, negatives: Sequence[float] | torch.Tensor) -> float:
+def roc_auc(
+    positives: Sequence[float] | torch.Tensor,
+    negatives: Sequence[float] | torch.Tensor,
+) -> float:
     """The chance that a positive scores above a negative (ties count 1/2): the ROC AUC.
 
     Computed from ranks (the Mann-Whitney statistic): rank all scores together, ties
@@ -102,12 +117,20 @@ def roc_auc(positives: Sequence[float] | torch.Tensor, negatives: Sequence[float
     pos = torch.as_tensor(positives, dtype=torch.float64).flatten()
     neg = torch.as_tensor(negatives, dtype=torch.float64).flatten()
     if pos.numel() == 0 or neg.numel() == 0:
-        raise BertStepsError("roc_auc() needs at least one positive and one negative score")
+        raise BertStepsError(
+            "roc_auc() needs at least one positive and one negative score"
+        )
     if not bool(torch.isfinite(pos).all() and torch.isfinite(neg).all()):
-        raise BertStepsError("roc_auc() got NaN or infinite scores: clean the scores first")
+        raise BertStepsError(
+            "roc_auc() got NaN or infinite scores: clean the scores first"
+        )
     scores = torch.cat([pos, neg])
-    below = (scores.unsqueeze(1) > scores.unsqueeze(0)).sum(dim=1)  # how many are smaller
-    equal = (scores.unsqueeze(1) == scores.unsqueeze(0)).sum(dim=1)  # itself included
+    below = (scores.unsqueeze(1) > scores.unsqueeze(0)).sum(
+        dim=1
+    )  # how many are smaller
+    equal = (scores.unsqueeze(1) == scores.unsqueeze(0)).sum(
+        dim=1
+    )  # itself included
     ranks = below + (equal + 1) / 2  # average rank, counting from 1
     n_pos, n_neg = pos.numel(), neg.numel()
     u = float(ranks[:n_pos].sum()) - n_pos * (n_pos + 1) / 2
@@ -123,7 +146,10 @@ def word_overlap(first: str, second: str) -> float:
         >>> word_overlap("The cat sat.", "the dog sat")
         0.5
     """
-    a, b = set(_WORD.findall(first.lower())), set(_WORD.findall(second.lower()))
+    a, b = (
+        set(_WORD.findall(first.lower())),
+        set(_WORD.findall(second.lower())),
+    )
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
@@ -160,7 +186,9 @@ def pair_cosines(
     from .sentences import sentence_vectors
 
     texts, rows = _sentences(pairs)
-    return _pair_cosines(sentence_vectors(bert, texts, pooling=pooling, layer=layer), rows)
+    return _pair_cosines(
+        sentence_vectors(bert, texts, pooling=pooling, layer=layer), rows
+    )
 
 
 @dataclass(frozen=True)
@@ -179,7 +207,9 @@ class Separation:
     mean_cosine: dict[str, float]
 
 
-def scores_by_label(scores: torch.Tensor, pairs: Sequence[SentencePair]) -> dict[str, torch.Tensor]:
+def scores_by_label(
+    scores: torch.Tensor, pairs: Sequence[SentencePair]
+) -> dict[str, torch.Tensor]:
     """Split per-pair ``scores`` by label; every label of :data:`LABELS` must have pairs.
 
     Examples:
@@ -188,22 +218,36 @@ def scores_by_label(scores: torch.Tensor, pairs: Sequence[SentencePair]) -> dict
         tensor([0.5000])
     """
     if len(scores) != len(pairs):
-        raise BertStepsError(f"{len(scores)} scores for {len(pairs)} pairs: give one score per pair")
-    groups = {label: scores[[i for i, p in enumerate(pairs) if p.label == label]] for label in LABELS}
+        raise BertStepsError(
+            f"{len(scores)} scores for {len(pairs)} pairs: give one score per pair"
+        )
+    groups = {
+        label: scores[[i for i, p in enumerate(pairs) if p.label == label]]
+        for label in LABELS
+    }
     missing = [label for label, group in groups.items() if group.numel() == 0]
     if missing:
-        raise BertStepsError(f"no pairs labelled {', '.join(missing)}: every label in {', '.join(LABELS)} needs pairs")
+        raise BertStepsError(
+            f"no pairs labelled {', '.join(missing)}: every label in {', '.join(LABELS)} needs pairs"
+        )
     return groups
 
 
-def _separation(pooling: str, layer: int, scores: torch.Tensor, pairs: Sequence[SentencePair]) -> Separation:
+def _separation(
+    pooling: str,
+    layer: int,
+    scores: torch.Tensor,
+    pairs: Sequence[SentencePair],
+) -> Separation:
     groups = scores_by_label(scores, pairs)
     return Separation(
         pooling=pooling,
         layer=layer,
         auc=roc_auc(groups["paraphrase"], groups["unrelated"]),
         auc_related=roc_auc(groups["paraphrase"], groups["related"]),
-        mean_cosine={label: float(group.mean()) for label, group in groups.items()},
+        mean_cosine={
+            label: float(group.mean()) for label, group in groups.items()
+        },
     )
 
 
@@ -227,8 +271,15 @@ def separation(
     """
     from .sentences import check_layer
 
-    scores_by_label(torch.zeros(len(pairs)), pairs)  # every label present, before any work
-    return _separation(pooling, check_layer(bert, layer), pair_cosines(bert, pairs, pooling=pooling, layer=layer), pairs)
+    scores_by_label(
+        torch.zeros(len(pairs)), pairs
+    )  # every label present, before any work
+    return _separation(
+        pooling,
+        check_layer(bert, layer),
+        pair_cosines(bert, pairs, pooling=pooling, layer=layer),
+        pairs,
+    )
 
 
 def separations(
@@ -254,13 +305,29 @@ def separations(
     from .sentences import check_layer, has_pooler, num_layers, pooled_layers
 
     last = num_layers(bert)
-    chosen = compared_layers(bert) if layers is None else sorted({check_layer(bert, layer) for layer in layers})
-    scores_by_label(torch.zeros(len(pairs)), pairs)  # every label present, before any work
+    chosen = (
+        compared_layers(bert)
+        if layers is None
+        else sorted({check_layer(bert, layer) for layer in layers})
+    )
+    scores_by_label(
+        torch.zeros(len(pairs)), pairs
+    )  # every label present, before any work
     texts, rows = _sentences(pairs)
-    usable = [p for p in poolings if p != "pooler" or (last in chosen and has_pooler(bert))]
-    vectors = pooled_layers(bert, texts, poolings=usable, layers=chosen) if usable else {}
+    usable = [
+        p
+        for p in poolings
+        if p != "pooler" or (last in chosen and has_pooler(bert))
+    ]
+    vectors = (
+        pooled_layers(bert, texts, poolings=usable, layers=chosen)
+        if usable
+        else {}
+    )
     return [
-        _separation(pooling, layer, _pair_cosines(vectors[pooling, layer], rows), pairs)
+        _separation(
+            pooling, layer, _pair_cosines(vectors[pooling, layer], rows), pairs
+        )
         for pooling in poolings
         for layer in chosen
         if (pooling, layer) in vectors

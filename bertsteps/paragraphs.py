@@ -62,7 +62,9 @@ def split_paragraphs(text: str, file: str = "<text>") -> list[Paragraph]:
             block.append(line.rstrip())
         elif block:
             joined = " ".join(part.strip() for part in block)
-            paragraphs.append(Paragraph(joined, file, start, lines=tuple(block)))
+            paragraphs.append(
+                Paragraph(joined, file, start, lines=tuple(block))
+            )
             block = []
     return paragraphs
 
@@ -79,15 +81,21 @@ def read_paragraphs(path: str | os.PathLike[str]) -> list[Paragraph]:
     """
     file = Path(path)
     if file.is_dir():
-        raise BertStepsError(f"{file} is a folder: give text or Markdown files")
+        raise BertStepsError(
+            f"{file} is a folder: give text or Markdown files"
+        )
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BertStepsError(f"{file}: no such file") from None
     except UnicodeDecodeError as err:
-        raise BertStepsError(f"{file} is not UTF-8 text ({err.reason}): give text or Markdown files") from err
+        raise BertStepsError(
+            f"{file} is not UTF-8 text ({err.reason}): give text or Markdown files"
+        ) from err
     except OSError as err:
-        raise BertStepsError(f"cannot read {file}: {err.strerror or err}") from err
+        raise BertStepsError(
+            f"cannot read {file}: {err.strerror or err}"
+        ) from err
     return split_paragraphs(text, str(path))
 
 
@@ -124,7 +132,9 @@ def chapter_paragraphs(path: str | os.PathLike[str]) -> list[Paragraph]:
     try:
         import jupytext
     except ImportError as err:
-        raise BertStepsError("reading chapters needs jupytext: pip install jupytext") from err
+        raise BertStepsError(
+            "reading chapters needs jupytext: pip install jupytext"
+        ) from err
 
     file = Path(path)
     if not file.is_file():

@@ -55,7 +55,9 @@ class Figure(matplotlib.figure.Figure):
         """The figure as an SVG document (text as text, no timestamp)."""
         buf = io.StringIO()
         with matplotlib.rc_context(STYLE):
-            self.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+            self.savefig(
+                buf, format="svg", bbox_inches="tight", metadata={"Date": None}
+            )
         svg = buf.getvalue()
         return svg[svg.index("<svg") :]
 
@@ -71,18 +73,34 @@ class Figure(matplotlib.figure.Figure):
         head_end = svg.index(">") + 1
         head = svg[:head_end]
         natural = re.search(r'width="([0-9.]+)pt"', head)
-        width = f' width="{float(natural.group(1)) * 4 / 3:.0f}"' if natural else ' width="100%"'
-        head = re.sub(r'\s(width|height)="[^"]*"', "", head)  # the viewBox keeps the shape
+        width = (
+            f' width="{float(natural.group(1)) * 4 / 3:.0f}"'
+            if natural
+            else ' width="100%"'
+        )
+        head = re.sub(
+            r'\s(width|height)="[^"]*"', "", head
+        )  # the viewBox keeps the shape
         head = head.replace(
-            "<svg ", f'<svg role="img" aria-label="{alt}"{width} style="max-width:100%;min-width:0;height:auto" ', 1
+            "<svg ",
+            f'<svg role="img" aria-label="{alt}"{width} style="max-width:100%;min-width:0;height:auto" ',
+            1,
         )
         return f'<figure class="bertsteps-figure">{head}<title>{alt}</title>{svg[head_end:]}</figure>'
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {"text/html": self.to_html(), "image/svg+xml": self.to_svg(), "text/plain": self.alt}
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> dict[str, str]:
+        return {
+            "text/html": self.to_html(),
+            "image/svg+xml": self.to_svg(),
+            "text/plain": self.alt,
+        }
 
 
-def figure(*, alt: str, figsize: tuple[float, float] = (6.4, 4.8), **kwargs: Any) -> Figure:
+def figure(
+    *, alt: str, figsize: tuple[float, float] = (6.4, 4.8), **kwargs: Any
+) -> Figure:
     """A new :class:`Figure` outside pyplot, in the site's style. ``alt`` says what it shows.
 
     Examples:
@@ -93,14 +111,18 @@ def figure(*, alt: str, figsize: tuple[float, float] = (6.4, 4.8), **kwargs: Any
         'a line'
     """
     if not isinstance(alt, str) or not alt.strip():
-        raise BertStepsError("every figure needs alt text that says what it shows: pass alt='...'")
+        raise BertStepsError(
+            "every figure needs alt text that says what it shows: pass alt='...'"
+        )
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=figsize, layout="constrained", **kwargs)
     fig.alt = alt.strip()
     return fig
 
 
-def _figure_and_axes(ax: Axes | None, alt: str, figsize: tuple[float, float]) -> tuple[matplotlib.figure.Figure, Axes]:
+def _figure_and_axes(
+    ax: Axes | None, alt: str, figsize: tuple[float, float]
+) -> tuple[matplotlib.figure.Figure, Axes]:
     """A new figure with one axes, or the figure of the axes the caller gave."""
     if ax is not None:
         return ax.get_figure(), ax  # type: ignore[return-value]
@@ -157,14 +179,20 @@ def colour_scale(
         hi_given = high if vmax is None else vmax
         diverging = lo_given < 0 < hi_given
     if diverging:
-        ends = [abs(low), abs(high)] if vmin is None and vmax is None else [abs(v) for v in (vmin, vmax) if v is not None]
+        ends = (
+            [abs(low), abs(high)]
+            if vmin is None and vmax is None
+            else [abs(v) for v in (vmin, vmax) if v is not None]
+        )
         limit = max(ends) or 1.0  # symmetric, so that white stays at 0
         return "RdBu_r", -limit, limit, "white at 0"
     lo = low if vmin is None else vmin
     hi = high if vmax is None else vmax
     if hi - lo <= 0:  # every value alike: a scale around it
         lo, hi = (lo - 0.5, hi + 0.5) if lo == hi else (hi, lo)
-    cmap = "Blues_r" if high <= 0 and low < 0 else "Blues"  # all at most 0: the largest size darkest
+    cmap = (
+        "Blues_r" if high <= 0 and low < 0 else "Blues"
+    )  # all at most 0: the largest size darkest
     return cmap, lo, hi, f"colours span {lo:.2f} to {hi:.2f}"
 
 
@@ -213,14 +241,21 @@ def plot_matrix(
     from .similarity import as_matrix
 
     values = as_matrix(matrix, "matrix").to("cpu").double().numpy()
-    rows, cols = list(labels), list(col_labels) if col_labels is not None else list(labels)
+    rows, cols = (
+        list(labels),
+        list(col_labels) if col_labels is not None else list(labels),
+    )
     if values.shape != (len(rows), len(cols)):
         raise BertStepsError(
             f"matrix has shape {values.shape} but there are {len(rows)} row labels and {len(cols)} column labels"
         )
     if not np.isfinite(values).all():
-        raise BertStepsError("matrix holds NaN or infinite values: nothing sensible to colour")
-    auto_cmap, lo, hi, note = colour_scale(values, vmin=vmin, vmax=vmax, diverging=diverging)
+        raise BertStepsError(
+            "matrix holds NaN or infinite values: nothing sensible to colour"
+        )
+    auto_cmap, lo, hi, note = colour_scale(
+        values, vmin=vmin, vmax=vmax, diverging=diverging
+    )
     if cmap is None:
         cmap = auto_cmap
     if alt is None:
@@ -234,9 +269,13 @@ def plot_matrix(
     longest_row = max((len(r) for r in rows), default=1)
     longest_col = max((len(c) for c in cols), default=1)
     with matplotlib.rc_context(STYLE):
-        cell = min(0.6, 5.0 / max(n_rows, 1), 7.0 / max(n_cols, 1))  # inches; at most 5 x 7 of cells
+        cell = min(
+            0.6, 5.0 / max(n_rows, 1), 7.0 / max(n_cols, 1)
+        )  # inches; at most 5 x 7 of cells
         label_w = min(2.6, 0.09 * longest_row + 0.3)
-        label_h = min(2.0, (0.07 * longest_col if longest_col > 3 else 0.2) + 0.3)
+        label_h = min(
+            2.0, (0.07 * longest_col if longest_col > 3 else 0.2) + 0.3
+        )
         width = max(3.2, n_cols * cell + label_w + (1.3 if colorbar else 0.2))
         height = max(2.4, n_rows * cell + label_h + (0.4 if title else 0.1))
         own = ax is None
@@ -245,7 +284,13 @@ def plot_matrix(
         tick_pt = min(11.0, _points(10.5, fig_w))
         image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, aspect="equal")
         if own:  # no more labels than fit beside each other at that size
-            max_ticks = max(2, min(max_ticks, int(max(n_rows, n_cols) * cell * 72 / (1.3 * tick_pt))))
+            max_ticks = max(
+                2,
+                min(
+                    max_ticks,
+                    int(max(n_rows, n_cols) * cell * 72 / (1.3 * tick_pt)),
+                ),
+            )
         _label_cells(ax, rows, cols, max_ticks)
         ax.tick_params(labelsize=tick_pt)
         for spine in ax.spines.values():
@@ -256,20 +301,40 @@ def plot_matrix(
             value_pt = min(10.0, _points(10.5, fig_w))
             texts = [format(v, fmt) for v in values.flat]
             cell_pt = cell * 72
-            fits = max(len(t) for t in texts) * 0.62 * value_pt <= 0.95 * cell_pt and value_pt <= 0.8 * cell_pt
-            if fits or not own:  # in the caller's axes, the caller sizes the cells
+            fits = (
+                max(len(t) for t in texts) * 0.62 * value_pt <= 0.95 * cell_pt
+                and value_pt <= 0.8 * cell_pt
+            )
+            if (
+                fits or not own
+            ):  # in the caller's axes, the caller sizes the cells
                 for (i, j), v in np.ndenumerate(values):
                     colour = _text_colour(image.cmap(image.norm(v)))
-                    ax.text(j, i, format(v, fmt), ha="center", va="center", color=colour, fontsize=value_pt)
+                    ax.text(
+                        j,
+                        i,
+                        format(v, fmt),
+                        ha="center",
+                        va="center",
+                        color=colour,
+                        fontsize=value_pt,
+                    )
         if colorbar:
             bar = fig.colorbar(image, ax=ax, shrink=0.8 if n_rows > 3 else 1.0)
-            bar.set_label(f"{colorbar_label}\n({note})" if cmap == auto_cmap else colorbar_label, fontsize=tick_pt)
+            bar.set_label(
+                f"{colorbar_label}\n({note})"
+                if cmap == auto_cmap
+                else colorbar_label,
+                fontsize=tick_pt,
+            )
             bar.ax.tick_params(labelsize=tick_pt)
             bar.outline.set_visible(False)
     return fig
 
 
-def _label_cells(ax: Axes, rows: Sequence[str], cols: Sequence[str], max_ticks: int) -> None:
+def _label_cells(
+    ax: Axes, rows: Sequence[str], cols: Sequence[str], max_ticks: int
+) -> None:
     """Tick labels on cell centres (cell ``i`` spans ``i - 0.5`` to ``i + 0.5``), every k-th one past ``max_ticks``.
 
     Column labels of more than 3 characters slant at 45°, anchored at their end and
@@ -280,10 +345,21 @@ def _label_cells(ax: Axes, rows: Sequence[str], cols: Sequence[str], max_ticks: 
     row_ticks = range(0, len(rows), max(1, -(-len(rows) // max_ticks)))
     col_text = [cols[i] for i in col_ticks]
     if max((len(c) for c in col_text), default=0) > 3:
-        ax.set_xticks(list(col_ticks), labels=col_text, rotation=45, ha="right", va="center", rotation_mode="anchor")
+        ax.set_xticks(
+            list(col_ticks),
+            labels=col_text,
+            rotation=45,
+            ha="right",
+            va="center",
+            rotation_mode="anchor",
+        )
     else:
-        ax.set_xticks(list(col_ticks), labels=col_text, rotation=0, ha="center", va="top")
-    ax.set_yticks(list(row_ticks), labels=[rows[i] for i in row_ticks], va="center")
+        ax.set_xticks(
+            list(col_ticks), labels=col_text, rotation=0, ha="center", va="top"
+        )
+    ax.set_yticks(
+        list(row_ticks), labels=[rows[i] for i in row_ticks], va="center"
+    )
     ax.tick_params(length=0)
     ax.tick_params(axis="x", pad=7)
 
@@ -341,38 +417,71 @@ def plot_matrices(
     """
     from .similarity import as_matrix
 
-    values = [as_matrix(m, "matrix").to("cpu").double().numpy() for m in matrices]
+    values = [
+        as_matrix(m, "matrix").to("cpu").double().numpy() for m in matrices
+    ]
     if not values:
         raise BertStepsError("plot_matrices needs at least one matrix")
     if len(titles) != len(values):
-        raise BertStepsError(f"{len(titles)} titles for {len(values)} matrices")
+        raise BertStepsError(
+            f"{len(titles)} titles for {len(values)} matrices"
+        )
     shape = values[0].shape
     if any(v.shape != shape for v in values):
-        raise BertStepsError(f"every matrix must have the same shape; got {sorted({v.shape for v in values})}")
-    frames = [None] * len(values) if outline is None else [_boolean(o) for o in outline]
-    if len(frames) != len(values) or any(f is not None and f.shape != shape for f in frames):
+        raise BertStepsError(
+            f"every matrix must have the same shape; got {sorted({v.shape for v in values})}"
+        )
+    frames = (
+        [None] * len(values)
+        if outline is None
+        else [_boolean(o) for o in outline]
+    )
+    if len(frames) != len(values) or any(
+        f is not None and f.shape != shape for f in frames
+    ):
         raise BertStepsError(f"outline needs one {shape} matrix per panel")
     stacked = np.stack(values)
     if not np.isfinite(stacked).all():
-        raise BertStepsError("a matrix holds NaN or infinite values: nothing sensible to colour")
+        raise BertStepsError(
+            "a matrix holds NaN or infinite values: nothing sensible to colour"
+        )
     lo = min(0.0, float(stacked.min())) if vmin is None else vmin
-    hi = (1.0 if stacked.max() <= 1.0 else float(stacked.max())) if vmax is None else vmax
+    hi = (
+        (1.0 if stacked.max() <= 1.0 else float(stacked.max()))
+        if vmax is None
+        else vmax
+    )
     rows = list(labels)
     cols = list(col_labels) if col_labels is not None else rows
     ncols = max(1, min(ncols, len(values)))
     nrows = -(-len(values) // ncols)
     if cell_size is not None:
-        longest = max(len(line) for title in titles for line in str(title).splitlines() or [""])
-        panel_width = max(cell_size * shape[1], 0.08 * longest)  # room for the title at 9 pt
+        longest = max(
+            len(line)
+            for title in titles
+            for line in str(title).splitlines() or [""]
+        )
+        panel_width = max(
+            cell_size * shape[1], 0.08 * longest
+        )  # room for the title at 9 pt
     height = panel_width * shape[0] / max(shape[1], 1)
     with matplotlib.rc_context(STYLE):
-        fig = figure(alt=alt, figsize=(ncols * panel_width + 1.8, nrows * (height + 0.45) + 1.0))
+        fig = figure(
+            alt=alt,
+            figsize=(ncols * panel_width + 1.8, nrows * (height + 0.45) + 1.0),
+        )
         fig_w = float(fig.get_figwidth())
         tick_pt = min(13.0, _points(10.5, fig_w))
         title_pt = min(14.0, _points(11, fig_w))
         value_pt = min(11.0, _points(10, fig_w))
         # as many labels as fit at that size: slanted ones need a little more than their height
-        fit = max(2, min(int(panel_width * 72 / (1.3 * tick_pt)), int(height * 72 / (1.05 * tick_pt))))
+        fit = max(
+            2,
+            min(
+                int(panel_width * 72 / (1.3 * tick_pt)),
+                int(height * 72 / (1.05 * tick_pt)),
+            ),
+        )
         grid = fig.subplots(nrows, ncols, squeeze=False)
         used = []
         for k, ax in enumerate(grid.flat):
@@ -394,7 +503,11 @@ def plot_matrices(
                 colorbar=False,
             )
             ax.title.set_fontsize(title_pt)
-            ax.tick_params(labelsize=tick_pt, labelleft=k % ncols == 0, labelbottom=k + ncols >= len(values))
+            ax.tick_params(
+                labelsize=tick_pt,
+                labelleft=k % ncols == 0,
+                labelbottom=k + ncols >= len(values),
+            )
             for text in ax.texts:
                 text.set_fontsize(value_pt)
             if frames[k] is not None:
@@ -456,7 +569,9 @@ def plot_lines(
         raise BertStepsError("plot_lines needs at least one series")
     for name, ys in series.items():
         if len(ys) != len(xs):
-            raise BertStepsError(f"series {name!r} has {len(ys)} values but there are {len(xs)} x values")
+            raise BertStepsError(
+                f"series {name!r} has {len(ys)} values but there are {len(xs)} x values"
+            )
     if alt is None:
         alt = (
             f"Line plot{f' ({title})' if title else ''} of {ylabel or 'values'} against {xlabel or 'x'} "
@@ -467,11 +582,33 @@ def plot_lines(
         markers = "osD^v<>p"
         for k, (name, ys) in enumerate(series.items()):
             if connect:
-                ax.plot(xs, list(ys), marker="o", markersize=4, linewidth=1.8, label=name)
+                ax.plot(
+                    xs,
+                    list(ys),
+                    marker="o",
+                    markersize=4,
+                    linewidth=1.8,
+                    label=name,
+                )
             else:
-                ax.plot(xs, list(ys), linestyle="none", marker=markers[k % len(markers)], markersize=7, label=name)
+                ax.plot(
+                    xs,
+                    list(ys),
+                    linestyle="none",
+                    marker=markers[k % len(markers)],
+                    markersize=7,
+                    label=name,
+                )
         for k, (name, (px, py)) in enumerate((points or {}).items()):
-            ax.plot([px], [py], linestyle="none", marker="*", markersize=12, color=f"C{len(series) + k}", label=name)
+            ax.plot(
+                [px],
+                [py],
+                linestyle="none",
+                marker="*",
+                markersize=12,
+                color=f"C{len(series) + k}",
+                label=name,
+            )
         every_x = xs + [px for px, _ in (points or {}).values()]
         if every_x and all(float(v).is_integer() for v in every_x):
             from matplotlib.ticker import MaxNLocator
@@ -512,7 +649,9 @@ def plot_scatter(
     xy = as_matrix(points, "points").to("cpu").double().numpy()
     names = list(labels)
     if xy.shape != (len(names), 2):
-        raise BertStepsError(f"points have shape {xy.shape}; expected ({len(names)}, 2), one row per label")
+        raise BertStepsError(
+            f"points have shape {xy.shape}; expected ({len(names)}, 2), one row per label"
+        )
     kinds = list(groups) if groups is not None else [""] * len(names)
     if len(kinds) != len(names):
         raise BertStepsError(f"{len(kinds)} groups for {len(names)} labels")
@@ -523,9 +662,21 @@ def plot_scatter(
         colours = matplotlib.colormaps["tab10"]
         for k, kind in enumerate(dict.fromkeys(kinds)):
             idx = [i for i, g in enumerate(kinds) if g == kind]
-            ax.scatter(xy[idx, 0], xy[idx, 1], s=28, color=colours(k % 10), label=kind or None)
+            ax.scatter(
+                xy[idx, 0],
+                xy[idx, 1],
+                s=28,
+                color=colours(k % 10),
+                label=kind or None,
+            )
         for (px, py), name in zip(xy, names, strict=True):
-            ax.annotate(name, (px, py), xytext=(4, 3), textcoords="offset points", fontsize=9)
+            ax.annotate(
+                name,
+                (px, py),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=9,
+            )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if title:

@@ -46,7 +46,9 @@ RIPPLE_R = 0.5
 FLAT_LIMIT = 0.1
 
 
-def offset_cosines(table: ArrayLike, max_offset: int | None = None) -> torch.Tensor:
+def offset_cosines(
+    table: ArrayLike, max_offset: int | None = None
+) -> torch.Tensor:
     """Mean cosine of rows ``t`` and ``t + k`` of ``table``, for ``k = 0 .. max_offset``: a float64 curve.
 
     ``max_offset`` defaults to half the number of rows, so that every offset averages at
@@ -63,14 +65,26 @@ def offset_cosines(table: ArrayLike, max_offset: int | None = None) -> torch.Ten
     rows = as_matrix(table, "table").to("cpu", torch.float64)
     n = rows.shape[0]
     if n < 2:
-        raise BertStepsError(f"table has {n} row: offsets need at least two positions")
+        raise BertStepsError(
+            f"table has {n} row: offsets need at least two positions"
+        )
     if max_offset is None:
         max_offset = n // 2
-    if not isinstance(max_offset, int) or isinstance(max_offset, bool) or not 1 <= max_offset <= n - 1:
-        raise BertStepsError(f"max_offset must be an int from 1 to {n - 1} (the table has {n} rows), got {max_offset!r}")
-    unit = rows / rows.norm(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
+    if (
+        not isinstance(max_offset, int)
+        or isinstance(max_offset, bool)
+        or not 1 <= max_offset <= n - 1
+    ):
+        raise BertStepsError(
+            f"max_offset must be an int from 1 to {n - 1} (the table has {n} rows), got {max_offset!r}"
+        )
+    unit = rows / rows.norm(dim=1, keepdim=True).clamp_min(
+        torch.finfo(torch.float64).tiny
+    )
     cosines = unit @ unit.T
-    return torch.stack([torch.diagonal(cosines, k).mean() for k in range(max_offset + 1)])
+    return torch.stack(
+        [torch.diagonal(cosines, k).mean() for k in range(max_offset + 1)]
+    )
 
 
 def _ranks(x: torch.Tensor) -> torch.Tensor:
@@ -96,10 +110,14 @@ def spearman(x: ArrayLike, y: ArrayLike) -> float:
     """
     a, b = as_matrix(x, "x")[0].double(), as_matrix(y, "y")[0].double()
     if a.shape != b.shape or len(a) < 2:
-        raise BertStepsError(f"spearman needs two sequences of the same length, at least 2; got {len(a)} and {len(b)}")
+        raise BertStepsError(
+            f"spearman needs two sequences of the same length, at least 2; got {len(a)} and {len(b)}"
+        )
     ra, rb = _ranks(a) - (len(a) + 1) / 2, _ranks(b) - (len(b) + 1) / 2
     denominator = float(ra.norm() * rb.norm())
-    return 0.0 if denominator == 0.0 else round(float(ra @ rb) / denominator, 12)
+    return (
+        0.0 if denominator == 0.0 else round(float(ra @ rb) / denominator, 12)
+    )
 
 
 def moving_average(y: ArrayLike, width: int = SMOOTH) -> torch.Tensor:
@@ -111,9 +129,13 @@ def moving_average(y: ArrayLike, width: int = SMOOTH) -> torch.Tensor:
     """
     values = as_matrix(y, "y")[0].double()
     if not isinstance(width, int) or width < 1 or width % 2 == 0:
-        raise BertStepsError(f"width must be an odd positive int, got {width!r}")
+        raise BertStepsError(
+            f"width must be an odd positive int, got {width!r}"
+        )
     half = width // 2
-    padded = torch.cat([values[:1].repeat(half), values, values[-1:].repeat(half)])
+    padded = torch.cat(
+        [values[:1].repeat(half), values, values[-1:].repeat(half)]
+    )
     return padded.unfold(0, width, 1).mean(dim=1)
 
 
@@ -127,11 +149,18 @@ def autocorrelation(y: ArrayLike, max_lag: int) -> torch.Tensor:
     values = as_matrix(y, "y")[0].double()
     values = values - values.mean()
     if not isinstance(max_lag, int) or not 0 <= max_lag < len(values):
-        raise BertStepsError(f"max_lag must be an int from 0 to {len(values) - 1}, got {max_lag!r}")
+        raise BertStepsError(
+            f"max_lag must be an int from 0 to {len(values) - 1}, got {max_lag!r}"
+        )
     power = float(values @ values)
     if power == 0.0:
         return torch.zeros(max_lag + 1, dtype=torch.float64)
-    return torch.stack([(values[: len(values) - lag] @ values[lag:]) / power for lag in range(max_lag + 1)])
+    return torch.stack(
+        [
+            (values[: len(values) - lag] @ values[lag:]) / power
+            for lag in range(max_lag + 1)
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -248,14 +277,18 @@ def offset_shape(curve: ArrayLike) -> OffsetShape:
     values = as_matrix(curve, "curve")[0].double()
     k = len(values) - 1
     if k < 12:
-        raise BertStepsError(f"curve has offsets 0 to {k}: the tests need offsets up to at least 12")
+        raise BertStepsError(
+            f"curve has offsets 0 to {k}: the tests need offsets up to at least 12"
+        )
     body = values[1:]  # offsets 1 .. K
     offsets = torch.arange(1, k + 1, dtype=torch.float64)
     rho = spearman(offsets, body)
     near, far = float(values[1]), float(values[k // 2 :].mean())
     midpoint = (near + far) / 2
     above = (body >= midpoint).nonzero().flatten()
-    fallen_by = None if near <= far else (int(above[-1]) + 2 if len(above) else 1)
+    fallen_by = (
+        None if near <= far else (int(above[-1]) + 2 if len(above) else 1)
+    )
     if fallen_by is not None and fallen_by > k:
         fallen_by = None
     trend = moving_average(body, SMOOTH)
@@ -301,9 +334,13 @@ def ripple_reach(curve: ArrayLike, period: int) -> int:
     window, reach = 4 * period, 0
     starts = list(range(0, len(body) - window + 1, period))
     if starts[-1] != len(body) - window:
-        starts.append(len(body) - window)  # the last window ends at the curve's end
+        starts.append(
+            len(body) - window
+        )  # the last window ends at the curve's end
     for start in starts:
-        r = float(autocorrelation(detrended[start : start + window], period)[period])
+        r = float(
+            autocorrelation(detrended[start : start + window], period)[period]
+        )
         if r < RIPPLE_R:
             break
         reach = start + window  # offsets start + 1 .. start + window

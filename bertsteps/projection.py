@@ -80,14 +80,26 @@ def pca(matrix: ArrayLike, k: int = 2) -> Projection:
     x = as_matrix(matrix, "matrix").to("cpu", torch.float64)
     n, d = x.shape
     if n < 2:
-        raise BertStepsError(f"matrix has {n} row: PCA needs at least two vectors to find a spread")
-    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= min(n, d):
-        raise BertStepsError(f"k must be an int from 1 to {min(n, d)} (rows {n}, dimension {d}), got {k!r}")
+        raise BertStepsError(
+            f"matrix has {n} row: PCA needs at least two vectors to find a spread"
+        )
+    if (
+        not isinstance(k, int)
+        or isinstance(k, bool)
+        or not 1 <= k <= min(n, d)
+    ):
+        raise BertStepsError(
+            f"k must be an int from 1 to {min(n, d)} (rows {n}, dimension {d}), got {k!r}"
+        )
     if not bool(torch.isfinite(x).all()):
-        raise BertStepsError("matrix holds NaN or infinite values: clean the input first")
+        raise BertStepsError(
+            "matrix holds NaN or infinite values: clean the input first"
+        )
     mean = x.mean(dim=0)
     centred = x - mean
-    if n > d:  # many rows (a whole vocabulary): the small d x d scatter matrix is much faster
+    if (
+        n > d
+    ):  # many rows (a whole vocabulary): the small d x d scatter matrix is much faster
         values, vectors = torch.linalg.eigh(centred.T @ centred)
         variance, vt = values.flip(0).clamp_min(0.0), vectors.flip(1).T
     else:
@@ -95,7 +107,9 @@ def pca(matrix: ArrayLike, k: int = 2) -> Projection:
         variance = s.square()
     total = variance.sum()
     if float(total) == 0.0:
-        raise BertStepsError("all rows of matrix are the same vector: there is no direction of spread")
+        raise BertStepsError(
+            "all rows of matrix are the same vector: there is no direction of spread"
+        )
     components = vt[:k]
     strongest = components.abs().argmax(dim=1, keepdim=True)
     signs = torch.sign(components.gather(1, strongest))

@@ -108,7 +108,9 @@ class ModelCard:
         )
 
 
-def model_card(checkpoint: Bert | str | os.PathLike[str] | None = None) -> ModelCard:
+def model_card(
+    checkpoint: Bert | str | os.PathLike[str] | None = None,
+) -> ModelCard:
     """Describe a loaded :class:`~bertsteps.checkpoints.Bert`, or a checkpoint without loading its weights.
 
     Examples:
@@ -165,18 +167,27 @@ def compare_with_bert_base(card: ModelCard) -> str:
         | layers | 6 | 12 |
     """
     base = BERT_BASE_UNCASED_CONFIG
-    base_heads, base_hidden = int(base["num_attention_heads"]), int(base["hidden_size"])  # type: ignore[call-overload]
+    base_heads, base_hidden = (
+        int(base["num_attention_heads"]),
+        int(base["hidden_size"]),
+    )  # type: ignore[call-overload]
     rows = [
         ("layers", card.layers, base["num_hidden_layers"]),
         ("hidden size", card.hidden_size, base_hidden),
         ("attention heads", card.heads, base_heads),
         ("numbers per head", card.head_size, base_hidden // base_heads),
-        ("feed-forward size", card.intermediate_size, base["intermediate_size"]),
+        (
+            "feed-forward size",
+            card.intermediate_size,
+            base["intermediate_size"],
+        ),
         ("vocabulary", f"{card.vocab_size:,}", f"{base['vocab_size']:,}"),
         ("positions", card.max_positions, base["max_position_embeddings"]),
         ("masked-word head", "yes" if card.masked_lm_head else "no", "yes"),
     ]
-    head = f"| | `{card.name}` | `bert-base-uncased` |\n| --- | ---: | ---: |\n"
+    head = (
+        f"| | `{card.name}` | `bert-base-uncased` |\n| --- | ---: | ---: |\n"
+    )
     return head + "\n".join(
         f"| {what} | {ours} | {theirs} |" for what, ours, theirs in rows
     )

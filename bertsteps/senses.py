@@ -54,7 +54,12 @@ SENSE_SENTENCES: dict[str, dict[str, list[str]]] = {
     },
 }
 
-FEATURES: tuple[str, ...] = ("embedding output", "last layer", "second-to-last layer", "sum of the last four layers")
+FEATURES: tuple[str, ...] = (
+    "embedding output",
+    "last layer",
+    "second-to-last layer",
+    "sum of the last four layers",
+)
 
 
 def feature_layers(num_layers: int, feature: str) -> list[int]:
@@ -77,7 +82,9 @@ def feature_layers(num_layers: int, feature: str) -> list[int]:
         return [max(num_layers - 1, 0)]
     if feature == "sum of the last four layers":
         return list(range(max(num_layers - 3, 1), num_layers + 1))
-    raise BertStepsError(f"unknown word feature {feature!r}: use one of {', '.join(FEATURES)}")
+    raise BertStepsError(
+        f"unknown word feature {feature!r}: use one of {', '.join(FEATURES)}"
+    )
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,10 @@ class SenseGap:
             >>> SenseGap("last layer", [6], 0.9, 0.8, 0.1, 0.6).label
             'last layer'
         """
-        if self.feature == "sum of the last four layers" and len(self.layers) != 4:
+        if (
+            self.feature == "sum of the last four layers"
+            and len(self.layers) != 4
+        ):
             return f"sum of the last {len(self.layers)} layers"
         return self.feature
 
@@ -138,18 +148,38 @@ def sense_gaps(
         for sense, texts in senses.items()
         for text in texts
     ]
-    pairs = [(i, j) for i, j in itertools.combinations(range(len(found)), 2) if found[i][0] == found[j][0]]
-    same = torch.tensor([found[i][1] == found[j][1] for i, j in pairs], dtype=torch.bool)
+    pairs = [
+        (i, j)
+        for i, j in itertools.combinations(range(len(found)), 2)
+        if found[i][0] == found[j][0]
+    ]
+    same = torch.tensor(
+        [found[i][1] == found[j][1] for i, j in pairs], dtype=torch.bool
+    )
     if not bool(same.any()) or bool(same.all()):
-        raise BertStepsError("sense_gaps() needs words with two or more senses, and a sense used at least twice")
-    layers = torch.stack([w.layers for _, _, w in found])  # (uses, states, hidden)
+        raise BertStepsError(
+            "sense_gaps() needs words with two or more senses, and a sense used at least twice"
+        )
+    layers = torch.stack(
+        [w.layers for _, _, w in found]
+    )  # (uses, states, hidden)
     result = []
     for feature in features:
         picked = feature_layers(int(bert.config.num_hidden_layers), feature)
         cos = cosine_matrix(layers[:, picked].sum(dim=1), device="cpu")
         scores = torch.stack([cos[i, j] for i, j in pairs])
-        within, between = float(scores[same].mean()), float(scores[~same].mean())
+        within, between = (
+            float(scores[same].mean()),
+            float(scores[~same].mean()),
+        )
         result.append(
-            SenseGap(feature, picked, within, between, within - between, roc_auc(scores[same], scores[~same]))
+            SenseGap(
+                feature,
+                picked,
+                within,
+                between,
+                within - between,
+                roc_auc(scores[same], scores[~same]),
+            )
         )
     return result

@@ -53,7 +53,9 @@ def max_tokens(bert: Bert) -> int:
     """
     limits = [int(getattr(bert.config, "max_position_embeddings", 0) or 0)]
     tokenizer_limit = int(getattr(bert.tokenizer, "model_max_length", 0) or 0)
-    if 0 < tokenizer_limit < 1_000_000:  # "no limit" is stored as a huge number
+    if (
+        0 < tokenizer_limit < 1_000_000
+    ):  # "no limit" is stored as a huge number
         limits.append(tokenizer_limit)
     return min(limit for limit in limits if limit > 0)
 
@@ -71,12 +73,18 @@ def check_sentences(sentences: str | Sequence[str]) -> list[str]:
     """
     texts = [sentences] if isinstance(sentences, str) else list(sentences)
     if not texts:
-        raise SentenceError("no sentences given: pass one string or a non-empty list of strings")
+        raise SentenceError(
+            "no sentences given: pass one string or a non-empty list of strings"
+        )
     for i, text in enumerate(texts):
         if not isinstance(text, str):
-            raise SentenceError(f"sentence {i} is a {type(text).__name__}, not a str: pass strings only")
+            raise SentenceError(
+                f"sentence {i} is a {type(text).__name__}, not a str: pass strings only"
+            )
         if text.strip() == "":
-            raise SentenceError(f"sentence {i} is empty or only spaces: every sentence needs some text")
+            raise SentenceError(
+                f"sentence {i} is empty or only spaces: every sentence needs some text"
+            )
     return texts
 
 
@@ -102,7 +110,11 @@ def check_layer(bert: Bert, layer: int) -> int:
         (6, 0)
     """
     count = num_layers(bert) + 1
-    if not isinstance(layer, int) or isinstance(layer, bool) or not -count <= layer < count:
+    if (
+        not isinstance(layer, int)
+        or isinstance(layer, bool)
+        or not -count <= layer < count
+    ):
         raise SentenceError(
             f"layer={layer!r} is out of range: {bert.name} has hidden states 0 (the embedding output) "
             f"to {count - 1} (the last layer); negative values count from the end, -1 is the last"
@@ -121,11 +133,21 @@ def has_pooler(bert: Bert) -> bool:
     return getattr(bert.model, "pooler", None) is not None
 
 
-def _check_options(bert: Bert, pooling: str, layer: int, batch_size: int) -> int:
+def _check_options(
+    bert: Bert, pooling: str, layer: int, batch_size: int
+) -> int:
     if pooling not in POOLINGS:
-        raise SentenceError(f"unknown pooling {pooling!r}: use one of {', '.join(POOLINGS)}")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise SentenceError(f"batch_size must be a positive int, got {batch_size!r}")
+        raise SentenceError(
+            f"unknown pooling {pooling!r}: use one of {', '.join(POOLINGS)}"
+        )
+    if (
+        not isinstance(batch_size, int)
+        or isinstance(batch_size, bool)
+        or batch_size < 1
+    ):
+        raise SentenceError(
+            f"batch_size must be a positive int, got {batch_size!r}"
+        )
     index = check_layer(bert, layer)
     if pooling == "pooler":
         if not has_pooler(bert):
@@ -141,10 +163,14 @@ def _check_options(bert: Bert, pooling: str, layer: int, batch_size: int) -> int
     return index
 
 
-def _fit(bert: Bert, texts: list[str], truncate: bool) -> tuple[int, list[int]]:
+def _fit(
+    bert: Bert, texts: list[str], truncate: bool
+) -> tuple[int, list[int]]:
     """The model's limit and each text's length in tokens, after warning about (or refusing) longer texts."""
     limit = max_tokens(bert)
-    lengths = [len(ids) for ids in bert.tokenizer(texts, verbose=False)["input_ids"]]
+    lengths = [
+        len(ids) for ids in bert.tokenizer(texts, verbose=False)["input_ids"]
+    ]
     for i, length in enumerate(lengths):
         if length <= limit:
             continue
@@ -161,7 +187,9 @@ def _fit(bert: Bert, texts: list[str], truncate: bool) -> tuple[int, list[int]]:
     return limit, lengths
 
 
-def pool(states: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
+def pool(
+    states: torch.Tensor, attention_mask: torch.Tensor, pooling: str
+) -> torch.Tensor:
     """Pool token vectors ``(batch, seq, hidden)`` into ``(batch, hidden)``; padding never counts.
 
     ``"mean"`` averages the tokens that ``attention_mask`` marks with 1, ``"max"`` takes
@@ -180,7 +208,9 @@ def pool(states: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> to
         return (states * real).sum(dim=1) / real.sum(dim=1).clamp_min(1e-9)
     if pooling == "max":
         return states.masked_fill(real == 0, float("-inf")).amax(dim=1)
-    raise SentenceError(f"pool() does not do {pooling!r}: use 'mean', 'max' or 'cls'")
+    raise SentenceError(
+        f"pool() does not do {pooling!r}: use 'mean', 'max' or 'cls'"
+    )
 
 
 def sentence_vectors(
@@ -215,7 +245,12 @@ def sentence_vectors(
         (torch.Size([2, 384]), True)
     """
     vectors = pooled_layers(
-        bert, sentences, poolings=[pooling], layers=[layer], batch_size=batch_size, truncate=truncate
+        bert,
+        sentences,
+        poolings=[pooling],
+        layers=[layer],
+        batch_size=batch_size,
+        truncate=truncate,
     )[pooling, check_layer(bert, layer)]
     if normalize:
         vectors = torch.nn.functional.normalize(vectors, p=2.0, dim=1)
@@ -249,12 +284,18 @@ def pooled_layers(
     """
     texts = check_sentences(sentences)
     if not poolings or not layers:
-        raise SentenceError("pooled_layers() needs at least one pooling and one layer")
+        raise SentenceError(
+            "pooled_layers() needs at least one pooling and one layer"
+        )
     wanted = []
     for pooling in poolings:
         on = layers
         if pooling == "pooler":  # the pooler sits on the last layer only
-            on = [layer for layer in layers if check_layer(bert, layer) == num_layers(bert)] or layers[:1]
+            on = [
+                layer
+                for layer in layers
+                if check_layer(bert, layer) == num_layers(bert)
+            ] or layers[:1]
         for layer in on:
             key = (pooling, _check_options(bert, pooling, layer, batch_size))
             if key not in wanted:
@@ -264,19 +305,32 @@ def pooled_layers(
 
     # batches of similar lengths need little padding; the rows go back to the input order below
     order = sorted(range(len(texts)), key=lambda i: -lengths[i])
-    parts: dict[tuple[str, int], list[torch.Tensor]] = {key: [] for key in wanted}
+    parts: dict[tuple[str, int], list[torch.Tensor]] = {
+        key: [] for key in wanted
+    }
     for start in range(0, len(texts), batch_size):
         batch = [texts[i] for i in order[start : start + batch_size]]
-        inputs = encode(bert, batch, padding=True, truncation=True, max_length=limit)
+        inputs = encode(
+            bert, batch, padding=True, truncation=True, max_length=limit
+        )
         with torch.inference_mode():
             out = bert.model(**inputs, output_hidden_states=True)
         for pooling, index in wanted:
             if pooling == "pooler":
                 parts[pooling, index].append(out.pooler_output)
             else:
-                parts[pooling, index].append(pool(out.hidden_states[index], inputs["attention_mask"], pooling))
+                parts[pooling, index].append(
+                    pool(
+                        out.hidden_states[index],
+                        inputs["attention_mask"],
+                        pooling,
+                    )
+                )
     back = torch.argsort(torch.tensor(order))
-    return {key: torch.cat(rows)[back.to(rows[0].device)].to("cpu", torch.float32) for key, rows in parts.items()}
+    return {
+        key: torch.cat(rows)[back.to(rows[0].device)].to("cpu", torch.float32)
+        for key, rows in parts.items()
+    }
 
 
 def rank(query: ArrayLike, vectors: ArrayLike, k: int = 5) -> list[Hit]:
@@ -292,11 +346,16 @@ def rank(query: ArrayLike, vectors: ArrayLike, k: int = 5) -> list[Hit]:
         raise SentenceError(f"k must be a positive int, got {k!r}")
     q = as_matrix(query, "query")
     if q.shape[0] != 1:
-        raise SentenceError(f"query has shape {tuple(q.shape)}: pass one vector")
+        raise SentenceError(
+            f"query has shape {tuple(q.shape)}: pass one vector"
+        )
     matrix = as_matrix(vectors, "vectors")
     scores = cosine_matrix(q, matrix, device="cpu")[0]
     top = torch.topk(scores, min(k, scores.shape[0]))
-    return [Hit(int(i), float(s)) for i, s in zip(top.indices.tolist(), top.values.tolist(), strict=True)]
+    return [
+        Hit(int(i), float(s))
+        for i, s in zip(top.indices.tolist(), top.values.tolist(), strict=True)
+    ]
 
 
 def search(
@@ -318,7 +377,11 @@ def search(
     """
     texts = check_sentences(passages)
     query_vector = sentence_vectors(bert, query, pooling=pooling, layer=layer)
-    return rank(query_vector, sentence_vectors(bert, texts, pooling=pooling, layer=layer), k)
+    return rank(
+        query_vector,
+        sentence_vectors(bert, texts, pooling=pooling, layer=layer),
+        k,
+    )
 
 
 def sentence_transformer(folder: str | os.PathLike[str] | None = None) -> Any:
@@ -338,9 +401,13 @@ def sentence_transformer(folder: str | os.PathLike[str] | None = None) -> Any:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as err:
-        raise SentenceError("sentence-transformers is not installed: pip install sentence-transformers") from err
+        raise SentenceError(
+            "sentence-transformers is not installed: pip install sentence-transformers"
+        ) from err
     with _quiet_transformers(), _no_progress_bars():
-        return SentenceTransformer(str(folder or default_folder()), device="cpu")
+        return SentenceTransformer(
+            str(folder or default_folder()), device="cpu"
+        )
 
 
 class _no_progress_bars:
@@ -359,7 +426,9 @@ class _no_progress_bars:
 
             self._hub: bool | None = are_progress_bars_disabled()
             disable_progress_bars()
-        except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
+        except (
+            ImportError
+        ):  # pragma: no cover - huggingface_hub comes with transformers
             self._hub = None
 
     def __exit__(self, *exc: object) -> None:

@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 
     from .checkpoints import Bert
 
-ArrayLike = Union[torch.Tensor, "np.ndarray[Any, Any]", Sequence[float], Sequence[Sequence[float]]]
+ArrayLike = Union[
+    torch.Tensor,
+    "np.ndarray[Any, Any]",
+    Sequence[float],
+    Sequence[Sequence[float]],
+]
 
 # A chunk of the result computed on an accelerator is at most this big before it is copied back.
 _DEVICE_CHUNK_BYTES = 256 * 2**20
@@ -64,14 +69,20 @@ def as_matrix(x: ArrayLike, name: str = "input") -> torch.Tensor:
         try:
             import numpy as np
 
-            t = torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else torch.as_tensor(x)
+            t = (
+                torch.from_numpy(np.ascontiguousarray(x))
+                if isinstance(x, np.ndarray)
+                else torch.as_tensor(x)
+            )
         except (TypeError, ValueError, RuntimeError) as err:
             raise BertStepsError(
                 f"{name} must be a torch tensor, a numpy array or a list of numbers; "
                 f"got {type(x).__name__} ({err})"
             ) from err
     if t.is_complex() or t.dtype == torch.bool:
-        raise BertStepsError(f"{name} has dtype {t.dtype}: pass real-valued (float) vectors")
+        raise BertStepsError(
+            f"{name} has dtype {t.dtype}: pass real-valued (float) vectors"
+        )
     if not t.is_floating_point():
         t = t.to(torch.float32)
     if t.ndim == 1:
@@ -81,7 +92,9 @@ def as_matrix(x: ArrayLike, name: str = "input") -> torch.Tensor:
             f"{name} has shape {tuple(t.shape)}: pass one vector (1-D) or a matrix of row vectors (2-D)"
         )
     if t.shape[1] == 0:
-        raise BertStepsError(f"{name} has shape {tuple(t.shape)}: vectors of dimension 0 have no direction")
+        raise BertStepsError(
+            f"{name} has shape {tuple(t.shape)}: vectors of dimension 0 have no direction"
+        )
     return t
 
 
@@ -98,7 +111,9 @@ def unit_rows(x: torch.Tensor) -> torch.Tensor:
     return x / norms.clamp_min(torch.finfo(torch.float32).tiny)
 
 
-def _checked_unit_rows(x: torch.Tensor, device: torch.device, name: str) -> torch.Tensor:
+def _checked_unit_rows(
+    x: torch.Tensor, device: torch.device, name: str
+) -> torch.Tensor:
     """Unit rows on ``device`` in float32, right for any finite input; NaN and infinity refused.
 
     Each row is first divided by its largest absolute value, in float32 or float64 (so float64
@@ -107,28 +122,44 @@ def _checked_unit_rows(x: torch.Tensor, device: torch.device, name: str) -> torc
     """
     if x.shape[0] == 0:
         return torch.empty((0, x.shape[1]), dtype=torch.float32, device=device)
-    wide = torch.promote_types(x.dtype, torch.float32)  # float64 stays float64, half precisions widen
-    if wide == torch.float64 and device.type == "mps":  # MPS has no float64: rescale on the CPU
+    wide = torch.promote_types(
+        x.dtype, torch.float32
+    )  # float64 stays float64, half precisions widen
+    if (
+        wide == torch.float64 and device.type == "mps"
+    ):  # MPS has no float64: rescale on the CPU
         x = x.to("cpu", wide)
     else:
         x = x.to(device, wide)
     bad = bad_rows(x)
     if bad:
-        raise BertStepsError(f"{name} holds NaN or infinite values (rows {bad}): clean the input first")
+        raise BertStepsError(
+            f"{name} holds NaN or infinite values (rows {bad}): clean the input first"
+        )
     scale = x.abs().amax(dim=1, keepdim=True)
-    scaled = (x / torch.where(scale > 0, scale, torch.ones_like(scale))).to(device, torch.float32)
+    scaled = (x / torch.where(scale > 0, scale, torch.ones_like(scale))).to(
+        device, torch.float32
+    )
     norms = torch.linalg.vector_norm(scaled, dim=1, keepdim=True)
-    return scaled / norms.clamp_min(1.0)  # a nonzero row's norm is >= 1 here; a zero row stays 0
+    return scaled / norms.clamp_min(
+        1.0
+    )  # a nonzero row's norm is >= 1 here; a zero row stays 0
 
 
 def _zero_rows(x: torch.Tensor) -> list[int]:
     return (~(x != 0).any(dim=1)).nonzero().flatten()[:5].tolist()
 
 
-def _chunk_rows(n: int, m: int, device: torch.device, chunk_size: int | None) -> int:
+def _chunk_rows(
+    n: int, m: int, device: torch.device, chunk_size: int | None
+) -> int:
     if chunk_size is not None:
         step = min(positive_int(chunk_size, "chunk_size"), max(n, 1))
-        check_memory(4.0 * step * m, f"chunk_size={chunk_size} ({step} rows of {m} cosines)", "pass a smaller chunk_size")
+        check_memory(
+            4.0 * step * m,
+            f"chunk_size={chunk_size} ({step} rows of {m} cosines)",
+            "pass a smaller chunk_size",
+        )
         return step
     if device.type == "cpu":
         return _CPU_BLOCK_ROWS
@@ -199,7 +230,9 @@ def cosine_matrix(
         return _self_cosines_cpu(An, step)
     out = torch.empty((n, m), dtype=torch.float32)
     if dev.type == "cpu" and chunk_size is None:
-        return torch.mm(An, Bn.T, out=out).clamp_(-1.0, 1.0)  # no temporary at all
+        return torch.mm(An, Bn.T, out=out).clamp_(
+            -1.0, 1.0
+        )  # no temporary at all
     for i in range(0, n, step):
         rows = slice(i, min(i + step, n))
         if dev.type == "cpu":
@@ -230,7 +263,9 @@ def excluded_ids(bert: Bert) -> torch.Tensor:
     ids = set(bert.tokenizer.all_special_ids)
     ids.update(i for tok, i in vocab.items() if _BRACKETED.match(tok))
     size = bert.embedding_matrix.shape[0]
-    return torch.tensor(sorted(i for i in ids if 0 <= i < size), dtype=torch.long)
+    return torch.tensor(
+        sorted(i for i in ids if 0 <= i < size), dtype=torch.long
+    )
 
 
 def candidate_mask(bert: Bert) -> torch.Tensor:
@@ -261,7 +296,9 @@ def unit_embeddings(bert: Bert) -> torch.Tensor:
         return unit_rows(bert.embedding_matrix)
 
 
-def _query_vector(bert: Bert, query: str | ArrayLike) -> tuple[torch.Tensor, list[int]]:
+def _query_vector(
+    bert: Bert, query: str | ArrayLike
+) -> tuple[torch.Tensor, list[int]]:
     """The query as one vector, and the ids it is made of (a word's pieces are never its own neighbours)."""
     from .tokens import word_ids, word_vectors
 
@@ -277,15 +314,21 @@ def _query_vector(bert: Bert, query: str | ArrayLike) -> tuple[torch.Tensor, lis
     return vec[0], []
 
 
-def _top_k(bert: Bert, vector: torch.Tensor, k: int, exclude: list[int]) -> list[Neighbour]:
+def _top_k(
+    bert: Bert, vector: torch.Tensor, k: int, exclude: list[int]
+) -> list[Neighbour]:
     unit = unit_embeddings(bert)
     available = unit.shape[0] - len(excluded_ids(bert)) - len(exclude)
     positive_int(k, "k")
     if k > available:
-        raise BertStepsError(f"k={k} is more than the {available} tokens that can be neighbours")
+        raise BertStepsError(
+            f"k={k} is more than the {available} tokens that can be neighbours"
+        )
     query = vector.unsqueeze(0)
     if _zero_rows(query):
-        raise BertStepsError("the query vector is all zeros: it has no direction, so no token is nearer than another")
+        raise BertStepsError(
+            "the query vector is all zeros: it has no direction, so no token is nearer than another"
+        )
     with torch.inference_mode():
         q = _checked_unit_rows(query, unit.device, "the query vector")[0]
         scores = (unit @ q).clamp_(-1.0, 1.0)
@@ -294,10 +337,15 @@ def _top_k(bert: Bert, vector: torch.Tensor, k: int, exclude: list[int]) -> list
             scores[torch.tensor(exclude, device=unit.device)] = -math.inf
         top = torch.topk(scores, k)
     tokens = bert.tokenizer.convert_ids_to_tokens(top.indices.tolist())
-    return [Neighbour(t, float(s)) for t, s in zip(tokens, top.values.tolist(), strict=True)]
+    return [
+        Neighbour(t, float(s))
+        for t, s in zip(tokens, top.values.tolist(), strict=True)
+    ]
 
 
-def nearest(bert: Bert, query: str | ArrayLike, k: int = 10) -> list[Neighbour]:
+def nearest(
+    bert: Bert, query: str | ArrayLike, k: int = 10
+) -> list[Neighbour]:
     """The ``k`` tokens of the vocabulary whose input embeddings are closest to ``query`` by cosine.
 
     ``query`` is a word (split words are averaged over their pieces) or a vector of
@@ -315,7 +363,7 @@ def nearest(bert: Bert, query: str | ArrayLike, k: int = 10) -> list[Neighbour]:
 
 
 def analogy(bert: Bert, a: str, b: str, c: str, k: int = 5) -> list[Neighbour]:
-    """"``a`` is to ``b`` as ``c`` is to ?": the tokens closest to ``b - a + c``, the three inputs excluded.
+    """ "``a`` is to ``b`` as ``c`` is to ?": the tokens closest to ``b - a + c``, the three inputs excluded.
 
     Examples:
         >>> from bertsteps import load
@@ -328,5 +376,7 @@ def analogy(bert: Bert, a: str, b: str, c: str, k: int = 5) -> list[Neighbour]:
         if not isinstance(word, str):
             raise TokenError(f"analogy() takes three words, got {word!r}")
     va, vb, vc = word_vectors(bert, [a, b, c], strategy="mean")
-    own = sorted({i for ids in word_ids(bert, [a, b, c], strategy="mean") for i in ids})
+    own = sorted(
+        {i for ids in word_ids(bert, [a, b, c], strategy="mean") for i in ids}
+    )
     return _top_k(bert, vb - va + vc, k, own)

@@ -56,9 +56,13 @@ def tokenize(bert: Bert, text: str) -> Tokenized:
     """
     if not isinstance(text, str):
         raise TokenError(f"tokenize() takes a str, got {type(text).__name__}")
-    enc = bert.tokenizer(text, return_offsets_mapping=bert.tokenizer.is_fast, verbose=False)
+    enc = bert.tokenizer(
+        text, return_offsets_mapping=bert.tokenizer.is_fast, verbose=False
+    )
     ids = list(enc["input_ids"])
-    offsets = [tuple(o) for o in enc.get("offset_mapping", [(0, 0)] * len(ids))]
+    offsets = [
+        tuple(o) for o in enc.get("offset_mapping", [(0, 0)] * len(ids))
+    ]
     return Tokenized(
         text=text,
         ids=ids,
@@ -76,13 +80,19 @@ def word_pieces(bert: Bert, word: str) -> list[str]:
         ['token', '##ize']
     """
     if not isinstance(word, str):
-        raise TokenError(f"a word must be a str, got {type(word).__name__}: {word!r}")
+        raise TokenError(
+            f"a word must be a str, got {type(word).__name__}: {word!r}"
+        )
     if word.strip() == "":
-        raise TokenError("an empty word has no embedding: pass at least one non-space character")
+        raise TokenError(
+            "an empty word has no embedding: pass at least one non-space character"
+        )
     return list(bert.tokenizer.tokenize(word))
 
 
-def word_ids(bert: Bert, words: str | Sequence[str], *, strategy: Strategy = "error") -> list[list[int]]:
+def word_ids(
+    bert: Bert, words: str | Sequence[str], *, strategy: Strategy = "error"
+) -> list[list[int]]:
     """The vocabulary ids of each word's pieces, checked: no empty word, no ``[UNK]``.
 
     With ``strategy="error"`` a word that splits into several pieces raises an error
@@ -94,7 +104,9 @@ def word_ids(bert: Bert, words: str | Sequence[str], *, strategy: Strategy = "er
         [[2332], [3035]]
     """
     if strategy not in ("mean", "first", "error"):
-        raise TokenError(f"unknown strategy {strategy!r}: use 'mean', 'first' or 'error' (--strategy on the command line)")
+        raise TokenError(
+            f"unknown strategy {strategy!r}: use 'mean', 'first' or 'error' (--strategy on the command line)"
+        )
     if isinstance(words, str):
         words = [words]
     words = list(words)
@@ -105,7 +117,9 @@ def word_ids(bert: Bert, words: str | Sequence[str], *, strategy: Strategy = "er
     for word in words:
         pieces = word_pieces(bert, word)
         if not pieces:
-            raise TokenError(f"{word!r} has no tokens in this vocabulary (only characters the tokenizer drops)")
+            raise TokenError(
+                f"{word!r} has no tokens in this vocabulary (only characters the tokenizer drops)"
+            )
         if unk is not None and unk in pieces:
             raise TokenError(
                 f"{word!r} maps to {unk} (pieces: {pieces}): the vocabulary of {bert.name} does not know it, "
@@ -122,7 +136,9 @@ def word_ids(bert: Bert, words: str | Sequence[str], *, strategy: Strategy = "er
     return result
 
 
-def word_vectors(bert: Bert, words: str | Sequence[str], *, strategy: Strategy = "mean") -> torch.Tensor:
+def word_vectors(
+    bert: Bert, words: str | Sequence[str], *, strategy: Strategy = "mean"
+) -> torch.Tensor:
     """Input word embeddings of ``words``: a ``(len(words), hidden_size)`` float32 CPU tensor.
 
     A one-token word gives its row of the embedding matrix. A word that WordPiece splits
@@ -148,7 +164,9 @@ def word_vectors(bert: Bert, words: str | Sequence[str], *, strategy: Strategy =
     return torch.stack(rows).to("cpu", torch.float32)
 
 
-def find_word(bert: Bert, text: str, word: str, *, occurrence: int = 0) -> tuple[tuple[int, int], list[int]]:
+def find_word(
+    bert: Bert, text: str, word: str, *, occurrence: int = 0
+) -> tuple[tuple[int, int], list[int]]:
     """Where ``word`` is in ``text`` as the tokenizer sees both: its character span and token positions.
 
     Both are tokenized, and the word's tokens are looked for as a run of the text's tokens
@@ -170,17 +188,35 @@ def find_word(bert: Bert, text: str, word: str, *, occurrence: int = 0) -> tuple
     if not isinstance(text, str) or not isinstance(word, str):
         raise TokenError("a text and a word are needed, both str")
     if word.strip() == "":
-        raise TokenError("an empty word cannot be found: pass at least one non-space character")
-    if not isinstance(occurrence, int) or isinstance(occurrence, bool) or occurrence < 0:
-        raise TokenError(f"occurrence must be an int >= 0 (0 is the first match), got {occurrence!r}")
+        raise TokenError(
+            "an empty word cannot be found: pass at least one non-space character"
+        )
+    if (
+        not isinstance(occurrence, int)
+        or isinstance(occurrence, bool)
+        or occurrence < 0
+    ):
+        raise TokenError(
+            f"occurrence must be an int >= 0 (0 is the first match), got {occurrence!r}"
+        )
     tok = bert.tokenizer
     if not tok.is_fast:
-        raise TokenError(f"the tokenizer of {bert.name} gives no character offsets: a fast tokenizer is needed")
-    target = list(tok(word.strip(), add_special_tokens=False, verbose=False)["input_ids"])
+        raise TokenError(
+            f"the tokenizer of {bert.name} gives no character offsets: a fast tokenizer is needed"
+        )
+    target = list(
+        tok(word.strip(), add_special_tokens=False, verbose=False)["input_ids"]
+    )
     if not target:
-        raise TokenError(f"{word!r} gives no tokens: the tokenizer of {bert.name} drops all its characters")
+        raise TokenError(
+            f"{word!r} gives no tokens: the tokenizer of {bert.name} drops all its characters"
+        )
     enc = tok(text, return_offsets_mapping=True, verbose=False)
-    ids, offsets, words = list(enc["input_ids"]), list(enc["offset_mapping"]), enc.word_ids()
+    ids, offsets, words = (
+        list(enc["input_ids"]),
+        list(enc["offset_mapping"]),
+        enc.word_ids(),
+    )
     # A token's word: the pre-tokenizer's word index; special tokens typed in the text are words of their own.
     word_of = [w if w is not None else -1 - i for i, w in enumerate(words)]
     unk = tok.unk_token_id
@@ -191,10 +227,18 @@ def find_word(bert: Bert, text: str, word: str, *, occurrence: int = 0) -> tuple
         a, b = offsets[i][0], offsets[i + width - 1][1]
         if (
             ids[i : i + width] == target
-            and all(offsets[j][1] > offsets[j][0] for j in range(i, i + width))  # not an added [CLS]/[SEP]
+            and all(
+                offsets[j][1] > offsets[j][0] for j in range(i, i + width)
+            )  # not an added [CLS]/[SEP]
             and (i == 0 or word_of[i - 1] != word_of[i])
-            and (i + width == len(ids) or word_of[i + width] != word_of[i + width - 1])
-            and (unk not in target or text[a:b].casefold() == word.strip().casefold())
+            and (
+                i + width == len(ids)
+                or word_of[i + width] != word_of[i + width - 1]
+            )
+            and (
+                unk not in target
+                or text[a:b].casefold() == word.strip().casefold()
+            )
         ):
             matches.append(i)
             i += width

@@ -59,7 +59,9 @@ def memory_limit() -> int:
             f"${MEMORY_ENV}={text!r} is not a number of GiB (such as 8)"
         ) from None
     if not gib > 0:
-        raise BertStepsError(f"${MEMORY_ENV}={text!r} must be a positive number of GiB")
+        raise BertStepsError(
+            f"${MEMORY_ENV}={text!r} must be a positive number of GiB"
+        )
     return int(gib * 2**30)
 
 

@@ -169,8 +169,10 @@ sentences
 
 # %%
 found = {
-    word: {sense: [bertsteps.word_in_context(bert, s, word) for s in texts]
-           for sense, texts in senses.items()}
+    word: {
+        sense: [bertsteps.word_in_context(bert, s, word) for s in texts]
+        for sense, texts in senses.items()
+    }
     for word, senses in sentences.items()
 }
 {w: [len(ws) for ws in senses.values()] for w, senses in found.items()}
@@ -180,6 +182,7 @@ found = {
 # sentences with the **same** sense and over all pairs with **different** senses (the
 # first two senses of each word). As a baseline we also compare *bank* with *bat*: two
 # different words.
+
 
 # %%
 def cosine_by_layer(pairs):
@@ -222,7 +225,10 @@ bertsteps.plot_lines(
 last = config.num_hidden_layers
 parts = []
 for word in found:
-    same, diff = series[f"{word}: same sense"], series[f"{word}: different senses"]
+    same, diff = (
+        series[f"{word}: same sense"],
+        series[f"{word}: different senses"],
+    )
     parts.append(
         f"for *{word}*, same-sense pairs go from {float(same[0]):.2f} at layer 0 to "
         f"{float(same[last]):.2f} at layer {last}, different-sense pairs from "
@@ -230,21 +236,32 @@ for word in found:
     )
 low, high = f"{float(baseline.min()):.2f}", f"{float(baseline.max()):.2f}"
 Markdown(
-    "In this build, " + "; ".join(parts) + ". The baseline, two different words, "
-    + (f"stays at {low}." if low == high else f"stays between {low} and {high}.")
+    "In this build, "
+    + "; ".join(parts)
+    + ". The baseline, two different words, "
+    + (
+        f"stays at {low}."
+        if low == high
+        else f"stays between {low} and {high}."
+    )
     + " At layer 0 a word's vectors differ only by position, so any gap there between the "
     "two kinds of pairs comes from where the word sits in its sentences, not from meaning."
 )
 
 # %% tags=["hide-input"]
 sense_gaps = {  # same minus different sense, per layer: the measure of the claim
-    word: bertsteps.senses_by_layer(*list(senses.values())[:2]) for word, senses in found.items()
+    word: bertsteps.senses_by_layer(*list(senses.values())[:2])
+    for word, senses in found.items()
 }
 for word, g in sense_gaps.items():  # the same numbers as the plot's lines
     torch.testing.assert_close(g.same, series[f"{word}: same sense"])
-    torch.testing.assert_close(g.different, series[f"{word}: different senses"])
+    torch.testing.assert_close(
+        g.different, series[f"{word}: different senses"]
+    )
 gaps = {word: g.gap for word, g in sense_gaps.items()}
-gained = {word: g.gained for word, g in sense_gaps.items()}  # beyond position (layer 0)
+gained = {
+    word: g.gained for word, g in sense_gaps.items()
+}  # beyond position (layer 0)
 widest = {word: g.widest for word, g in sense_gaps.items()}
 bertsteps.claim(
     "senses-separate",
@@ -296,10 +313,14 @@ bertsteps.claim(
 
 # %% tags=["hide-input"]
 labels = [
-    f"{sense} {i + 1}" for sense, ws in found["bank"].items() for i in range(len(ws))
+    f"{sense} {i + 1}"
+    for sense, ws in found["bank"].items()
+    for i in range(len(ws))
 ]
 Markdown(
-    "\n".join(f"- **{label}**: {w.text}" for label, w in zip(labels, every_bank))
+    "\n".join(
+        f"- **{label}**: {w.text}" for label, w in zip(labels, every_bank)
+    )
 )
 
 # %%
@@ -323,21 +344,31 @@ bertsteps.plot_matrix(
 kinds = [sense for sense, ws in found["bank"].items() for _ in ws]
 n = len(kinds)
 last_sort = bertsteps.sense_sorting(bank_last, kinds)
-first_sort = bertsteps.sense_sorting(torch.stack([w.layers[0] for w in every_bank]), kinds)
+first_sort = bertsteps.sense_sorting(
+    torch.stack([w.layers[0] for w in every_bank]), kinds
+)
 within, across, right = last_sort.within, last_sort.across, last_sort.right
 within_0, across_0 = first_sort.within, first_sort.across
 beyond_position = last_sort.margin - first_sort.margin
-display(Markdown(
-    f"In this build, pairs with the same sense average **{within:.2f}** and pairs with "
-    f"different senses **{across:.2f}** (at layer 0, where only position differs: "
-    f"{within_0:.2f} and {across_0:.2f}). For **{right} of the {n}** sentences, the most "
-    "similar other sentence uses *bank* in the same sense."
-))
+display(
+    Markdown(
+        f"In this build, pairs with the same sense average **{within:.2f}** and pairs with "
+        f"different senses **{across:.2f}** (at layer 0, where only position differs: "
+        f"{within_0:.2f} and {across_0:.2f}). For **{right} of the {n}** sentences, the most "
+        "similar other sentence uses *bank* in the same sense."
+    )
+)
 # Cells that show 1.00 off the diagonal: are they pairs where bank sits at the same position?
 shown_one = [
-    (a, b) for a, b in itertools.combinations(range(n), 2) if float(senses_matrix[a, b]) >= 0.995
+    (a, b)
+    for a, b in itertools.combinations(range(n), 2)
+    if float(senses_matrix[a, b]) >= 0.995
 ]
-same_place = [(a, b) for a, b in shown_one if every_bank[a].positions == every_bank[b].positions]
+same_place = [
+    (a, b)
+    for a, b in shown_one
+    if every_bank[a].positions == every_bank[b].positions
+]
 bertsteps.claim(
     "ones-from-position",
     bool(shown_one) and len(same_place) == len(shown_one),
@@ -352,7 +383,11 @@ bertsteps.claim(
         if not shown_one
         else "Some cells off the diagonal show 1.00 for sentences in which *bank* sits at "
         "different positions ("
-        + "; ".join(f"{labels[a]} and {labels[b]}" for a, b in shown_one if (a, b) not in same_place)
+        + "; ".join(
+            f"{labels[a]} and {labels[b]}"
+            for a, b in shown_one
+            if (a, b) not in same_place
+        )
         + "): something other than position made those vectors alike."
     ),
     measure=f"{len(shown_one)} off-diagonal pairs with cosine ≥ 0.995 at the last layer, "

@@ -176,14 +176,14 @@ i, j = next(
 )
 x = caught["layer_norm_input"][0]  # the model's own sum, before LayerNorm
 
-torch.testing.assert_close(
-    x[i] - x[j], position_table[i] - position_table[j]
-)
+torch.testing.assert_close(x[i] - x[j], position_table[i] - position_table[j])
 tokens[i], i, tokens[j], j
 
 # %% tags=["hide-input"]
 after = output.hidden_states[0][0]
-cos_after = float(torch.nn.functional.cosine_similarity(after[i], after[j], dim=0))
+cos_after = float(
+    torch.nn.functional.cosine_similarity(after[i], after[j], dim=0)
+)
 distance = float((after[i] - after[j]).norm())
 bertsteps.claim(
     "same-word-two-vectors",
@@ -233,8 +233,12 @@ bertsteps.plot_matrix(
 # from the full matrix.
 
 # %%
-curve = bertsteps.offset_cosines(position_table)  # offsets 0 .. max_positions // 2
-all_cos = bertsteps.cosine_matrix(position_table)  # every position with every other
+curve = bertsteps.offset_cosines(
+    position_table
+)  # offsets 0 .. max_positions // 2
+all_cos = bertsteps.cosine_matrix(
+    position_table
+)  # every position with every other
 
 k = 3
 torch.testing.assert_close(curve[k].float(), torch.diagonal(all_cos, k).mean())
@@ -243,8 +247,12 @@ len(curve), [round(float(c), 2) for c in curve[:8]]
 # %%
 from bertsteps.positions import ripple_reach
 
-shape = bertsteps.offset_shape(curve)  # reads the curve with stated tests, below
-reach = ripple_reach(curve, shape.period)  # how far from offset 1 the ripple holds, window by window
+shape = bertsteps.offset_shape(
+    curve
+)  # reads the curve with stated tests, below
+reach = ripple_reach(
+    curve, shape.period
+)  # how far from offset 1 the ripple holds, window by window
 rippling = f"a ripple every {shape.period} offsets" + (
     f" up to about offset {reach}" if 0 < reach < shape.max_offset else ""
 )
@@ -301,7 +309,9 @@ bertsteps.claim(
 # %% tags=["hide-input"]
 p = shape.period
 on_beat = [p * m for m in (1, 2, 3) if p * m <= shape.max_offset]
-off_beat = [p * m + p // 2 for m in (0, 1, 2) if p * m + p // 2 <= shape.max_offset]
+off_beat = [
+    p * m + p // 2 for m in (0, 1, 2) if p * m + p // 2 <= shape.max_offset
+]
 
 
 def values_at(offsets: list[int]) -> str:
@@ -330,7 +340,11 @@ bertsteps.claim(
     "diagonal.",
     "The curve has **no regular ripple**: with its moving average taken away, what is "
     "left does not come back to itself at any shift (the best, "
-    + (f"at {p} offsets, correlates {shape.ripple_r:.2f})." if p else "none, never turns negative)."),
+    + (
+        f"at {p} offsets, correlates {shape.ripple_r:.2f})."
+        if p
+        else "none, never turns negative)."
+    ),
     measure=shape.measures()["ripples"]
     + (
         f"; window by window ({4 * p} offsets each, from offset 1), the ripple holds "
@@ -364,6 +378,7 @@ bertsteps.claim(
 # A sum is dominated by its biggest terms. The mean length (L2 norm) of the rows of
 # each table, and of the vectors before and after LayerNorm for our sentence pair:
 
+
 # %% tags=["hide-input"]
 def mean_norm(vectors: torch.Tensor) -> float:
     return float(vectors.norm(dim=-1).mean())
@@ -393,22 +408,24 @@ display(
 )
 by_length = sorted(list(norms)[:3], key=norms.get, reverse=True)
 lead = norms[by_length[0]] / norms[by_length[1]]
-display(bertsteps.claim(
-    "one-part-longest",
-    lead >= 1.5,
-    f"In this build the **{biggest}** are the longest part of the sum, "
-    f"{lead:.1f} times as long as the {by_length[1]}. LayerNorm then sets every vector's "
-    "scale, whatever the sum's was: after it, the length depends only on the LayerNorm's "
-    "$\\gamma$ and $\\beta$ and on the direction of the sum.",
-    "In this build the three parts are about equally long "
-    + f"({', '.join(f'{name} {norms[name]:.3f}' for name in by_length)}): none dominates "
-    "the sum. LayerNorm then sets every vector's scale, whatever the sum's was: after it, "
-    "the length depends only on the LayerNorm's $\\gamma$ and $\\beta$ and on the "
-    "direction of the sum.",
-    measure=f"mean row norms: {', '.join(f'{name} {norms[name]:.3f}' for name in by_length)}; "
-    f"longest / next {lead:.2f}",
-    criterion="the longest part at least 1.5 times as long as the next",
-))
+display(
+    bertsteps.claim(
+        "one-part-longest",
+        lead >= 1.5,
+        f"In this build the **{biggest}** are the longest part of the sum, "
+        f"{lead:.1f} times as long as the {by_length[1]}. LayerNorm then sets every vector's "
+        "scale, whatever the sum's was: after it, the length depends only on the LayerNorm's "
+        "$\\gamma$ and $\\beta$ and on the direction of the sum.",
+        "In this build the three parts are about equally long "
+        + f"({', '.join(f'{name} {norms[name]:.3f}' for name in by_length)}): none dominates "
+        "the sum. LayerNorm then sets every vector's scale, whatever the sum's was: after it, "
+        "the length depends only on the LayerNorm's $\\gamma$ and $\\beta$ and on the "
+        "direction of the sum.",
+        measure=f"mean row norms: {', '.join(f'{name} {norms[name]:.3f}' for name in by_length)}; "
+        f"longest / next {lead:.2f}",
+        criterion="the longest part at least 1.5 times as long as the next",
+    )
+)
 bertsteps.claim(
     "position-zero-longest",
     top == 0 and ratio >= 2,

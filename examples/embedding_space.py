@@ -63,7 +63,9 @@ neighbours["king"][:2]
 # %% tags=["hide-input"]
 header = "| word | nearest tokens (cosine similarity) |\n| --- | --- |\n"
 rows = "".join(
-    f"| **{q}** | " + ", ".join(f"{n.token} ({n.score:.2f})" for n in ns) + " |\n"
+    f"| **{q}** | "
+    + ", ".join(f"{n.token} ({n.score:.2f})" for n in ns)
+    + " |\n"
     for q, ns in neighbours.items()
 )
 Markdown(header + rows)
@@ -100,6 +102,7 @@ cosine = a @ b / (a.norm() * b.norm())
 torch.testing.assert_close(cosine.cpu(), top.values[0])
 float(cosine)
 
+
 # %% tags=["hide-input"]
 def related(word: str, token: str) -> bool:
     """The word with something added or removed: one starts with the other (3+ letters)."""
@@ -108,11 +111,21 @@ def related(word: str, token: str) -> bool:
     return a != b and len(short) >= 3 and long.startswith(short)
 
 
-candidates = [t for t, ok in zip(tokenizer.convert_ids_to_tokens(range(E.shape[0])), candidate_mask(bert)) if ok]
+candidates = [
+    t
+    for t, ok in zip(
+        tokenizer.convert_ids_to_tokens(range(E.shape[0])),
+        candidate_mask(bert),
+    )
+    if ok
+]
 table = [(q, n.token) for q, ns in neighbours.items() for n in ns]
 found_related = [(q, t) for q, t in table if related(q, t)]
 # chance: the share of all candidate tokens that are related to the query
-chance = sum(sum(related(q, t) for t in candidates) / (len(candidates) - 1) for q in queries) / len(queries)
+chance = sum(
+    sum(related(q, t) for t in candidates) / (len(candidates) - 1)
+    for q in queries
+) / len(queries)
 share = len(found_related) / len(table)
 example = ", ".join(f"*{t}* for *{q}*" for q, t in found_related[:3])
 bertsteps.claim(
@@ -191,7 +204,8 @@ len(results)
 # %% tags=["hide-input"]
 header = "| analogy (expected) | rank | top answer |\n| --- | --- | --- |\n"
 rows = "".join(
-    f"| {a} : {b} :: {c} : **{d}** | {r:,} | {w} |\n" for a, b, c, d, r, w in results
+    f"| {a} : {b} :: {c} : **{d}** | {r:,} | {w} |\n"
+    for a, b, c, d, r, w in results
 )
 Markdown(header + rows)
 
@@ -209,10 +223,14 @@ raw_wins = 0  # how often an input word would win if it were not excluded
 for a, b, c, *_ in results:
     pieces_of_inputs = bertsteps.word_ids(bert, [a, b, c], strategy="mean")
     inputs = {i for ids in pieces_of_inputs for i in ids}
-    raw_wins += int(analogy_scores(a, b, c, exclude_inputs=False).argmax()) in inputs
+    raw_wins += (
+        int(analogy_scores(a, b, c, exclude_inputs=False).argmax()) in inputs
+    )
 ranks = sorted(r[4] for r in results)
 median_rank = ranks[len(ranks) // 2]
-n_candidates = int(candidate_mask(bert).sum()) - 3  # the three inputs are left out
+n_candidates = (
+    int(candidate_mask(bert).sum()) - 3
+)  # the three inputs are left out
 bertsteps.claim(
     "analogy-ranks",
     median_rank <= 100,
@@ -298,8 +316,12 @@ bertsteps.plot_scatter(
 )
 
 # %% tags=["hide-input"]
-in_space = group_agreement(bertsteps.cosine_matrix(vectors), kinds)  # by cosine
-in_picture = group_agreement(-torch.cdist(coords, coords), kinds)  # by distance on the map
+in_space = group_agreement(
+    bertsteps.cosine_matrix(vectors), kinds
+)  # by cosine
+in_picture = group_agreement(
+    -torch.cdist(coords, coords), kinds
+)  # by distance on the map
 Markdown(
     f"The two axes keep **{float(ratio.sum()):.0%}** of the variance of these "
     f"{len(words)} vectors ({float(ratio[0]):.1%} and {float(ratio[1]):.1%}); the rest "
@@ -443,7 +465,9 @@ for piece in probes:
 # %% tags=["hide-input"]
 found = [n for ns in piece_neighbours.values() for n in ns]
 among = sum(n.token.startswith("##") for n in found)
-piece_share = len(pieces) / int(candidate_mask(bert).sum())  # of the tokens that can be neighbours
+piece_share = len(pieces) / int(
+    candidate_mask(bert).sum()
+)  # of the tokens that can be neighbours
 difference = within_pieces - within_words
 bertsteps.claim(
     "pieces-closer",
@@ -493,12 +517,18 @@ bertsteps.claim(
 
 # %%
 K = 10
-indices, scores = bertsteps.neighbour_table(bert, k=K)  # (vocab_size, K) ids and cosines
+indices, scores = bertsteps.neighbour_table(
+    bert, k=K
+)  # (vocab_size, K) ids and cosines
 for word in ["king", "paris", "music", "running"]:
     listed = bertsteps.nearest(bert, word, k=K)
     row = vocab[word]
-    assert [n.token for n in listed] == tokenizer.convert_ids_to_tokens(indices[row].tolist())
-    torch.testing.assert_close(torch.tensor([n.score for n in listed]), scores[row])
+    assert [n.token for n in listed] == tokenizer.convert_ids_to_tokens(
+        indices[row].tolist()
+    )
+    torch.testing.assert_close(
+        torch.tensor([n.score for n in listed]), scores[row]
+    )
 indices.shape
 
 # %% [markdown]
@@ -514,10 +544,15 @@ is_piece[[vocab[t] for t in pieces]] = True
 pieces_near_pieces = float(is_piece[indices[piece_ids]].float().mean())
 pieces_near_words = float(is_piece[indices[whole_ids]].float().mean())
 
-appearances = k_occurrence(indices, rows=allowed)[allowed]  # lists each token is in
+appearances = k_occurrence(indices, rows=allowed)[
+    allowed
+]  # lists each token is in
 allowed_ids = allowed.nonzero().flatten()
 top = appearances.topk(8)
-hubs = [(tokenizer.convert_ids_to_tokens(int(allowed_ids[i])), int(c)) for c, i in zip(top.values, top.indices)]
+hubs = [
+    (tokenizer.convert_ids_to_tokens(int(allowed_ids[i])), int(c))
+    for c, i in zip(top.values, top.indices)
+]
 never = int((appearances == 0).sum())
 top1 = indices[:, 0]
 mutual = float((top1[top1[allowed]] == allowed_ids).float().mean())
@@ -525,7 +560,9 @@ mutual = float((top1[top1[allowed]] == allowed_ids).float().mean())
 units = unit_embeddings(bert).cpu()[allowed]  # rows of length 1
 centre = units.mean(dim=0) / units.mean(dim=0).norm()  # the average direction
 to_centre = units @ centre
-hub_centre = float(to_centre[appearances.topk(min(100, len(appearances))).indices].mean())
+hub_centre = float(
+    to_centre[appearances.topk(min(100, len(appearances))).indices].mean()
+)
 all_centre = float(to_centre.mean())
 hubs[:3]
 
@@ -537,7 +574,8 @@ fig = bertsteps.figure(
     f"the most lists, {hubs[0][0]}, is in {hubs[0][1]:,}, "
     + (
         f"{hubs[0][1] / K:.0f} times the average of {K}: a hub."
-        if hubs[0][1] >= HUB_FACTOR * K  # the test of the hubs-uneven sentence below
+        if hubs[0][1]
+        >= HUB_FACTOR * K  # the test of the hubs-uneven sentence below
         else f"{hubs[0][1] / K:.1f} times the average of {K}: no strong hubs."
     ),
     figsize=(7.0, 3.2),
@@ -580,7 +618,9 @@ bertsteps.claim(
     f"The lists are far from even: **{never:,}** of the {int(allowed.sum()):,} tokens "
     f"that can be neighbours are in nobody's list of {K}, while the busiest, "
     f"`{hubs[0][0]}`, is in **{busiest:,}** ({busiest / K:.0f} times the average); the next "
-    "are " + ", ".join(f"`{t}` ({c:,})" for t, c in hubs[1:]) + ". These *hubs* are why "
+    "are "
+    + ", ".join(f"`{t}` ({c:,})" for t, c in hubs[1:])
+    + ". These *hubs* are why "
     "a nearest-neighbour list is worth reading with care: a token that is close to "
     "everything tells you little about the one you asked about.",
     f"The lists are about even: the busiest token, `{hubs[0][0]}`, is in {busiest:,} lists "

@@ -79,7 +79,9 @@ h.shape
 # $$
 
 # %%
-from transformers.activations import ACT2FN  # the table transformers looks it up in
+from transformers.activations import (
+    ACT2FN,
+)  # the table transformers looks it up in
 
 config.hidden_act, ACT2FN[config.hidden_act]
 
@@ -214,14 +216,36 @@ len(layers), int(real.sum())
 steps = bertsteps.encoder_by_hand(bert, bertsteps.encode(bert, sentence))
 gap = []
 for i, (s, layer_i) in enumerate(zip(steps, bert.model.encoder.layer)):
-    x, attn_change, ffn_change = s.input, s.attention.projected, s.feed_forward.projected
-    norm_1, norm_2 = layer_i.attention.output.LayerNorm, layer_i.output.LayerNorm
-    h = by_hand.layer_norm(x + attn_change, norm_1.weight, norm_1.bias, norm_1.eps)
-    layer_out = by_hand.layer_norm(h + ffn_change, norm_2.weight, norm_2.bias, norm_2.eps)
-    torch.testing.assert_close(layer_out, out.hidden_states[i + 1])  # post-LN: exact
+    x, attn_change, ffn_change = (
+        s.input,
+        s.attention.projected,
+        s.feed_forward.projected,
+    )
+    norm_1, norm_2 = (
+        layer_i.attention.output.LayerNorm,
+        layer_i.output.LayerNorm,
+    )
+    h = by_hand.layer_norm(
+        x + attn_change, norm_1.weight, norm_1.bias, norm_1.eps
+    )
+    layer_out = by_hand.layer_norm(
+        h + ffn_change, norm_2.weight, norm_2.bias, norm_2.eps
+    )
+    torch.testing.assert_close(
+        layer_out, out.hidden_states[i + 1]
+    )  # post-LN: exact
 
-    plus_changes = x + attn_change + ffn_change  # what a plain residual sum would give
-    gap.append(float(((plus_changes - layer_out).norm(dim=-1) / layer_out.norm(dim=-1)).mean()))
+    plus_changes = (
+        x + attn_change + ffn_change
+    )  # what a plain residual sum would give
+    gap.append(
+        float(
+            (
+                (plus_changes - layer_out).norm(dim=-1)
+                / layer_out.norm(dim=-1)
+            ).mean()
+        )
+    )
 [round(g, 3) for g in gap]
 
 # %% tags=["hide-input"]
@@ -243,7 +267,8 @@ bertsteps.claim(
         else f"In {sum(g < 0.1 for g in gap)} of the {len(gap)} layers of this checkpoint "
         "the LayerNorms hardly move the sum: there, input plus changes is nearly the output."
     ),
-    measure="mean |(x + changes) − output| / |output| per layer: " + ", ".join(f"{g:.3f}" for g in gap),
+    measure="mean |(x + changes) − output| / |output| per layer: "
+    + ", ".join(f"{g:.3f}" for g in gap),
     criterion="at least 0.1 in every layer",
 )
 
@@ -287,7 +312,10 @@ attention_size = changes.attention.mean(dim=1).tolist()
 feed_forward_size = changes.feed_forward.mean(dim=1).tolist()
 bertsteps.plot_lines(
     list(range(1, len(steps) + 1)),
-    {"attention block": attention_size, "feed-forward block": feed_forward_size},
+    {
+        "attention block": attention_size,
+        "feed-forward block": feed_forward_size,
+    },
     xlabel="layer",
     ylabel="mean |change| / |block input|",
     title="How large a change each block adds",
@@ -359,11 +387,15 @@ bertsteps.claim(
 pooler = bert.model.pooler  # None when the checkpoint holds no pooler weights
 if pooler is not None:
     pooled = bertsteps.pooler_by_hand(pooler, out.last_hidden_state)
-    torch.testing.assert_close(pooled.first, out.last_hidden_state[:, 0])  # [CLS]
+    torch.testing.assert_close(
+        pooled.first, out.last_hidden_state[:, 0]
+    )  # [CLS]
     torch.testing.assert_close(pooled.output, out.pooler_output)
     print(pooler, tuple(pooled.output.shape))
 else:
-    print(f"{bert.name}: no pooler weights, so no pooler was built; pooler_output is {out.pooler_output}")
+    print(
+        f"{bert.name}: no pooler weights, so no pooler was built; pooler_output is {out.pooler_output}"
+    )
 
 # %% tags=["hide-input"]
 if pooler is not None:
@@ -381,7 +413,9 @@ if pooler is not None:
         criterion="at least one bias of the pooler's dense layer differs from 0",
     )
 else:
-    result = Markdown(f"`{bert.name}` holds no pooler weights, so the model has no pooler.")
+    result = Markdown(
+        f"`{bert.name}` holds no pooler weights, so the model has no pooler."
+    )
 result
 
 # %% tags=["hide-input"]

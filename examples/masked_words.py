@@ -90,18 +90,29 @@ Markdown(note)
 # `special_tokens_mask`.
 
 # %%
-encoded = tokenizer(list(masking.SAMPLE_SENTENCES) * 4, return_special_tokens_mask=True)
+encoded = tokenizer(
+    list(masking.SAMPLE_SENTENCES) * 4, return_special_tokens_mask=True
+)
 examples = [
     {"input_ids": ids, "special_tokens_mask": special}
-    for ids, special in zip(encoded["input_ids"], encoded["special_tokens_mask"])
+    for ids, special in zip(
+        encoded["input_ids"], encoded["special_tokens_mask"]
+    )
 ]
 collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)
 torch.manual_seed(0)  # a fixed random state: the same draw at every build
 batch = collator(examples)
 
-original = tokenizer.pad({"input_ids": encoded["input_ids"]}, return_tensors="pt")
-original = original["input_ids"]  # the batch before masking, padded the same way
-masked, labels = batch["input_ids"], batch["labels"]  # labels: -100 if not chosen
+original = tokenizer.pad(
+    {"input_ids": encoded["input_ids"]}, return_tensors="pt"
+)
+original = original[
+    "input_ids"
+]  # the batch before masking, padded the same way
+masked, labels = (
+    batch["input_ids"],
+    batch["labels"],
+)  # labels: -100 if not chosen
 tuple(masked.shape), int((labels != -100).sum())
 
 # %% [markdown]
@@ -113,7 +124,10 @@ tuple(masked.shape), int((labels != -100).sum())
 # %%
 counts = masking.masking_counts(original, masked, labels, tokenizer)
 checks = counts.compare()
-count_rows = ["| count | observed | rule | expected ± 3 sd | in range |", "|---|---:|---:|---:|---:|"]
+count_rows = [
+    "| count | observed | rule | expected ± 3 sd | in range |",
+    "|---|---:|---:|---:|---:|",
+]
 for c in checks:
     count_rows.append(
         f"| {c.name} | {c.observed:,} of {c.trials:,} | {c.probability:.0%} | "
@@ -151,14 +165,26 @@ rule_claim
 # is underlined. The model is asked to predict the original token at every bold position
 # — including the underlined ones, which look like any other token.
 
+
 # %%
-def variety(i):  # how many kinds of chosen token row i shows, then how many chosen
-    c = masking.masking_counts(original[i : i + 1], masked[i : i + 1], labels[i : i + 1], tokenizer)
+def variety(
+    i,
+):  # how many kinds of chosen token row i shows, then how many chosen
+    c = masking.masking_counts(
+        original[i : i + 1], masked[i : i + 1], labels[i : i + 1], tokenizer
+    )
     return (c.mask > 0) + (c.random > 0) + (c.unchanged > 0), c.chosen
 
 
-shown = sorted(range(len(masking.SAMPLE_SENTENCES)), key=variety, reverse=True)[:4]
-Markdown("\n".join(f"- {masking.show_masked(original[i], masked[i], labels[i], tokenizer)}" for i in shown))
+shown = sorted(
+    range(len(masking.SAMPLE_SENTENCES)), key=variety, reverse=True
+)[:4]
+Markdown(
+    "\n".join(
+        f"- {masking.show_masked(original[i], masked[i], labels[i], tokenizer)}"
+        for i in shown
+    )
+)
 
 # %% [markdown]
 # ## The head, step by step
@@ -184,7 +210,9 @@ sentences = [
     f"he went to the {mask} to deposit his money.",
 ]
 inputs = bertsteps.encode(bert, sentences)
-hidden = bertsteps.forward(bert, sentences).last_hidden_state  # the encoder's output
+hidden = bertsteps.forward(
+    bert, sentences
+).last_hidden_state  # the encoder's output
 
 if bert.has_mlm_head:
     mlm = bert.masked_lm()
@@ -196,7 +224,11 @@ else:
     with torch.device("meta"):  # shapes only: no weights, no numbers
         head = BertOnlyMLMHead(config).predictions
     hidden = hidden.to("meta")
-print(f"head on {hidden.device.type}:", tuple(hidden.shape), "(batch, seq, hidden)")
+print(
+    f"head on {hidden.device.type}:",
+    tuple(hidden.shape),
+    "(batch, seq, hidden)",
+)
 
 # %% [markdown]
 # The transform: dense, activation, LayerNorm, each keeping the hidden size.
@@ -209,7 +241,13 @@ t = by_hand.layer_norm(t, norm.weight, norm.bias, norm.eps)
 
 if bert.has_mlm_head:
     torch.testing.assert_close(t, head.transform(hidden))
-print(tuple(dense.weight.shape), config.hidden_act, tuple(norm.weight.shape), "->", tuple(t.shape))
+print(
+    tuple(dense.weight.shape),
+    config.hidden_act,
+    tuple(norm.weight.shape),
+    "->",
+    tuple(t.shape),
+)
 
 # %% [markdown]
 # The decoder's weight matrix has one row per vocabulary entry and one column per hidden
@@ -226,7 +264,9 @@ logits_by_hand = t @ decoder.weight.T + decoder.bias  # (batch, seq, vocab)
 
 if bert.has_mlm_head:
     if config.tie_word_embeddings:
-        assert decoder.weight is mlm.get_input_embeddings().weight  # one tensor, two uses
+        assert (
+            decoder.weight is mlm.get_input_embeddings().weight
+        )  # one tensor, two uses
         torch.testing.assert_close(decoder.weight, bert.embedding_matrix)
     with torch.inference_mode():
         logits = mlm(**inputs).logits  # (batch, seq, vocab_size)
@@ -239,7 +279,12 @@ head_parts = {
     "bias per word": head.bias.numel(),
 }
 own_weights = sum(head_parts.values())
-print(tuple(decoder.weight.shape), "->", tuple(logits_by_hand.shape), f"tied: {config.tie_word_embeddings}")
+print(
+    tuple(decoder.weight.shape),
+    "->",
+    tuple(logits_by_hand.shape),
+    f"tied: {config.tie_word_embeddings}",
+)
 
 # %% tags=["hide-input"]
 V, H = config.vocab_size, config.hidden_size
@@ -279,7 +324,9 @@ if bert.has_mlm_head:
     top = probs.topk(k, dim=-1)
     for text, p, ids in zip(sentences, top.values, top.indices, strict=True):
         words = tokenizer.convert_ids_to_tokens(ids.tolist())
-        guesses = " · ".join(masking.guess_cell(w, float(q)) for w, q in zip(words, p))
+        guesses = " · ".join(
+            masking.guess_cell(w, float(q)) for w, q in zip(words, p)
+        )
         rows.append(f"| {text.replace(mask, f'`{mask}`')} | {guesses} |")
     table = "\n".join(rows)
 else:
@@ -299,9 +346,14 @@ Markdown(table)
 # %% tags=["hide-input"]
 if bert.has_mlm_head:
     with torch.inference_mode():
-        on_device = {"input_ids": masked, "attention_mask": batch["attention_mask"]}
+        on_device = {
+            "input_ids": masked,
+            "attention_mask": batch["attention_mask"],
+        }
         on_device = {name: t.to(bert.device) for name, t in on_device.items()}
-        batch_logits = mlm(**on_device).logits.cpu()  # the collator's batch is on the CPU
+        batch_logits = mlm(
+            **on_device
+        ).logits.cpu()  # the collator's batch is on the CPU
     quality = masking.guess_quality(batch_logits, labels)
     result = bertsteps.claim(
         "guesses-beat-chance",

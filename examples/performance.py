@@ -43,7 +43,9 @@ table = results("results.json")  # written by benchmarks/neighbours.py
 build = results("site_build.json")  # written by benchmarks/site_build.py
 cosine = results("cosine.json")  # written by benchmarks/cosine.py
 if table is None:
-    raise FileNotFoundError("benchmarks/results.json not found: run `make bench` in the repository")
+    raise FileNotFoundError(
+        "benchmarks/results.json not found: run `make bench` in the repository"
+    )
 
 # %% [markdown]
 # ## The neighbour table
@@ -73,7 +75,10 @@ machine = table["machine"]
 plain = [m for m in table["methods"] if m["name"] != "neighbour_table"]
 fastest_plain = min(plain, key=lambda m: m["seconds"])
 ours = next(m for m in table["methods"] if m["name"] == "neighbour_table")
-same = all(v["rows_differing_not_by_exact_ties"] == 0 for v in table["identical"].values())
+same = all(
+    v["rows_differing_not_by_exact_ties"] == 0
+    for v in table["identical"].values()
+)
 Markdown(
     f"Measured on {table['date'][:10]} with `{table['checkpoint']}` ({table['vocab_size']:,} tokens, "
     f"k = {table['k']}) on {machine['cores']} CPU cores, torch {machine['torch']}: "
@@ -81,7 +86,11 @@ Markdown(
     f"({fastest_plain['name']}) **{fastest_plain['seconds']:.2f} s** — "
     f"**{ours['seconds'] / fastest_plain['seconds']:.2f}×** its time, with a peak memory growth of "
     f"{ours['peak_rss_growth_mib']:.0f} MiB against {fastest_plain['peak_rss_growth_mib']:.0f} MiB. "
-    + ("The tables were identical up to exact ties." if same else "**The tables differed.**")
+    + (
+        "The tables were identical up to exact ties."
+        if same
+        else "**The tables differed.**"
+    )
 )
 
 # %%
@@ -96,7 +105,10 @@ names = [m["name"] for m in methods]
 seconds = [m["seconds"] for m in methods]
 colours = ["#c2410c" if n == "neighbour_table" else "#94a3b8" for n in names]
 bars = ax.barh(names, seconds, color=colours)
-labels = [f"{m['seconds']:.2f} s, peak +{m['peak_rss_growth_mib']:.0f} MiB" for m in methods]
+labels = [
+    f"{m['seconds']:.2f} s, peak +{m['peak_rss_growth_mib']:.0f} MiB"
+    for m in methods
+]
 ax.bar_label(bars, labels=labels, padding=4)
 ax.invert_yaxis()
 ax.set_xlabel("seconds for the whole table (median of the rounds)")
@@ -119,7 +131,9 @@ fig
 
 # %% tags=["hide-input"]
 if cosine is None:
-    cosine_table = "No cosine measurements are committed yet: run `benchmarks/cosine.py`."
+    cosine_table = (
+        "No cosine measurements are committed yet: run `benchmarks/cosine.py`."
+    )
 else:
     lines = [
         (
@@ -182,12 +196,15 @@ if build is not None:
         "rebuild, nothing changed": build["rebuild_unchanged_s"],
     }
     fig = bertsteps.figure(
-        alt="Bar chart of site build times: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()),
+        alt="Bar chart of site build times: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()),
         figsize=(7.0, 3.4),
     )
     ax = fig.add_subplot()
     bars = ax.barh(list(steps), list(steps.values()), color="#4f46e5")
-    ax.bar_label(bars, labels=[f"{v:.1f} s" for v in steps.values()], padding=4)
+    ax.bar_label(
+        bars, labels=[f"{v:.1f} s" for v in steps.values()], padding=4
+    )
     ax.invert_yaxis()
     ax.set_xlabel("seconds")
     ax.set_xlim(0, max(steps.values()) * 1.25)

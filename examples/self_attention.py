@@ -124,15 +124,21 @@ Q.shape
 # largest score.
 
 # %%
-scores = Q @ K.transpose(-1, -2) / math.sqrt(head_size)  # (batch, heads, seq, seq)
+scores = (
+    Q @ K.transpose(-1, -2) / math.sqrt(head_size)
+)  # (batch, heads, seq, seq)
 probs = torch.softmax(scores, dim=-1)
 
 torch.testing.assert_close(probs, out.attentions[0])  # the model's weights
 probs[0, 0].sum(dim=-1)  # head 0: every query's weights sum to 1
 
 # %% tags=["hide-input"]
-unscaled = torch.softmax(Q @ K.transpose(-1, -2), dim=-1)  # without the division
-peak = float(probs.max(dim=-1).values.mean())  # a row's largest weight, on average
+unscaled = torch.softmax(
+    Q @ K.transpose(-1, -2), dim=-1
+)  # without the division
+peak = float(
+    probs.max(dim=-1).values.mean()
+)  # a row's largest weight, on average
 peak_unscaled = float(unscaled.max(dim=-1).values.mean())
 bertsteps.claim(
     "unscaled-sharper",
@@ -199,7 +205,9 @@ mine = bertsteps.attention_patterns(bert, [sentence], attentions=[probs])
 P = probs[0].cpu()  # (heads, seq, seq) for our one sentence
 n = P.shape[-1]
 rows = torch.arange(2, n - 1)  # row 1 follows [CLS]; row n - 1 is [SEP]
-torch.testing.assert_close(mine.share[0, :, 0], P[:, rows, rows - 1].mean(dim=-1))
+torch.testing.assert_close(
+    mine.share[0, :, 0], P[:, rows, rows - 1].mean(dim=-1)
+)
 float(mine.even[0]), 1 / n  # an even spread gives the previous token 1/n
 
 # %% [markdown]
@@ -215,7 +223,9 @@ bertsteps.plot_matrices(
     [P[h] for h in range(heads)],
     tokens,
     titles=titles,
-    ncols=3 if heads > 4 else heads,  # three across: token labels readable on a desktop page
+    ncols=3
+    if heads > 4
+    else heads,  # three across: token labels readable on a desktop page
     colorbar_label="attention weight (0 to 1)",
     xlabel="key (attended to)",
     ylabel="query (attends from)",
@@ -247,14 +257,17 @@ bertsteps.focus_claim(found, 0, id="first-layer-focused-head")
 # that pattern.
 
 # %%
-ratio = found.ratio.nan_to_num(0.0)  # (layers, heads, patterns); 0 where not measured
+ratio = found.ratio.nan_to_num(
+    0.0
+)  # (layers, heads, patterns); 0 where not measured
 top = 2 * found.threshold
 bertsteps.plot_matrices(
     [ratio[..., k] for k in range(len(found.patterns))],
     [f"layer {i + 1}" for i in range(config.num_hidden_layers)],
     col_labels=[str(h) for h in range(heads)],
     titles=[
-        f"{p} (even spread: {float(e):.0%})" for p, e in zip(found.patterns, found.even)
+        f"{p} (even spread: {float(e):.0%})"
+        for p, e in zip(found.patterns, found.even)
     ],
     outline=[found.winner == k for k in range(len(found.patterns))],
     show_values=True,
@@ -363,7 +376,9 @@ inputs["attention_mask"]
 # %%
 keep_mask = inputs["attention_mask"][:, None, None, :]  # (batch, 1, 1, seq)
 additive = torch.zeros(keep_mask.shape, device=keep_mask.device)
-additive = additive.masked_fill(keep_mask == 0, torch.finfo(additive.dtype).min)
+additive = additive.masked_fill(
+    keep_mask == 0, torch.finfo(additive.dtype).min
+)
 additive[0, 0, 0]  # short sentence: 0 for tokens, hugely negative for padding
 
 # %% [markdown]

@@ -64,7 +64,9 @@ wrong = states.mean(dim=1)  # padding counted as if it were text
 alone = bertsteps.forward(bert, sentences[0]).last_hidden_state
 torch.testing.assert_close(mean[0], alone[0].mean(dim=0))  # same as no padding
 assert not torch.allclose(wrong[0], alone[0].mean(dim=0), atol=1e-4)
-torch.testing.assert_close(mean.cpu(), bertsteps.sentence_vectors(bert, sentences))
+torch.testing.assert_close(
+    mean.cpu(), bertsteps.sentence_vectors(bert, sentences)
+)
 
 # %% tags=["hide-input"]
 padding = int((mask[0] == 0).sum())
@@ -86,7 +88,9 @@ Markdown(
 # %%
 has_st = importlib.util.find_spec("sentence_transformers") is not None
 if bert.source.kind == "bundled" and has_st:
-    st = bertsteps.sentence_transformer()  # SentenceTransformer(folder), quietly
+    st = (
+        bertsteps.sentence_transformer()
+    )  # SentenceTransformer(folder), quietly
     theirs = torch.from_numpy(st.encode(sentences, batch_size=2))
     ours = bertsteps.sentence_vectors(bert, sentences, normalize=True)
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
@@ -144,7 +148,7 @@ card = bertsteps.model_card(bert)
 if pooler is None:
     about_pooler = (
         f"`{bert.name}` has no pooler weights, so it has no pooler: "
-        "`pooling=\"pooler\"` raises an error instead of inventing one."
+        '`pooling="pooler"` raises an error instead of inventing one.'
     )
 else:
     about_pooler = (
@@ -163,10 +167,12 @@ if pooler is not None and bert.source.kind != "bundled":
     about_pooler = bertsteps.claim(
         "sentence-pooler-trained",
         bool(pooler_looks_trained(bert)),
-        about_pooler + f"The pooler of `{bert.name}` shows signs of training: its "
+        about_pooler
+        + f"The pooler of `{bert.name}` shows signs of training: its "
         f"{bias.numel()} biases are no longer all zero, where BERT's initialisation sets "
         f"them (largest {float(bias.abs().max()):.3f}).",
-        about_pooler + f"The pooler of `{bert.name}` shows no sign of training: its "
+        about_pooler
+        + f"The pooler of `{bert.name}` shows no sign of training: its "
         f"{bias.numel()} biases are all exactly zero, as BERT's initialisation sets them.",
         measure=f"largest |bias| of the pooler's dense layer: {float(bias.abs().max()):.3g}",
         criterion="at least one bias of the pooler's dense layer differs from 0",
@@ -195,7 +201,10 @@ torch.testing.assert_close(cls_0[0], cls_0[1])
 
 # %%
 pairs = bertsteps.read_pairs(root / "examples" / "data" / "sentence_pairs.tsv")
-counts = {label: sum(p.label == label for p in pairs) for label in ("paraphrase", "related", "unrelated")}
+counts = {
+    label: sum(p.label == label for p in pairs)
+    for label in ("paraphrase", "related", "unrelated")
+}
 counts
 
 # %% tags=["hide-input"]
@@ -217,9 +226,13 @@ Markdown(
 # common.
 
 # %%
-overlap = torch.tensor([bertsteps.word_overlap(p.first, p.second) for p in pairs])
+overlap = torch.tensor(
+    [bertsteps.word_overlap(p.first, p.second) for p in pairs]
+)
 labels = [p.label for p in pairs]
-by_label = {k: overlap[[i for i, x in enumerate(labels) if x == k]] for k in counts}
+by_label = {
+    k: overlap[[i for i, x in enumerate(labels) if x == k]] for k in counts
+}
 overlap_auc = bertsteps.roc_auc(by_label["paraphrase"], by_label["unrelated"])
 round(overlap_auc, 3)
 
@@ -254,7 +267,9 @@ Markdown(
 
 # %%
 layers = sorted({s.layer for s in table if s.pooling != "pooler"})
-pooled = [s for s in table if s.pooling == "pooler"]  # on top of the last layer, if any
+pooled = [
+    s for s in table if s.pooling == "pooler"
+]  # on top of the last layer, if any
 bertsteps.plot_lines(
     layers,
     {
@@ -276,12 +291,20 @@ bertsteps.plot_lines(
 
 # %% tags=["hide-input"]
 GOOD = 0.8  # an AUC a random checkpoint does not reach on these pairs
-NAMES = {"mean": "mean pooling", "max": "max pooling", "cls": "`[CLS]` pooling"}
+NAMES = {
+    "mean": "mean pooling",
+    "max": "max pooling",
+    "cls": "`[CLS]` pooling",
+}
 
 
 def described(s):
     """'mean pooling of layer 3', or 'the pooler' (it sits on the last layer)."""
-    return "the pooler" if s.pooling == "pooler" else f"{NAMES[s.pooling]} of layer {s.layer}"
+    return (
+        "the pooler"
+        if s.pooling == "pooler"
+        else f"{NAMES[s.pooling]} of layer {s.layer}"
+    )
 
 
 best = max(table, key=lambda s: s.auc)
@@ -359,7 +382,10 @@ few = [
     "Spaghetti was his evening meal.",
 ]
 similarity = bertsteps.cosine_matrix(bertsteps.sentence_vectors(bert, few))
-names = [f"{i + 1}. {s[:22]}…" if len(s) > 23 else f"{i + 1}. {s}" for i, s in enumerate(few)]
+names = [
+    f"{i + 1}. {s[:22]}…" if len(s) > 23 else f"{i + 1}. {s}"
+    for i, s in enumerate(few)
+]
 bertsteps.plot_matrix(
     similarity,
     names,
@@ -370,7 +396,9 @@ bertsteps.plot_matrix(
 )
 
 # %% tags=["hide-input"]
-closest = similarity.clone().fill_diagonal_(-2).argmax(dim=1).tolist()  # not itself
+closest = (
+    similarity.clone().fill_diagonal_(-2).argmax(dim=1).tolist()
+)  # not itself
 partners = [i ^ 1 for i in range(len(few))]  # 0-1, 2-3, ...
 right = sum(c == p for c, p in zip(closest, partners))
 bertsteps.claim(
@@ -396,7 +424,8 @@ chapters = sorted((root / "examples").glob("*.py"))
 paragraphs = [
     p
     for chapter in chapters
-    if chapter.stem not in ("sentence_vectors", "performance")  # this page; the build timings
+    if chapter.stem
+    not in ("sentence_vectors", "performance")  # this page; the build timings
     for p in bertsteps.chapter_paragraphs(chapter)
 ]
 with warnings.catch_warnings(record=True) as cut:
@@ -421,6 +450,7 @@ Markdown(
 query = "how are words split into pieces?"
 hits = bertsteps.rank(bertsteps.sentence_vectors(bert, query), passages, k=5)
 
+
 # %% tags=["hide-input"]
 def shorten(text):
     return textwrap.shorten(text, 110, placeholder=" …").replace("|", "/")
@@ -436,7 +466,9 @@ Markdown(
 )
 
 # %% tags=["hide-input"]
-tokenization = next(p.title for p in paragraphs if p.file.endswith("tokenization.py"))
+tokenization = next(
+    p.title for p in paragraphs if p.file.endswith("tokenization.py")
+)
 found = [paragraphs[h.index].title for h in hits]
 share = sum(t == tokenization for t in found)
 bertsteps.claim(

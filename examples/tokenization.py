@@ -48,7 +48,8 @@ continuations = sum(piece.startswith(prefix) for piece in vocab)
 specials = set(tokenizer.all_special_tokens)
 # placeholders: bracketed rows such as [unused0] that are not special tokens
 placeholders = sorted(
-    (p for p in vocab if re.fullmatch(r"\[[^\]]+\]", p) and p not in specials), key=vocab.get
+    (p for p in vocab if re.fullmatch(r"\[[^\]]+\]", p) and p not in specials),
+    key=vocab.get,
 )
 starters = len(vocab) - continuations - len(specials) - len(placeholders)
 Markdown(
@@ -62,17 +63,26 @@ Markdown(
 )
 
 # %% tags=["hide-input"]
-typed = [piece for p in placeholders for piece in tokenizer.tokenize(p)]  # each, typed as text
+typed = [
+    piece for p in placeholders for piece in tokenizer.tokenize(p)
+]  # each, typed as text
 bertsteps.claim(
     "placeholders-unreachable",
     bool(placeholders) and not set(typed) & set(placeholders),
     f"Typed as text, none of the {len(placeholders):,} placeholders comes back as itself: "
     + (f"`{placeholders[0]}`" if placeholders else "")
     + " is cut like any other text, into "
-    + " ".join(f"`{t}`" for t in tokenizer.tokenize(placeholders[0] if placeholders else ""))
+    + " ".join(
+        f"`{t}`"
+        for t in tokenizer.tokenize(placeholders[0] if placeholders else "")
+    )
     + ". That is why the count of pieces that can start a word leaves them out.",
     f"This vocabulary has {len(placeholders)} placeholders"
-    + (", and typing one out can give the placeholder itself." if placeholders else "."),
+    + (
+        ", and typing one out can give the placeholder itself."
+        if placeholders
+        else "."
+    ),
     measure=f"{len(placeholders)} bracketed non-special rows; typed out, they give "
     f"{len(typed):,} pieces, {len(set(typed) & set(placeholders))} of them placeholders",
     criterion="there are placeholders, and none of them, typed as text, comes back as itself",
@@ -167,8 +177,14 @@ bertsteps.claim(
 
 # %%
 test_words = [
-    "tokenize", "embeddings", "unaffable", "thermodynamics",
-    "photosynthesis", "Naïve", "hello", "snow☃man",
+    "tokenize",
+    "embeddings",
+    "unaffable",
+    "thermodynamics",
+    "photosynthesis",
+    "Naïve",
+    "hello",
+    "snow☃man",
 ]
 
 
@@ -183,6 +199,7 @@ for word in test_words:
     assert by_hand(word) == tokenizer.tokenize(word), (word, by_hand(word))
 
 {word: by_hand(word) for word in test_words}
+
 
 # %% tags=["hide-input"]
 def stuck_at(word: str) -> tuple[list[str], int]:
@@ -200,9 +217,13 @@ def stuck_at(word: str) -> tuple[list[str], int]:
     return found, -1
 
 
-unknown = [w for w in test_words if tokenizer.unk_token in tokenizer.tokenize(w)]
+unknown = [
+    w for w in test_words if tokenizer.unk_token in tokenizer.tokenize(w)
+]
 stuck = {}
-for w in (w for w in unknown if by_hand(w) == [tokenizer.unk_token]):  # whole word lost
+for w in (
+    w for w in unknown if by_hand(w) == [tokenizer.unk_token]
+):  # whole word lost
     normal = backend.normalizer.normalize_str(w)
     found, at = stuck_at(normal)
     if found and at >= 0:
@@ -237,7 +258,10 @@ bertsteps.claim(
 
 # %% tags=["hide-input"]
 pieces_of = {w: tokenizer.tokenize(w) for w in test_words}
-starts = {"thermodynamics": "thermo", "photosynthesis": "photo"}  # the linguist's cut
+starts = {
+    "thermodynamics": "thermo",
+    "photosynthesis": "photo",
+}  # the linguist's cut
 firsts = {w: pieces_of[w][0] for w in starts}
 bertsteps.claim(
     "greedy-not-morphemes",
@@ -248,7 +272,8 @@ bertsteps.claim(
     f"*thermodynamics* starts with `{firsts['thermodynamics']}` and *photosynthesis* with "
     f"`{firsts['photosynthesis']}`: here the longest match is, at least once, the piece a "
     "linguist would pick too.",
-    measure="first pieces: " + ", ".join(f"{w} -> {p}" for w, p in firsts.items()),
+    measure="first pieces: "
+    + ", ".join(f"{w} -> {p}" for w, p in firsts.items()),
     criterion="neither first piece is the morpheme (thermo, photo)",
 )
 
@@ -273,13 +298,20 @@ tokenizer.convert_ids_to_tokens(ids)
 
 # %% tags=["hide-input"]
 common = ["the", "house", "water", "people", "running"]
-rare = ["photosynthesis", "bioluminescence", "hippopotamus", "electroencephalography"]
+rare = [
+    "photosynthesis",
+    "bioluminescence",
+    "hippopotamus",
+    "electroencephalography",
+]
 rows = []
 for kind, group in (("common", common), ("rare", rare)):
     rows.append(f"| ***{kind} words*** | |")
     for word in group:
         pieces = tokenizer.tokenize(word)
-        rows.append(f"| {word} | {len(pieces)}: {' '.join(f'`{p}`' for p in pieces)} |")
+        rows.append(
+            f"| {word} | {len(pieces)}: {' '.join(f'`{p}`' for p in pieces)} |"
+        )
 mean = {
     kind: sum(len(tokenizer.tokenize(w)) for w in group) / len(group)
     for kind, group in (("common", common), ("rare", rare))
@@ -294,7 +326,8 @@ bertsteps.claim(
     f"In this vocabulary the common words take **{mean['common']:.1f}** pieces on average "
     f"and the rare ones **{mean['rare']:.1f}**: not every common word has a piece of its "
     "own, or not every rare word is split.",
-    measure="pieces per word: " + ", ".join(f"{w} {n}" for w, n in counts.items()),
+    measure="pieces per word: "
+    + ", ".join(f"{w} {n}" for w, n in counts.items()),
     criterion="each common word is 1 piece and each rare word at least 2",
 )
 
@@ -398,12 +431,16 @@ tokenizer.convert_ids_to_tokens(cut)
 
 # %% tags=["hide-input"]
 positions, limit = config.max_position_embeddings, tokenizer.model_max_length
-unset = limit > 10**9  # transformers' placeholder when a tokenizer sets no limit
-display(Markdown(
-    f"The full text takes {len(full)} tokens; with `max_length={max_length}` the "
-    f"tokenizer keeps {max_length - 2} of its pieces plus `[CLS]` and `[SEP]`. This "
-    f"checkpoint accepts at most {positions} positions."
-))
+unset = (
+    limit > 10**9
+)  # transformers' placeholder when a tokenizer sets no limit
+display(
+    Markdown(
+        f"The full text takes {len(full)} tokens; with `max_length={max_length}` the "
+        f"tokenizer keeps {max_length - 2} of its pieces plus `[CLS]` and `[SEP]`. This "
+        f"checkpoint accepts at most {positions} positions."
+    )
+)
 bertsteps.claim(
     "truncation-fits-positions",
     limit <= positions,

@@ -81,7 +81,9 @@ bertsteps.claim(
     split == ["token", "##ize"],
     "`tokenize` is not in the vocabulary as a whole word, so WordPiece splits it into "
     "`token` and `##ize`.",
-    "In this vocabulary `tokenize` becomes " + " ".join(f"`{p}`" for p in split) + ".",
+    "In this vocabulary `tokenize` becomes "
+    + " ".join(f"`{p}`" for p in split)
+    + ".",
     measure=f"tokenize -> {split}",
     criterion="the split is token, ##ize",
 )
@@ -141,7 +143,9 @@ seq_embedding.shape  # (batch_size, seq_len)  -> (batch_size, seq_len, hidden_si
 # one row. We check that by hand for every token of the sentence.
 
 # %%
-one_hot = torch.nn.functional.one_hot(encoding[0], num_classes=config.vocab_size).float()
+one_hot = torch.nn.functional.one_hot(
+    encoding[0], num_classes=config.vocab_size
+).float()
 by_hand = one_hot @ model.embeddings.word_embeddings.weight
 
 torch.testing.assert_close(by_hand, seq_embedding[0])
@@ -163,10 +167,14 @@ one_hot.shape, by_hand.shape
 device = bert.device  # where the model's weights live
 
 queen_token = tokenizer.convert_tokens_to_ids(["queen"])
-queen_embedding = model.embeddings.word_embeddings(torch.tensor(queen_token, device=device))
+queen_embedding = model.embeddings.word_embeddings(
+    torch.tensor(queen_token, device=device)
+)
 
 king_token = tokenizer.convert_tokens_to_ids(["king"])
-king_embedding = model.embeddings.word_embeddings(torch.tensor(king_token, device=device))
+king_embedding = model.embeddings.word_embeddings(
+    torch.tensor(king_token, device=device)
+)
 
 # cosine similarity
 # queen_embedding @ king_embedding.T / torch.norm(queen_embedding) / torch.norm(king_embedding)
@@ -179,9 +187,14 @@ cos(queen_embedding, king_embedding)
 
 # %%
 by_hand = (
-    queen_embedding @ king_embedding.T / torch.norm(queen_embedding) / torch.norm(king_embedding)
+    queen_embedding
+    @ king_embedding.T
+    / torch.norm(queen_embedding)
+    / torch.norm(king_embedding)
 )
-torch.testing.assert_close(by_hand.flatten(), cos(queen_embedding, king_embedding))
+torch.testing.assert_close(
+    by_hand.flatten(), cos(queen_embedding, king_embedding)
+)
 
 # %% tags=["hide-input"]
 from bertsteps.similarity import candidate_mask
@@ -190,7 +203,9 @@ king_queen = float(cos(queen_embedding, king_embedding))
 # where queen ranks among all the tokens that can be neighbours, by cosine with king
 allowed = candidate_mask(bert)
 allowed[king_token] = False  # not king itself
-to_king = bertsteps.cosine_matrix(king_embedding, model.embeddings.word_embeddings.weight)[0]
+to_king = bertsteps.cosine_matrix(
+    king_embedding, model.embeddings.word_embeddings.weight
+)[0]
 rank = int((to_king[allowed] > to_king[queen_token[0]]).sum()) + 1
 others = int(allowed.sum())
 bertsteps.claim(
@@ -218,14 +233,18 @@ embeddings = []
 
 for word in words:
     token_id = tokenizer.convert_tokens_to_ids([word])
-    embedding = model.embeddings.word_embeddings(torch.tensor(token_id, device=device))
+    embedding = model.embeddings.word_embeddings(
+        torch.tensor(token_id, device=device)
+    )
     embeddings.append(embedding.squeeze())
 
 similarity_matrix = torch.zeros((len(words), len(words)))
 
 for i in range(len(words)):
     for j in range(len(words)):
-        similarity_matrix[i, j] = cos(embeddings[i].unsqueeze(0), embeddings[j].unsqueeze(0))
+        similarity_matrix[i, j] = cos(
+            embeddings[i].unsqueeze(0), embeddings[j].unsqueeze(0)
+        )
 
 heatmap = bertsteps.plot_matrix(
     similarity_matrix.detach().numpy(),
@@ -259,18 +278,28 @@ fast.shape
 #   fruit.
 
 # %% tags=["hide-input"]
-colour_map = heatmap.axes[0].images[0].get_cmap().name  # the map the figure was drawn with
+colour_map = (
+    heatmap.axes[0].images[0].get_cmap().name
+)  # the map the figure was drawn with
 reading = {
     "RdBu_r": "red cells mark rows that point the same way and blue cells rows that point "
     "opposite ways, the deeper the colour the stronger; white is a cosine of 0",
     "Blues": "the darker the blue, the more the two rows point the same way",
     "Blues_r": "the lighter the blue, the more the two rows point the same way",
-}.get(colour_map, "the closer a cell's colour is to the top of the colour bar, the more the "
-      "two rows point the same way")
+}.get(
+    colour_map,
+    "the closer a cell's colour is to the top of the colour bar, the more the "
+    "two rows point the same way",
+)
 Markdown(f"- **Colours**: in this heatmap, {reading}.")
 
 # %% tags=["hide-input"]
-groups = {"royalty": (0, 1), "people": (2, 3), "animals": (4, 5), "fruit": (6, 7)}
+groups = {
+    "royalty": (0, 1),
+    "people": (2, 3),
+    "animals": (4, 5),
+    "fruit": (6, 7),
+}
 same = [float(fast[i, j]) for i, j in groups.values()]
 mask = torch.ones_like(fast, dtype=torch.bool)
 mask.fill_diagonal_(False)
@@ -280,13 +309,18 @@ across = fast[mask]
 upper = torch.triu(fast, diagonal=1)
 best = int(upper.argmax())
 a, b = divmod(best, len(words))
-display(Markdown(
-    f"In this build, the closest pair of different words is **{words[a]}** and **{words[b]}** "
-    f"({float(fast[a, b]):.2f}). The four same-kind pairs "
-    + ", ".join(f"{words[i]}–{words[j]} ({v:.2f})" for (i, j), v in zip(groups.values(), same))
-    + f" average **{sum(same) / len(same):.2f}**, while the {across.numel() // 2} pairs across kinds "
-    f"average **{float(across.mean()):.2f}** (from {float(across.min()):.2f} to {float(across.max()):.2f})."
-))
+display(
+    Markdown(
+        f"In this build, the closest pair of different words is **{words[a]}** and **{words[b]}** "
+        f"({float(fast[a, b]):.2f}). The four same-kind pairs "
+        + ", ".join(
+            f"{words[i]}–{words[j]} ({v:.2f})"
+            for (i, j), v in zip(groups.values(), same)
+        )
+        + f" average **{sum(same) / len(same):.2f}**, while the {across.numel() // 2} pairs across kinds "
+        f"average **{float(across.mean()):.2f}** (from {float(across.min()):.2f} to {float(across.max()):.2f})."
+    )
+)
 kinds = [kind for kind, pair in groups.items() for _ in pair]
 agreement = bertsteps.group_agreement(fast, kinds)
 bertsteps.claim(

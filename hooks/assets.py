@@ -21,14 +21,21 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-MATHJAX_URL_IN_NOTEBOOKS = "bertsteps:site-mathjax"  # mkdocs.yml's custom_mathjax_url; stripped below
+MATHJAX_URL_IN_NOTEBOOKS = (
+    "bertsteps:site-mathjax"  # mkdocs.yml's custom_mathjax_url; stripped below
+)
 _NOTEBOOK_MATHJAX = re.compile(
-    r'<script src="' + re.escape(MATHJAX_URL_IN_NOTEBOOKS) + r'">\s*</script>\s*'
+    r'<script src="'
+    + re.escape(MATHJAX_URL_IN_NOTEBOOKS)
+    + r'">\s*</script>\s*'
     r'<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">.*?</script>',
     re.DOTALL,
 )
 # nbconvert's loader for mermaid diagrams imports mermaid from a CDN; the chapters draw none.
-_NOTEBOOK_MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*?jp-Mermaid.*?</script>', re.DOTALL)
+_NOTEBOOK_MERMAID = re.compile(
+    r'<script type="module">(?:(?!</script>).)*?jp-Mermaid.*?</script>',
+    re.DOTALL,
+)
 # Not needed by HTML-CSS output of TeX: the SVG output processor and MathML-only extensions.
 _MATHJAX_SKIP = ("jax/output/SVG",)
 
@@ -74,9 +81,15 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     for path in sorted(static.rglob("*")):
         rel = path.relative_to(static).as_posix()
         if path.is_file() and not rel.startswith(_MATHJAX_SKIP):
-            files.append(File.generated(config, f"assets/mathjax/{rel}", abs_src_path=str(path)))
+            files.append(
+                File.generated(
+                    config, f"assets/mathjax/{rel}", abs_src_path=str(path)
+                )
+            )
     return files
 
 
-def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+def on_page_content(
+    html: str, page: Page, config: MkDocsConfig, files: Files
+) -> str:
     return _NOTEBOOK_MERMAID.sub("", _NOTEBOOK_MATHJAX.sub("", html))

@@ -40,7 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("BERTSTEPS_BUILD_CACHE", ROOT / ".cache"))
 BUILDS = CACHE / "builds"
-UNCHECKABLE_S = 24 * 3600  # how long a lease or folder whose build cannot be checked (another host) is kept
+UNCHECKABLE_S = (
+    24 * 3600
+)  # how long a lease or folder whose build cannot be checked (another host) is kept
 
 _stem = f"{os.getpid()}-{secrets.token_hex(4)}"  # this process's lease and private folder
 _fingerprint: str | None = None
@@ -68,7 +70,16 @@ def begin(fingerprint: str, kinds: list[str]) -> None:
         atexit.register(end)
     _fingerprint = fingerprint
     BUILDS.mkdir(parents=True, exist_ok=True)
-    write_atomic(lease_path(), json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "fingerprint": fingerprint}))
+    write_atomic(
+        lease_path(),
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "fingerprint": fingerprint,
+            }
+        ),
+    )
     _remove(BUILDS / _stem)  # what an earlier build of this process left
     private()
     live = live_fingerprints()
@@ -108,7 +119,11 @@ def snapshot(published: Path, into: Path) -> bool:
     holds only some of its files (each of them whole).
     """
     try:
-        files = [p for p in published.rglob("*") if p.is_file() and not p.name.startswith(".")]  # not a copy on its way in
+        files = [
+            p
+            for p in published.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        ]  # not a copy on its way in
     except FileNotFoundError:
         return False
     if not published.is_dir():
@@ -134,16 +149,22 @@ def publish_folder(folder: Path, published: Path) -> bool:
     shutil.copytree(folder, staging, copy_function=_link)
     published.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.rename(staging, published)  # onto an empty folder too; onto a full one: ENOTEMPTY or EEXIST
+        os.rename(
+            staging, published
+        )  # onto an empty folder too; onto a full one: ENOTEMPTY or EEXIST
     except OSError:
         if not published.is_dir():
             raise
-        _remove(staging)  # the same entry, published by another build: keep that one
+        _remove(
+            staging
+        )  # the same entry, published by another build: keep that one
         return False
     return True
 
 
-def publish_files(folder: Path, published: Path, keep: set[str] | None = None) -> int:
+def publish_files(
+    folder: Path, published: Path, keep: set[str] | None = None
+) -> int:
     """Publish each file of ``folder`` into ``published`` by hard-linking it; how many were new.
 
     A file already there is kept. With ``keep``, published files not named in it are removed,
@@ -157,14 +178,18 @@ def publish_files(folder: Path, published: Path, keep: set[str] | None = None) -
             os.link(path, target)
         except FileExistsError:
             continue
-        except FileNotFoundError:  # ``published`` was pruned meanwhile (a build on another host)
+        except (
+            FileNotFoundError
+        ):  # ``published`` was pruned meanwhile (a build on another host)
             return new
         except OSError:  # no hard links on this file system: a whole copy renamed into place
             temporary = published / f".{path.name}.{_stem}.tmp"
             shutil.copyfile(path, temporary)
             os.replace(temporary, target)
         new += 1
-    if keep is not None and published.name not in live_fingerprints(exclude_self=True):
+    if keep is not None and published.name not in live_fingerprints(
+        exclude_self=True
+    ):
         for path in published.iterdir():
             if path.name not in keep:
                 _remove(path)
@@ -213,8 +238,22 @@ def _leases() -> list[tuple[Path, dict]]:
     for lease in BUILDS.glob("*.json") if BUILDS.is_dir() else []:
         try:
             info = json.loads(lease.read_text())
-            found.append((lease, {"pid": int(info["pid"]), "host": str(info["host"]), "fingerprint": str(info["fingerprint"])}))
-        except (OSError, ValueError, KeyError, TypeError):  # gone meanwhile, or not a lease
+            found.append(
+                (
+                    lease,
+                    {
+                        "pid": int(info["pid"]),
+                        "host": str(info["host"]),
+                        "fingerprint": str(info["fingerprint"]),
+                    },
+                )
+            )
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+        ):  # gone meanwhile, or not a lease
             continue
     return found
 
@@ -239,7 +278,9 @@ def _prune_builds() -> None:
     """Remove the leases, private folders and trash of builds that are gone."""
     leases = {lease.stem: _alive(lease, info) for lease, info in _leases()}
     for entry in BUILDS.iterdir():
-        stem = entry.name.split(".")[0]  # <stem>.json, <stem>/, <stem>.trash-*/
+        stem = entry.name.split(".")[
+            0
+        ]  # <stem>.json, <stem>/, <stem>.trash-*/
         if stem in (_stem, ""):
             continue
         if stem in leases:

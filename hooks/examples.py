@@ -58,24 +58,41 @@ def build_fingerprint() -> str:
     from bertsteps.checkpoints import resolve
 
     h = hashlib.sha256()
-    package = Path(next(iter(importlib.util.find_spec("bertsteps").submodule_search_locations)))  # as kernels import it
+    package = Path(
+        next(
+            iter(
+                importlib.util.find_spec(
+                    "bertsteps"
+                ).submodule_search_locations
+            )
+        )
+    )  # as kernels import it
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
-    for path in sorted((ROOT / "benchmarks").glob("*.json")):  # the Performance page plots these
+    for path in sorted(
+        (ROOT / "benchmarks").glob("*.json")
+    ):  # the Performance page plots these
         h.update(path.name.encode())
         h.update(path.read_bytes())
-    for path in sorted(p for p in (EXAMPLES / "data").rglob("*") if p.is_file()):  # data the chapters read
+    for path in sorted(
+        p for p in (EXAMPLES / "data").rglob("*") if p.is_file()
+    ):  # data the chapters read
         h.update(path.relative_to(EXAMPLES).as_posix().encode())
         h.update(path.read_bytes())
     source = resolve()
     h.update(f"checkpoint={source.kind}:{source.checkpoint}".encode())
     for path in sorted(p for p in source.folder.rglob("*") if p.is_file()):
         stat = path.stat()
-        h.update(f"{path.relative_to(source.folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        h.update(
+            f"{path.relative_to(source.folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+        )
         if path.suffix in {".json", ".txt"}:
             h.update(path.read_bytes())
-    dists = sorted(f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions())
+    dists = sorted(
+        f"{d.metadata['Name']}=={d.version}".lower()
+        for d in metadata.distributions()
+    )
     h.update("\n".join(dists).encode())
     h.update(f"{sys.version}|{platform.platform()}".encode())
     return h.hexdigest()[:16]
@@ -91,7 +108,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     buildcache.begin(fingerprint, ["mkdocs-jupyter", "explorer"])
     plugin = config.plugins["mkdocs-jupyter"]
     private = buildcache.private("mkdocs-jupyter")
-    buildcache.snapshot(CACHE_ROOT / fingerprint, private)  # entries pruned meanwhile simply run again
+    buildcache.snapshot(
+        CACHE_ROOT / fingerprint, private
+    )  # entries pruned meanwhile simply run again
     plugin.config["cache_dir"] = str(private)
 
     timeout = int(config.extra.get("cell_timeout_s", 300))
@@ -103,31 +122,54 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
                 # whole ExecutePreprocessor section with its own settings
                 # once the last cell has answered there is nothing left to wait for: a kernel
                 # asked to shut down politely spends over a second tearing torch down
-                "NotebookClient": {"timeout": timeout, "interrupt_on_timeout": False, "shutdown_kernel": "immediate"},
+                "NotebookClient": {
+                    "timeout": timeout,
+                    "interrupt_on_timeout": False,
+                    "shutdown_kernel": "immediate",
+                },
                 # local sockets between the build and its kernels: nothing listens on the network.
                 # Named <ip>-1, <ip>-2...: by default ./kernel-ipc-N in the working folder, where
                 # two builds at once would bind each other's and mix their kernels' messages
                 "KernelManager": (
-                    {"transport": "ipc", "ip": str(JUPYTER / "kernel")} if os.name == "posix" else {"transport": "tcp"}
+                    {"transport": "ipc", "ip": str(JUPYTER / "kernel")}
+                    if os.name == "posix"
+                    else {"transport": "tcp"}
                 ),
             }
         ),
     )
-    paths = [str(JUPYTER / "config"), *filter(None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
+    paths = [
+        str(JUPYTER / "config"),
+        *filter(
+            None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep)
+        ),
+    ]
     os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(dict.fromkeys(paths))
-    os.environ["JUPYTER_PREFER_ENV_PATH"] = "1"  # the kernel of this environment, not a user-wide one
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # no debugger warning in cell outputs
+    os.environ["JUPYTER_PREFER_ENV_PATH"] = (
+        "1"  # the kernel of this environment, not a user-wide one
+    )
+    os.environ.setdefault(
+        "PYDEVD_DISABLE_FILE_VALIDATION", "1"
+    )  # no debugger warning in cell outputs
     return config
 
 
 def _publish(config: MkDocsConfig, complete: bool) -> None:
     """Publish the chapter outputs this build computed; a complete build also drops those it did not use."""
     private = Path(config.plugins["mkdocs-jupyter"].config["cache_dir"])
-    used = {path.name for path in private.glob("*.json")}  # mkdocs-jupyter evicted the others
-    buildcache.publish_files(private, CACHE_ROOT / config.extra["build_fingerprint"], keep=used if complete else None)
+    used = {
+        path.name for path in private.glob("*.json")
+    }  # mkdocs-jupyter evicted the others
+    buildcache.publish_files(
+        private,
+        CACHE_ROOT / config.extra["build_fingerprint"],
+        keep=used if complete else None,
+    )
 
 
-@mkdocs.plugins.event_priority(-100)  # after mkdocs-jupyter's own on_post_build (its eviction)
+@mkdocs.plugins.event_priority(
+    -100
+)  # after mkdocs-jupyter's own on_post_build (its eviction)
 def on_post_build(config: MkDocsConfig) -> None:
     _publish(config, complete=True)
 
@@ -149,15 +191,26 @@ def on_build_error(error: Exception) -> None:
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     for path in sorted(EXAMPLES.glob("*.py")):
         # a real File with the repository as its source folder (mkdocs-jupyter wraps it)
-        files.append(File(f"examples/{path.name}", str(ROOT), config.site_dir, config.use_directory_urls))
+        files.append(
+            File(
+                f"examples/{path.name}",
+                str(ROOT),
+                config.site_dir,
+                config.use_directory_urls,
+            )
+        )
     return files
 
 
 def _is_chapter(page: Page) -> bool:
-    return page.file.src_uri.startswith("examples/") and page.file.src_uri.endswith(".py")
+    return page.file.src_uri.startswith(
+        "examples/"
+    ) and page.file.src_uri.endswith(".py")
 
 
-def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: object) -> dict:
+def on_page_context(
+    context: dict, page: Page, config: MkDocsConfig, nav: object
+) -> dict:
     if _is_chapter(page):
         page.meta["ipynb"] = Path(page.file.src_uri).with_suffix(".ipynb").name
     return context
@@ -166,7 +219,11 @@ def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: object
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     if _is_chapter(page):
         notebook = jupytext.read(page.file.abs_src_path)
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        notebook.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         target = Path(page.file.abs_dest_path).parent / page.meta["ipynb"]
         target.parent.mkdir(parents=True, exist_ok=True)
         jupytext.write(notebook, target, fmt="ipynb")

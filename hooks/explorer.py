@@ -44,23 +44,38 @@ class Export:
         self.folder = folder
         self.published = published
         self.started = time.perf_counter()
-        command = [sys.executable, forkserver.__file__, "run", "bertsteps", "explorer", str(folder)]
+        command = [
+            sys.executable,
+            forkserver.__file__,
+            "run",
+            "bertsteps",
+            "explorer",
+            str(folder),
+        ]
         env = {**os.environ, forkserver.ENV: forkserver.socket_path()}
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
 
     def wait(self) -> None:
         """Wait for the export, then publish it."""
         output, _ = self.process.communicate()
         if self.process.returncode != 0:
-            raise PluginError(f"the explorer's data could not be exported:\n{output.decode(errors='replace')}")
+            raise PluginError(
+                f"the explorer's data could not be exported:\n{output.decode(errors='replace')}"
+            )
         manifest = json.loads((self.folder / "manifest.json").read_text())
-        first = buildcache.publish_folder(self.folder, self.published)  # complete or absent, never in between
+        first = buildcache.publish_folder(
+            self.folder, self.published
+        )  # complete or absent, never in between
         log.info(
             "explorer data for %s: %.1f MB in %.0f s (while the build went on)%s",
             manifest["checkpoint"],
             manifest["data_bytes"] / 1e6,
             time.perf_counter() - self.started,
-            "" if first else "; another build published the same data first, which is kept",
+            ""
+            if first
+            else "; another build published the same data first, which is kept",
         )
 
     def kill(self) -> None:
@@ -76,22 +91,33 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     on_shutdown()  # an export left by an earlier build of `mkdocs serve` that failed
     published = CACHE_ROOT / config.extra["build_fingerprint"]
     snapshot = buildcache.private("explorer")
-    if not (buildcache.snapshot(published, snapshot) and (snapshot / "manifest.json").is_file()):
-        forkserver.start(config.extra["forkserver_preload"], "the explorer's data to export")
+    if not (
+        buildcache.snapshot(published, snapshot)
+        and (snapshot / "manifest.json").is_file()
+    ):
+        forkserver.start(
+            config.extra["forkserver_preload"], "the explorer's data to export"
+        )
         snapshot = buildcache.private(f"explorer-export-{time.time_ns()}")
         _running = Export(snapshot, published)
     config.extra["explorer_folder"] = str(snapshot)
     return config
 
 
-@mkdocs.plugins.event_priority(100)  # MkDocs copies static files right after this event
+@mkdocs.plugins.event_priority(
+    100
+)  # MkDocs copies static files right after this event
 def on_env(env: object, config: MkDocsConfig, files: Files) -> object:
     global _running
     if _running is not None:
         running, _running = _running, None
         running.wait()
     for path in sorted(Path(config.extra["explorer_folder"]).iterdir()):
-        files.append(File.generated(config, f"{SITE_FOLDER}/{path.name}", abs_src_path=str(path)))
+        files.append(
+            File.generated(
+                config, f"{SITE_FOLDER}/{path.name}", abs_src_path=str(path)
+            )
+        )
     return env
 
 
@@ -99,7 +125,9 @@ def on_build_error(error: Exception) -> None:
     on_shutdown()
 
 
-def on_shutdown() -> None:  # a build that failed before on_env leaves no export behind
+def on_shutdown() -> (
+    None
+):  # a build that failed before on_env leaves no export behind
     global _running
     if _running is not None:
         _running.kill()

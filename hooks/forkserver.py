@@ -55,7 +55,9 @@ class Job:
     args: list[str]
     env: dict[str, str]
     cwd: str
-    fds: list[int]  # the caller's stdin, stdout and stderr, received over the socket
+    fds: list[
+        int
+    ]  # the caller's stdin, stdout and stderr, received over the socket
 
 
 # ---------------------------------------------------------------------------- server
@@ -69,13 +71,18 @@ def serve(path: str, preload: list[str]) -> Job | None:
     """
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
-    listener.listen(16)  # callers may connect while the imports below still run
+    listener.listen(
+        16
+    )  # callers may connect while the imports below still run
     parent = os.getppid()
     for name in preload:
         try:
             importlib.import_module(name)
-        except Exception as error:  # noqa: BLE001 - a child would fail the same way, with a real traceback
-            print(f"forkserver: could not preload {name}: {error}", file=sys.stderr)
+        except Exception as error:
+            print(
+                f"forkserver: could not preload {name}: {error}",
+                file=sys.stderr,
+            )
 
     stopping = False
 
@@ -86,7 +93,9 @@ def serve(path: str, preload: list[str]) -> Job | None:
     signal.signal(signal.SIGTERM, on_sigterm)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
-    children: dict[int, socket.socket] = {}  # pid -> the connection of its `run`
+    children: dict[
+        int, socket.socket
+    ] = {}  # pid -> the connection of its `run`
     while not stopping and os.getppid() == parent:
         for key, _ in selector.select(timeout=0.05):
             if key.fileobj is listener:
@@ -96,7 +105,9 @@ def serve(path: str, preload: list[str]) -> Job | None:
                     connection.close()
                     continue
                 pid = os.fork()
-                if pid == 0:  # the child: drop the server's sockets, become the job
+                if (
+                    pid == 0
+                ):  # the child: drop the server's sockets, become the job
                     selector.close()
                     listener.close()
                     connection.close()
@@ -117,7 +128,9 @@ def serve(path: str, preload: list[str]) -> Job | None:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 code = os.waitstatus_to_exitcode(status)
-                code = 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says
+                code = (
+                    128 - code if code < 0 else code
+                )  # killed by signal N: 128 + N, as a shell says
                 try:
                     connection.sendall(f"{code}\n".encode())
                 except OSError:
@@ -138,7 +151,9 @@ def serve(path: str, preload: list[str]) -> Job | None:
 
 def _receive(connection: socket.socket) -> Job | None:
     """Read one request: the caller's stdin, stdout and stderr, then the job as JSON."""
-    connection.settimeout(10)  # a caller that connects and says nothing must not stall the server
+    connection.settimeout(
+        10
+    )  # a caller that connects and says nothing must not stall the server
     try:
         header, fds, _, _ = socket.recv_fds(connection, _HEADER.size, 3)
         if len(header) < _HEADER.size or len(fds) != 3:
@@ -154,7 +169,9 @@ def _receive(connection: socket.socket) -> Job | None:
         return None
     connection.settimeout(None)
     request = json.loads(payload)
-    return Job(request["module"], request["args"], request["env"], request["cwd"], fds)
+    return Job(
+        request["module"], request["args"], request["env"], request["cwd"], fds
+    )
 
 
 def _kill(pid: int) -> None:
@@ -169,16 +186,18 @@ def become(job: Job) -> None:
     for target, fd in enumerate(job.fds):
         os.dup2(fd, target)
         os.close(fd)
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process's own streams
-    sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
-    sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+    sys.stdin = open(0, closefd=False)
+    sys.stdout = open(1, "w", closefd=False, buffering=1)
+    sys.stderr = open(2, "w", closefd=False, buffering=1)
     os.environ.clear()
     os.environ.update(job.env)
     os.chdir(job.cwd)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _reseed()
     sys.argv = [job.module, *job.args]
-    sys.path[0] = job.cwd  # where `python -m` looks first (the server had hooks/ there)
+    sys.path[0] = (
+        job.cwd
+    )  # where `python -m` looks first (the server had hooks/ there)
     runpy.run_module(job.module, run_name="__main__", alter_sys=True)
 
 
@@ -196,10 +215,19 @@ def _reseed() -> None:
 
 def run(module: str, args: list[str]) -> int:
     """Run ``module`` with ``args`` in a fork of the server, standing in for it; returns its status."""
-    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+    signals = (
+        signal.SIGINT,
+        signal.SIGTERM,
+        signal.SIGHUP,
+        signal.SIGQUIT,
+        signal.SIGUSR1,
+        signal.SIGUSR2,
+    )
     pending: list[int] = []  # signals that came before the child's pid did
     child = 0
-    handle: int | None = None  # a pidfd for the child: the child itself, even once its pid is reused
+    handle: int | None = (
+        None  # a pidfd for the child: the child itself, even once its pid is reused
+    )
 
     def forward(signum: int, frame: object) -> None:
         if not child:
@@ -222,14 +250,18 @@ def run(module: str, args: list[str]) -> int:
             raise OSError("no fork server")
         connection.connect(path)
         env = {k: v for k, v in os.environ.items() if k != ENV}
-        request = json.dumps({"module": module, "args": args, "env": env, "cwd": os.getcwd()}).encode()
+        request = json.dumps(
+            {"module": module, "args": args, "env": env, "cwd": os.getcwd()}
+        ).encode()
         socket.send_fds(connection, [_HEADER.pack(len(request))], [0, 1, 2])
         connection.sendall(request)
         stream = connection.makefile("rb")
         line = stream.readline()
         if not line:
             raise OSError("the fork server closed the connection")
-    except OSError:  # no server, or it is gone: run the module the ordinary way
+    except (
+        OSError
+    ):  # no server, or it is gone: run the module the ordinary way
         connection.close()
         for signum in signals:
             signal.signal(signum, signal.SIG_DFL)
@@ -287,11 +319,16 @@ def start(preload: list[str], reason: str = "") -> None:
     if running() or not sys.platform.startswith("linux"):
         return
     logging.getLogger("mkdocs.hooks.forkserver").info(
-        "fork server started%s; it imports %s once for every kernel", f" ({reason})" if reason else "", ", ".join(preload)
+        "fork server started%s; it imports %s once for every kernel",
+        f" ({reason})" if reason else "",
+        ", ".join(preload),
     )
     path = socket_path()
     Path(path).unlink(missing_ok=True)
-    _server = subprocess.Popen([sys.executable, __file__, "serve", path, *preload], stdin=subprocess.DEVNULL)
+    _server = subprocess.Popen(
+        [sys.executable, __file__, "serve", path, *preload],
+        stdin=subprocess.DEVNULL,
+    )
     atexit.register(stop)
 
 

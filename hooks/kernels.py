@@ -39,7 +39,12 @@ def preload(config: MkDocsConfig) -> list[str]:
     """The modules every chapter imports, the model class of this build's checkpoint included."""
     model_type = config.extra["checkpoint"]["model_type"].replace("-", "_")
     # not matplotlib: it reads $MPLBACKEND when imported, and ipykernel sets that at start
-    return ["numpy", "torch", "bertsteps.checkpoints", f"transformers.models.{model_type}.modeling_{model_type}"]
+    return [
+        "numpy",
+        "torch",
+        "bertsteps.checkpoints",
+        f"transformers.models.{model_type}.modeling_{model_type}",
+    ]
 
 
 def chapters_to_execute(config: MkDocsConfig) -> int:
@@ -55,28 +60,48 @@ def chapters_to_execute(config: MkDocsConfig) -> int:
     if not plugin.config["cache"]:
         return len(chapters)
     return sum(
-        not _get_cache_path(plugin.config["cache_dir"], _compute_cache_key(str(path), plugin.config, True)).exists()
+        not _get_cache_path(
+            plugin.config["cache_dir"],
+            _compute_cache_key(str(path), plugin.config, True),
+        ).exists()
         for path in chapters
     )
 
 
-@mkdocs.plugins.event_priority(50)  # after hooks/examples.py (cache folder), before hooks/explorer.py
+@mkdocs.plugins.event_priority(
+    50
+)  # after hooks/examples.py (cache folder), before hooks/explorer.py
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     name = config.plugins["mkdocs-jupyter"].config["kernel_name"]
     spec = {
-        "argv": [sys.executable, forkserver.__file__, "run", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [
+            sys.executable,
+            forkserver.__file__,
+            "run",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+        ],
         "display_name": "Python 3 (bertsteps build)",
         "language": "python",
         "env": {forkserver.ENV: forkserver.socket_path()},
         "metadata": {"debugger": False},
     }
-    buildcache.write_atomic(KERNELS / "kernels" / name / "kernel.json", json.dumps(spec, indent=1))
-    paths = [str(KERNELS), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    buildcache.write_atomic(
+        KERNELS / "kernels" / name / "kernel.json", json.dumps(spec, indent=1)
+    )
+    paths = [
+        str(KERNELS),
+        *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep)),
+    ]
     os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
     config.extra["forkserver_preload"] = preload(config)
     count = chapters_to_execute(config)
     if count:
-        forkserver.start(config.extra["forkserver_preload"], f"{count} chapter{'s' if count > 1 else ''} to execute")
+        forkserver.start(
+            config.extra["forkserver_preload"],
+            f"{count} chapter{'s' if count > 1 else ''} to execute",
+        )
     return config
 
 

@@ -30,7 +30,9 @@ class _Collector(HTMLParser):
         self.ids: set[str] = set()
         self.hrefs: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def handle_starttag(
+        self, tag: str, attrs: list[tuple[str, str | None]]
+    ) -> None:
         for name, value in attrs:
             if name in {"id", "name"} and value:
                 self.ids.add(value)
@@ -59,16 +61,44 @@ def on_post_build(config: MkDocsConfig) -> None:
     site = config.site_dir
     for page_url, href in _links:
         parts = urlsplit(href)
-        if parts.scheme or parts.netloc or href.startswith(("mailto:", "javascript:")):
+        if (
+            parts.scheme
+            or parts.netloc
+            or href.startswith(("mailto:", "javascript:"))
+        ):
             continue  # external links are not ours to check offline
         target = page_url
         if parts.path:
-            base = posixpath.dirname(page_url + "x")  # the folder the page's relative links start from
-            target = posixpath.normpath(posixpath.join(base, unquote(parts.path)))
-            target = "" if target == "." else target + ("/" if parts.path.endswith("/") else "")
+            base = posixpath.dirname(
+                page_url + "x"
+            )  # the folder the page's relative links start from
+            target = posixpath.normpath(
+                posixpath.join(base, unquote(parts.path))
+            )
+            target = (
+                ""
+                if target == "."
+                else target + ("/" if parts.path.endswith("/") else "")
+            )
         on_disk = os.path.join(site, target)
-        if target not in _ids and not (os.path.isfile(on_disk) or os.path.isfile(os.path.join(on_disk, "index.html"))):
-            log.warning("Chapter page '%s' links to '%s', which is not in the site", page_url, href)
+        if target not in _ids and not (
+            os.path.isfile(on_disk)
+            or os.path.isfile(os.path.join(on_disk, "index.html"))
+        ):
+            log.warning(
+                "Chapter page '%s' links to '%s', which is not in the site",
+                page_url,
+                href,
+            )
             continue
-        if parts.fragment and target in _ids and unquote(parts.fragment) not in _ids[target]:
-            log.warning("Chapter page '%s' links to '%s', but that page has no anchor '#%s'", page_url, href, parts.fragment)
+        if (
+            parts.fragment
+            and target in _ids
+            and unquote(parts.fragment) not in _ids[target]
+        ):
+            log.warning(
+                "Chapter page '%s' links to '%s', but that page has no anchor '#%s'",
+                page_url,
+                href,
+                parts.fragment,
+            )

@@ -47,18 +47,34 @@ EXPLORER_CSS = "stylesheets/explorer.css"
 
 _STYLE = re.compile(r'<style type="text/css">(.*?)</style>\s*', re.DOTALL)
 _WRAPPER = '<div class="jupyter-wrapper">'
-_MARKDOWN_CELL = re.compile(r'class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>(.*?)(?=<div class="jp-Cell\b|</div> <!-- jp-Notebook)', re.DOTALL)
-_TEX = re.compile(r"\$\$.+?\$\$|\$[^\s$][^$\n]*?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
-_CODE_CELL = re.compile(r'<div class="jp-Cell jp-CodeCell\b[^"]*" id="cell-id=')  # not the wrapper of the same name
-_CODE_BLOCK = re.compile(r'<div class="(highlight-ipynb[^"]*)"><pre>(.*?)</pre></div>', re.DOTALL)
-_OUTPUT_PRE = re.compile(r'(<div [^>]*?class="[^"]*\bjp-OutputArea-output\b[^"]*"[^>]*>\s*)<pre>(.*?)</pre>', re.DOTALL)
+_MARKDOWN_CELL = re.compile(
+    r'class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>(.*?)(?=<div class="jp-Cell\b|</div> <!-- jp-Notebook)',
+    re.DOTALL,
+)
+_TEX = re.compile(
+    r"\$\$.+?\$\$|\$[^\s$][^$\n]*?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL
+)
+_CODE_CELL = re.compile(
+    r'<div class="jp-Cell jp-CodeCell\b[^"]*" id="cell-id='
+)  # not the wrapper of the same name
+_CODE_BLOCK = re.compile(
+    r'<div class="(highlight-ipynb[^"]*)"><pre>(.*?)</pre></div>', re.DOTALL
+)
+_OUTPUT_PRE = re.compile(
+    r'(<div [^>]*?class="[^"]*\bjp-OutputArea-output\b[^"]*"[^>]*>\s*)<pre>(.*?)</pre>',
+    re.DOTALL,
+)
 _TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.DOTALL)
 _FIGURE = re.compile(r'<figure class="bertsteps-figure"([^>]*)>')
 _TAG = re.compile(r"<[^>]+>")
-_MKDOCSTRINGS_CSS = re.compile(r'\s*<link rel="stylesheet" href="[^"]*assets/_mkdocstrings\.css">')
+_MKDOCSTRINGS_CSS = re.compile(
+    r'\s*<link rel="stylesheet" href="[^"]*assets/_mkdocstrings\.css">'
+)
 
 # What every page's content holds, filled by on_page_content, read by on_env.
-_css_parts: dict[str, None] = {}  # the notebook's <style> blocks, in order, once each
+_css_parts: dict[
+    str, None
+] = {}  # the notebook's <style> blocks, in order, once each
 _notebook_pages: set[str] = set()
 _math_pages: set[str] = set()
 _explorer_pages: set[str] = set()
@@ -69,7 +85,13 @@ _notebook_css_url: str | None = None
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """A new build: forget the last one's pages (``mkdocs serve`` rebuilds in one process)."""
     global _notebook_css_url
-    for store in (_css_parts, _notebook_pages, _math_pages, _explorer_pages, _contents):
+    for store in (
+        _css_parts,
+        _notebook_pages,
+        _math_pages,
+        _explorer_pages,
+        _contents,
+    ):
         store.clear()
     _notebook_css_url = None
     return config
@@ -84,14 +106,18 @@ def _text(fragment: str) -> str:
 
 
 def _wide(text: str) -> bool:
-    return max((len(line) for line in text.splitlines()), default=0) > WIDE_CHARS
+    return (
+        max((len(line) for line in text.splitlines()), default=0) > WIDE_CHARS
+    )
 
 
 def has_tex(html: str, notebook: bool) -> bool:
     """Whether MathJax has something to typeset in this page's content."""
     if 'class="arithmatex"' in html:
         return True
-    return notebook and any(_TEX.search(_text(cell)) for cell in _MARKDOWN_CELL.findall(html))
+    return notebook and any(
+        _TEX.search(_text(cell)) for cell in _MARKDOWN_CELL.findall(html)
+    )
 
 
 def focusable_scrollers(html: str) -> str:
@@ -123,10 +149,16 @@ def focusable_scrollers(html: str) -> str:
     html = _CODE_BLOCK.sub(code, html)
     html = _OUTPUT_PRE.sub(output, html)
     wrapper = html.find(_WRAPPER)
-    if wrapper >= 0:  # tables of notebook outputs scroll (extra.css); Markdown tables are Material's
+    if (
+        wrapper >= 0
+    ):  # tables of notebook outputs scroll (extra.css); Markdown tables are Material's
         html = html[:wrapper] + _TABLE.sub(table, html[wrapper:])
     return _FIGURE.sub(
-        lambda m: m.group(0) if "tabindex" in m.group(1) else f'<figure class="bertsteps-figure"{m.group(1)} tabindex="0">',
+        lambda m: (
+            m.group(0)
+            if "tabindex" in m.group(1)
+            else f'<figure class="bertsteps-figure"{m.group(1)} tabindex="0">'
+        ),
         html,
     )
 
@@ -136,20 +168,28 @@ def exclude_from_search(html: str) -> str:
     fetched by every page, need not hold: each code cell's second copy (the hidden text of its
     copy button), the button's "Copied!" and plain-text outputs (tensors, reprs). Prose, code
     and Markdown outputs stay searchable."""
-    for start in ('<div class="clipboard-copy-txt"', '<span class="notice"', '<div class="jp-RenderedText '):
+    for start in (
+        '<div class="clipboard-copy-txt"',
+        '<span class="notice"',
+        '<div class="jp-RenderedText ',
+    ):
         tag, rest = start.split(" ", 1)
         html = html.replace(start, f"{tag} data-search-exclude {rest}")
     return html
 
 
-def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+def on_page_content(
+    html: str, page: Page, config: MkDocsConfig, files: Files
+) -> str:
     uri = page.file.src_uri
     wrapper = html.find(_WRAPPER)
     notebook = wrapper >= 0
     if notebook:
         head, body = html[:wrapper], html[wrapper:]
         for css in _STYLE.findall(head):
-            _css_parts.setdefault(css.replace(".highlight ", ".highlight-ipynb "), None)
+            _css_parts.setdefault(
+                css.replace(".highlight ", ".highlight-ipynb "), None
+            )
         html = _STYLE.sub("", head) + body
         _notebook_pages.add(uri)
         html = exclude_from_search(focusable_scrollers(html))
@@ -201,7 +241,9 @@ def parse_css(css: str) -> list[tuple[str, str | list]]:
         semi = css.find(";", i)
         if brace < 0:
             break
-        if 0 <= semi < brace and css[i:semi].strip().startswith("@"):  # @charset, @import
+        if 0 <= semi < brace and css[i:semi].strip().startswith(
+            "@"
+        ):  # @charset, @import
             i = semi + 1
             continue
         depth, j, quote = 1, brace + 1, ""
@@ -232,9 +274,13 @@ _PAREN = re.compile(r"\((?:[^()]|\([^()]*\))*\)")
 _NAMES = re.compile(r"([.#])((?:[\w-]|\\.)+)")
 
 
-def selector_can_match(selector: str, classes: set[str], ids: set[str]) -> bool:
+def selector_can_match(
+    selector: str, classes: set[str], ids: set[str]
+) -> bool:
     """False when the selector names a class or id (outside parentheses) that no page has."""
-    for kind, name in _NAMES.findall(_PAREN.sub("", re.sub(r"\[[^\]]*\]", "", selector))):
+    for kind, name in _NAMES.findall(
+        _PAREN.sub("", re.sub(r"\[[^\]]*\]", "", selector))
+    ):
         if "\\" in name:
             continue  # an escaped name: kept
         if name not in (classes if kind == "." else ids):
@@ -254,7 +300,9 @@ def trim_rules(rules: list, classes: set[str], ids: set[str]) -> list:
             kept.append((prelude, body))
         else:
             selectors = [s.strip() for s in _split_top(prelude, ",")]
-            alive = [s for s in selectors if selector_can_match(s, classes, ids)]
+            alive = [
+                s for s in selectors if selector_can_match(s, classes, ids)
+            ]
             if alive and body:
                 kept.append((",".join(alive), body))
     return kept
@@ -281,7 +329,11 @@ def _without_unread(rules: list, read: set[str]) -> tuple[list, bool]:
             out.append((prelude, body))
         else:
             decls = [d.strip() for d in _split_top(body, ";") if d.strip()]
-            alive = [d for d in decls if not d.startswith("--") or d.split(":", 1)[0].strip() in read]
+            alive = [
+                d
+                for d in decls
+                if not d.startswith("--") or d.split(":", 1)[0].strip() in read
+            ]
             removed |= len(alive) != len(decls)
             if alive:
                 out.append((prelude, ";".join(alive)))
@@ -292,7 +344,12 @@ def drop_unread_properties(rules: list, readers: str) -> list:
     """Remove custom property declarations that no ``var()`` in the rules or ``readers``
     reads, again and again (a property read only by removed ones goes too)."""
     while True:
-        read = set(re.findall(r"var\(\s*(--[\w-]+)", "\n".join(_declarations(rules)) + readers))
+        read = set(
+            re.findall(
+                r"var\(\s*(--[\w-]+)",
+                "\n".join(_declarations(rules)) + readers,
+            )
+        )
         rules, removed = _without_unread(rules, read)
         if not removed:
             return rules
@@ -312,10 +369,18 @@ def write_css(rules: list) -> str:
 def trimmed_notebook_css(css: str, pages: list[str], readers: str) -> str:
     """The rules of ``css`` that can match something in ``pages``, without unread properties."""
     text = "\n".join(pages)
-    classes = {c for attr in re.findall(r'class="([^"]*)"', text) for c in attr.split()}
+    classes = {
+        c
+        for attr in re.findall(r'class="([^"]*)"', text)
+        for c in attr.split()
+    }
     ids = set(re.findall(r'id="([^"]*)"', text))
     rules = trim_rules(parse_css(css), classes, ids)
-    return '@charset "UTF-8";\n' + write_css(drop_unread_properties(rules, readers)) + "\n"
+    return (
+        '@charset "UTF-8";\n'
+        + write_css(drop_unread_properties(rules, readers))
+        + "\n"
+    )
 
 
 def _theme_css(config: MkDocsConfig) -> str:
@@ -330,7 +395,9 @@ def _theme_css(config: MkDocsConfig) -> str:
 def on_env(env: object, config: MkDocsConfig, files: Files) -> object:
     global _notebook_css_url
     if _css_parts:
-        css = trimmed_notebook_css("\n".join(_css_parts), list(_contents.values()), _theme_css(config))
+        css = trimmed_notebook_css(
+            "\n".join(_css_parts), list(_contents.values()), _theme_css(config)
+        )
         digest = hashlib.sha256(css.encode()).hexdigest()[:8]
         _notebook_css_url = NOTEBOOK_CSS.format(digest)
         files.append(File.generated(config, _notebook_css_url, content=css))
@@ -342,13 +409,21 @@ def on_env(env: object, config: MkDocsConfig, files: Files) -> object:
 
 
 def _relative(page: Page, target: str) -> str:
-    return posixpath.relpath(target, posixpath.dirname(page.url) or ".") if page.url else target
+    return (
+        posixpath.relpath(target, posixpath.dirname(page.url) or ".")
+        if page.url
+        else target
+    )
 
 
 def _before_extra_css(output: str, tag: str) -> str:
     """``tag`` in the head after Material's palette, before the site's own stylesheets (extra.css wins)."""
     palette = output.find("assets/stylesheets/palette")
-    at = output.find("\n", palette) + 1 if palette >= 0 else output.find("</head>")
+    at = (
+        output.find("\n", palette) + 1
+        if palette >= 0
+        else output.find("</head>")
+    )
     return output[:at] + tag + "\n" + output[at:]
 
 
@@ -357,17 +432,28 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     head: list[str] = []
     body: list[str] = []
     if uri in _notebook_pages and _notebook_css_url:
-        output = _before_extra_css(output, f'<link rel="stylesheet" href="{_relative(page, _notebook_css_url)}">')
+        output = _before_extra_css(
+            output,
+            f'<link rel="stylesheet" href="{_relative(page, _notebook_css_url)}">',
+        )
     if uri in _explorer_pages:
         # Material's anchor tracking (navigation.tracking) rewrites the URL's hash as the page
         # scrolls, which would wipe the explorer's state (#word&a=…&b=…): without a mounted
         # table of contents, it does not run on this page.
         output = output.replace(' data-md-component="toc"', "")
-        head.append(f'<link rel="stylesheet" href="{_relative(page, EXPLORER_CSS)}">')
-        body.append(f'<script src="{_relative(page, EXPLORER_JS)}" defer></script>')
+        head.append(
+            f'<link rel="stylesheet" href="{_relative(page, EXPLORER_CSS)}">'
+        )
+        body.append(
+            f'<script src="{_relative(page, EXPLORER_JS)}" defer></script>'
+        )
     if uri in _math_pages:
-        body.append(f'<script src="{_relative(page, MATHJAX_LOADER)}" defer></script>')
-    if 'class="doc doc-' not in output:  # mkdocstrings' stylesheet: only where it rendered API docs
+        body.append(
+            f'<script src="{_relative(page, MATHJAX_LOADER)}" defer></script>'
+        )
+    if (
+        'class="doc doc-' not in output
+    ):  # mkdocstrings' stylesheet: only where it rendered API docs
         output = _MKDOCSTRINGS_CSS.sub("", output, count=1)
     if head:
         output = output.replace("</head>", "\n".join(head) + "\n</head>", 1)

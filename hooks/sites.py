@@ -43,7 +43,9 @@ def slug(name: str) -> str:
     last = name.rstrip("/").rsplit("/", 1)[-1]
     text = re.sub(r"[^a-z0-9._-]+", "-", last.lower()).strip("-.")
     if not text:
-        raise SystemExit(f"sites: cannot make a folder name from checkpoint {name!r}")
+        raise SystemExit(
+            f"sites: cannot make a folder name from checkpoint {name!r}"
+        )
     return text
 
 
@@ -52,7 +54,9 @@ def describe(checkpoint: str) -> dict[str, object]:
     from bertsteps import model_card
 
     card = model_card(None if checkpoint in BUNDLED else checkpoint)
-    name = card.name.rstrip("/").rsplit("/", 1)[-1]  # "all-MiniLM-L6-v2": the header has little room
+    name = card.name.rstrip("/").rsplit("/", 1)[
+        -1
+    ]  # "all-MiniLM-L6-v2": the header has little room
     return {
         "version": slug(card.name),
         "title": f"{name} ({card.layers} layers, hidden {card.hidden_size})",
@@ -61,15 +65,23 @@ def describe(checkpoint: str) -> dict[str, object]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8", suffix=".tmp") as tmp:
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, delete=False, encoding="utf-8", suffix=".tmp"
+    ) as tmp:
         tmp.write(text)
     os.replace(tmp.name, path)
 
 
-def build(checkpoint: str, entry: dict[str, object], out: Path, cache: Path) -> None:
+def build(
+    checkpoint: str, entry: dict[str, object], out: Path, cache: Path
+) -> None:
     """Render the whole site for ``checkpoint`` into ``out/<slug>``, replacing the old one only on success."""
     name = str(entry["version"])
-    env = {k: v for k, v in os.environ.items() if k not in {"BERTSTEPS_CHECKPOINT", "BERTSTEPS_BUILD_CACHE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"BERTSTEPS_CHECKPOINT", "BERTSTEPS_BUILD_CACHE"}
+    }
     if checkpoint not in BUNDLED:
         env["BERTSTEPS_CHECKPOINT"] = checkpoint
     env["BERTSTEPS_BUILD_CACHE"] = str(cache / name)
@@ -79,10 +91,22 @@ def build(checkpoint: str, entry: dict[str, object], out: Path, cache: Path) -> 
     fresh = Path(tempfile.mkdtemp(prefix=f".{name}.building-", dir=out))
     print(f"sites: building {entry['title']} into {out / name}/", flush=True)
     try:
-        cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(fresh)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(ROOT / "mkdocs.yml"),
+            "-d",
+            str(fresh),
+        ]
         done = subprocess.run(cmd, cwd=ROOT, env=env, check=False)
         if done.returncode != 0:
-            raise SystemExit(f"sites: the build for {checkpoint or 'bundled'} failed (exit {done.returncode}); {out / name} is unchanged")
+            raise SystemExit(
+                f"sites: the build for {checkpoint or 'bundled'} failed (exit {done.returncode}); {out / name} is unchanged"
+            )
         target = out / name
         old = out / f".{name}.old-{os.getpid()}"
         if target.exists():
@@ -102,22 +126,43 @@ REDIRECT = """<!doctype html>
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sites", description=__doc__.split("\n\n")[0])
-    parser.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT", help="hub names or folders; 'bundled' or '' for the default")
-    parser.add_argument("--out", type=Path, default=ROOT / "site", help="the folder of all renderings (default: site/)")
-    parser.add_argument("--cache", type=Path, default=ROOT / ".cache" / "sites", help="build caches, one folder per rendering")
+    parser = argparse.ArgumentParser(
+        prog="sites", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "checkpoints",
+        nargs="+",
+        metavar="CHECKPOINT",
+        help="hub names or folders; 'bundled' or '' for the default",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "site",
+        help="the folder of all renderings (default: site/)",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=ROOT / ".cache" / "sites",
+        help="build caches, one folder per rendering",
+    )
     args = parser.parse_args(argv)
     checkpoints = [c.strip() for c in args.checkpoints]
     entries = [describe(c) for c in checkpoints]
     slugs = [str(e["version"]) for e in entries]
     if len(set(slugs)) != len(slugs):
-        raise SystemExit(f"sites: two checkpoints give the same folder name: {slugs}")
+        raise SystemExit(
+            f"sites: two checkpoints give the same folder name: {slugs}"
+        )
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     for checkpoint, entry in zip(checkpoints, entries, strict=True):
         build(checkpoint, entry, out, args.cache.resolve())
     _write_atomic(out / "versions.json", json.dumps(entries, indent=2) + "\n")
-    _write_atomic(out / "index.html", REDIRECT.format(slugs[0], entries[0]["title"]))
+    _write_atomic(
+        out / "index.html", REDIRECT.format(slugs[0], entries[0]["title"])
+    )
     print(f"sites: {len(entries)} renderings in {out}: {', '.join(slugs)}")
     return 0
 

@@ -48,7 +48,9 @@ def make_random_checkpoint(
     return folder
 
 
-def make_bert_base_shaped_hub_cache(hf_home: Path, name: str = "bert-base-uncased", seed: int = 0) -> Path:
+def make_bert_base_shaped_hub_cache(
+    hf_home: Path, name: str = "bert-base-uncased", seed: int = 0
+) -> Path:
     """A randomly initialised BERT with exactly bert-base-uncased's configuration and heads
     (``BertForPreTraining``: masked-LM and next-sentence), with the bundled tokenizer, saved as
     safetensors into a Hugging Face cache under the hub name ``name``. Returns the snapshot folder;
@@ -58,7 +60,13 @@ def make_bert_base_shaped_hub_cache(hf_home: Path, name: str = "bert-base-uncase
 
     from bertsteps.provenance import BERT_BASE_UNCASED_CONFIG
 
-    config = BertConfig(**{k: v for k, v in BERT_BASE_UNCASED_CONFIG.items() if k != "model_type"})
+    config = BertConfig(
+        **{
+            k: v
+            for k, v in BERT_BASE_UNCASED_CONFIG.items()
+            if k != "model_type"
+        }
+    )
     config.architectures = ["BertForPreTraining"]
     torch.manual_seed(seed)
     model = BertForPreTraining(config)
@@ -80,12 +88,20 @@ def bert() -> bertsteps.Bert:
 
 @pytest.fixture(scope="session")
 def tiny_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_random_checkpoint(tmp_path_factory.mktemp("tiny-bert"), hidden_size=48, layers=2, heads=4)
+    return make_random_checkpoint(
+        tmp_path_factory.mktemp("tiny-bert"), hidden_size=48, layers=2, heads=4
+    )
 
 
 @pytest.fixture(scope="session")
 def tiny_mlm_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_random_checkpoint(tmp_path_factory.mktemp("tiny-mlm"), hidden_size=32, layers=3, heads=2, mlm_head=True)
+    return make_random_checkpoint(
+        tmp_path_factory.mktemp("tiny-mlm"),
+        hidden_size=32,
+        layers=3,
+        heads=2,
+        mlm_head=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +113,9 @@ def tiny(tiny_folder: Path) -> bertsteps.Bert:
 # The site, built once per session, a server for it and a browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("BERTSTEPS_CHROMIUM", "/usr/bin/chromium")  # Debian's package
+CHROMIUM = os.environ.get(
+    "BERTSTEPS_CHROMIUM", "/usr/bin/chromium"
+)  # Debian's package
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -108,13 +126,36 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-def mkdocs_build(project: Path, site: Path, env: dict[str, str] | None = None, strict: bool = True) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
+
+def mkdocs_build(
+    project: Path,
+    site: Path,
+    env: dict[str, str] | None = None,
+    strict: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"
+    }
     full_env.update({"MPLBACKEND": "Agg", "NO_MKDOCS_2_WARNING": "1"})
     full_env.update(env or {})
-    args = [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml"), "-d", str(site)]
+    args = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "-f",
+        str(project / "mkdocs.yml"),
+        "-d",
+        str(site),
+    ]
     return subprocess.run(
-        [*args, "--strict"] if strict else args, check=False, cwd=project, env=full_env, capture_output=True, text=True, timeout=1800
+        [*args, "--strict"] if strict else args,
+        check=False,
+        cwd=project,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
 
 
@@ -124,18 +165,29 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = mkdocs_build(ROOT, folder)
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-5000:]
-    assert not re.search(r"^(WARNING|ERROR)\s+-", log, re.MULTILINE), log[-5000:]
+    assert not re.search(r"^(WARNING|ERROR)\s+-", log, re.MULTILINE), log[
+        -5000:
+    ]
     assert "WARNING" not in log, log[-5000:]  # nor from the kernels
     return folder
 
 
 @pytest.fixture(scope="session")
-def random_site(tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path) -> Path:
+def random_site(
+    tmp_path_factory: pytest.TempPathFactory, tiny_folder: Path
+) -> Path:
     """The whole site built strictly with a small random BERT, in a cache of its own
     (so the default build's cache is left alone)."""
     root = tmp_path_factory.mktemp("random-site")
     folder = root / "site"
-    out = mkdocs_build(ROOT, folder, {"BERTSTEPS_CHECKPOINT": str(tiny_folder), "BERTSTEPS_BUILD_CACHE": str(root / "cache")})
+    out = mkdocs_build(
+        ROOT,
+        folder,
+        {
+            "BERTSTEPS_CHECKPOINT": str(tiny_folder),
+            "BERTSTEPS_BUILD_CACHE": str(root / "cache"),
+        },
+    )
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-5000:]
     assert "WARNING" not in log, log[-5000:]
@@ -148,7 +200,9 @@ def server(site: Path) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"

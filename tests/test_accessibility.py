@@ -13,11 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.pages import SCHEMES, WIDTHS, axe_page, axe_source, pages_of, serious
+from benchmarks.pages import (
+    SCHEMES,
+    WIDTHS,
+    axe_page,
+    axe_source,
+    pages_of,
+    serious,
+)
 
 pytestmark = pytest.mark.slow
 
-CHAPTERS_WITH_MATH = ["examples/word_embeddings/"]  # TeX in its Markdown cells (checked below)
+CHAPTERS_WITH_MATH = [
+    "examples/word_embeddings/"
+]  # TeX in its Markdown cells (checked below)
 
 
 @pytest.fixture(scope="module")
@@ -32,31 +41,52 @@ def axe() -> str:
 def paths(site: Path) -> list[str]:
     found = pages_of(site)
     # the list is the site's pages, not an empty or partial one
-    assert {"", "explorer/", "reference/", "examples/word_embeddings/"} <= set(found), found
+    assert {"", "explorer/", "reference/", "examples/word_embeddings/"} <= set(
+        found
+    ), found
     assert sum(p.startswith("examples/") for p in found) >= 8, found
     return found
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_no_serious_or_critical_axe_violation(browser: object, server: str, paths: list[str], axe: str, scheme: str, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)  # type: ignore[attr-defined]
+def test_no_serious_or_critical_axe_violation(
+    browser: object,
+    server: str,
+    paths: list[str],
+    axe: str,
+    scheme: str,
+    width: int,
+) -> None:
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, color_scheme=scheme
+    )  # type: ignore[attr-defined]
     page = context.new_page()
     problems = []
     checked = 0
     for path in paths:
         # the scheme really is the one asked for (Material follows prefers-color-scheme)
         found = serious(axe_page(page, server + path, axe))
-        shown = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
-        assert shown == ("slate" if scheme == "dark" else "default"), (path, shown)
+        shown = page.evaluate(
+            "() => document.body.getAttribute('data-md-color-scheme')"
+        )
+        assert shown == ("slate" if scheme == "dark" else "default"), (
+            path,
+            shown,
+        )
         checked += 1
-        problems += [f"/{path} {v['id']} ({v['impact']}, {v['nodes']} nodes): {v['help']} {v['targets']}" for v in found]
+        problems += [
+            f"/{path} {v['id']} ({v['impact']}, {v['nodes']} nodes): {v['help']} {v['targets']}"
+            for v in found
+        ]
     context.close()
     assert checked == len(paths)
     assert problems == [], "\n".join(problems)
 
 
-def test_scrolling_blocks_take_the_keyboard(browser: object, server: str) -> None:
+def test_scrolling_blocks_take_the_keyboard(
+    browser: object, server: str
+) -> None:
     """On a phone, a chapter's code and outputs scroll sideways: each such block is focusable and named."""
     page = browser.new_page(viewport={"width": 390, "height": 900})  # type: ignore[attr-defined]
     page.goto(server + "examples/tokenization/", wait_until="load")
@@ -78,45 +108,82 @@ def test_scrolling_blocks_take_the_keyboard(browser: object, server: str) -> Non
     page.close()
 
 
-def test_each_page_loads_only_what_it_uses(site: Path, paths: list[str]) -> None:
-    stylesheets = sorted((site / "assets" / "stylesheets").glob("notebook.*.css"))
+def test_each_page_loads_only_what_it_uses(
+    site: Path, paths: list[str]
+) -> None:
+    stylesheets = sorted(
+        (site / "assets" / "stylesheets").glob("notebook.*.css")
+    )
     assert len(stylesheets) == 1, stylesheets
     notebook_css = stylesheets[0]
-    assert 5_000 < notebook_css.stat().st_size < 60_000  # trimmed: JupyterLab's whole sheet is ~590 KB
+    assert (
+        5_000 < notebook_css.stat().st_size < 60_000
+    )  # trimmed: JupyterLab's whole sheet is ~590 KB
     css = notebook_css.read_text()
     assert ".jp-OutputArea-output" in css and ".highlight-ipynb" in css
-    assert ".jp-Mermaid" not in css and ".jp-DirListing" not in css  # rules no page can match
+    assert (
+        ".jp-Mermaid" not in css and ".jp-DirListing" not in css
+    )  # rules no page can match
     for path in paths:
         html = (site / path / "index.html").read_text()
         links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
         scripts = re.findall(r'<script src="([^"]+)"', html)
         chapter = path.startswith("examples/")
-        assert any("notebook." in href for href in links) == chapter, (path, links)
-        assert ".jupyter-wrapper{--md-red-50" not in html and "jp-Mermaid" not in html.split("<article")[0], path
+        assert any("notebook." in href for href in links) == chapter, (
+            path,
+            links,
+        )
+        assert (
+            ".jupyter-wrapper{--md-red-50" not in html
+            and "jp-Mermaid" not in html.split("<article")[0]
+        ), path
         # the API reference documents every public name (about 100 of them): the chapters' bound,
         # not yet the 450 KiB-at-load goal (its size is an open item of the light-pages issue)
-        assert len(html) < (400_000 if chapter or path == "reference/" else 250_000), (path, len(html))
-        assert any(s.endswith("javascripts/explorer.js") for s in scripts) == (path == "explorer/"), (path, scripts)
-        assert any(href.endswith("stylesheets/explorer.css") for href in links) == (path == "explorer/"), (path, links)
-        assert any(href.endswith("_mkdocstrings.css") for href in links) == (path == "reference/"), (path, links)
-        assert not any("MathJax.js" in s for s in scripts), (path, scripts)  # loaded by mathjax.js, deferred
+        assert len(html) < (
+            400_000 if chapter or path == "reference/" else 250_000
+        ), (path, len(html))
+        assert any(s.endswith("javascripts/explorer.js") for s in scripts) == (
+            path == "explorer/"
+        ), (path, scripts)
+        assert any(
+            href.endswith("stylesheets/explorer.css") for href in links
+        ) == (path == "explorer/"), (path, links)
+        assert any(href.endswith("_mkdocstrings.css") for href in links) == (
+            path == "reference/"
+        ), (path, links)
+        assert not any("MathJax.js" in s for s in scripts), (
+            path,
+            scripts,
+        )  # loaded by mathjax.js, deferred
         math = any(s.endswith("javascripts/mathjax.js") for s in scripts)
         if path in CHAPTERS_WITH_MATH:
             assert math, path
         if not math:  # no TeX left for a MathJax that isn't there
-            text = re.sub(r"<(pre|code)\b.*?</\1>", "", html.split("<article")[1], flags=re.DOTALL)
+            text = re.sub(
+                r"<(pre|code)\b.*?</\1>",
+                "",
+                html.split("<article")[1],
+                flags=re.DOTALL,
+            )
             assert "$$" not in text and "\\frac" not in text, path
-        for tag in re.findall(r'<script src="[^"]+javascripts/(?:mathjax|explorer)\.js"[^>]*>', html):
+        for tag in re.findall(
+            r'<script src="[^"]+javascripts/(?:mathjax|explorer)\.js"[^>]*>',
+            html,
+        ):
             assert " defer" in tag, (path, tag)
 
 
-def test_math_typeset_after_instant_navigation(browser: object, server: str) -> None:
+def test_math_typeset_after_instant_navigation(
+    browser: object, server: str
+) -> None:
     """From a page without math to one with it, by Material's instant navigation: MathJax loads then."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page.goto(server + "getting-started/", wait_until="networkidle")
     assert page.evaluate("() => typeof window.MathJax") == "undefined"
     page.click("nav a[href$='examples/word_embeddings/']")
-    page.wait_for_function("() => location.pathname.endsWith('/examples/word_embeddings/')")
+    page.wait_for_function(
+        "() => location.pathname.endsWith('/examples/word_embeddings/')"
+    )
     page.wait_for_function(
         "() => window.MathJax && MathJax.Hub && MathJax.isReady && MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0"
         " && document.querySelectorAll('.MathJax_Display').length > 0"
@@ -125,7 +192,9 @@ def test_math_typeset_after_instant_navigation(browser: object, server: str) -> 
     page.close()
 
 
-def test_search_index_fetched_when_search_opens(browser: object, server: str) -> None:
+def test_search_index_fetched_when_search_opens(
+    browser: object, server: str
+) -> None:
     """The search index is not part of every page's load; search works once opened."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page.goto(server, wait_until="networkidle")
@@ -134,7 +203,10 @@ def test_search_index_fetched_when_search_opens(browser: object, server: str) ->
     assert page.evaluate(index) == 0
     page.click(".md-search__input")  # in the header at this width
     page.fill(".md-search__input", "WordPiece")
-    page.wait_for_function("() => document.querySelectorAll('.md-search-result__item').length > 0", timeout=20_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.md-search-result__item').length > 0",
+        timeout=20_000,
+    )
     assert page.evaluate(index) == 1
     titles = page.locator(".md-search-result__item").all_inner_texts()
     assert any("Tokenization" in t for t in titles), titles

@@ -27,7 +27,10 @@ from tests.test_site import CHAPTER, copy_project, executed
 
 pytestmark = pytest.mark.slow
 
-CHAPTERS = {"one.py": CHAPTER.format(title="one"), "two.py": CHAPTER.format(title="two")}
+CHAPTERS = {
+    "one.py": CHAPTER.format(title="one"),
+    "two.py": CHAPTER.format(title="two"),
+}
 
 
 def log_of(out: subprocess.CompletedProcess[str]) -> str:
@@ -43,7 +46,9 @@ def assert_clean(out: subprocess.CompletedProcess[str]) -> None:
 def chapter_html(site: Path, name: str) -> str:
     """A chapter page, with anything that may differ between two builds of the same sources made equal."""
     html = (site / "examples" / name / "index.html").read_text()
-    return re.sub(r"\bcell-id=[\w-]+", "cell-id=ID", html)  # jupytext gives each cell a random id
+    return re.sub(
+        r"\bcell-id=[\w-]+", "cell-id=ID", html
+    )  # jupytext gives each cell a random id
 
 
 def names(folder: Path) -> set[str]:
@@ -53,70 +58,132 @@ def names(folder: Path) -> set[str]:
 def test_two_cold_builds_at_once(tmp_path: Path, tiny_folder: Path) -> None:
     """Both compute the same chapters and the same explorer data at the same time; both succeed."""
     project = copy_project(tmp_path / "p", CHAPTERS)
-    shutil.rmtree(project / ".cache", ignore_errors=True)  # cold: nothing to reuse
-    env = {"PYTHONPATH": str(project), "BERTSTEPS_CHECKPOINT": str(tiny_folder)}
+    shutil.rmtree(
+        project / ".cache", ignore_errors=True
+    )  # cold: nothing to reuse
+    env = {
+        "PYTHONPATH": str(project),
+        "BERTSTEPS_CHECKPOINT": str(tiny_folder),
+    }
     sites = [tmp_path / "site-a", tmp_path / "site-b"]
     with ThreadPoolExecutor(2) as pool:
-        outs = list(pool.map(lambda site: mkdocs_build(project, site, env), sites))
+        outs = list(
+            pool.map(lambda site: mkdocs_build(project, site, env), sites)
+        )
     for out in outs:
         assert_clean(out)
-        assert executed(log_of(out)) == {"one", "two"}  # each build ran both chapters itself
+        assert executed(log_of(out)) == {
+            "one",
+            "two",
+        }  # each build ran both chapters itself
     for name in ("one", "two"):
         assert chapter_html(sites[0], name) == chapter_html(sites[1], name)
         assert "hidden size 48" in chapter_html(sites[0], name)
-    manifests = [json.loads((site / "assets" / "explorer" / "manifest.json").read_text()) for site in sites]
+    manifests = [
+        json.loads(
+            (site / "assets" / "explorer" / "manifest.json").read_text()
+        )
+        for site in sites
+    ]
     assert manifests[0] == manifests[1] and manifests[0]["hidden_size"] == 48
 
     # one published copy of each entry, whole; no lease or private folder left behind
     (fingerprint,) = names(project / ".cache" / "explorer")
-    assert json.loads((project / ".cache" / "explorer" / fingerprint / "manifest.json").read_text()) == manifests[0]
+    assert (
+        json.loads(
+            (
+                project / ".cache" / "explorer" / fingerprint / "manifest.json"
+            ).read_text()
+        )
+        == manifests[0]
+    )
     assert names(project / ".cache" / "mkdocs-jupyter") == {fingerprint}
-    entries = list((project / ".cache" / "mkdocs-jupyter" / fingerprint).iterdir())
-    assert len(entries) == 2 and all(json.loads(p.read_text())["content"] for p in entries)
+    entries = list(
+        (project / ".cache" / "mkdocs-jupyter" / fingerprint).iterdir()
+    )
+    assert len(entries) == 2 and all(
+        json.loads(p.read_text())["content"] for p in entries
+    )
     assert names(project / ".cache" / "builds") == set()
 
-    again = mkdocs_build(project, tmp_path / "site-c", env)  # and what they published is used
+    again = mkdocs_build(
+        project, tmp_path / "site-c", env
+    )  # and what they published is used
     assert_clean(again)
-    assert executed(log_of(again)) == set() and "explorer data for" not in log_of(again)
+    assert executed(
+        log_of(again)
+    ) == set() and "explorer data for" not in log_of(again)
 
 
-def test_pruning_spares_a_cache_another_build_is_using(tmp_path: Path, tiny_folder: Path, tiny_mlm_folder: Path) -> None:
+def test_pruning_spares_a_cache_another_build_is_using(
+    tmp_path: Path, tiny_folder: Path, tiny_mlm_folder: Path
+) -> None:
     """A build with another checkpoint starts while the first reads its cache: both succeed."""
     marker = tmp_path / "slow-started"
     slow = f"# %% [markdown]\n# # Slow\n# %%\nimport pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(8)\n"
     project = copy_project(tmp_path / "p", CHAPTERS)
     shutil.rmtree(project / ".cache", ignore_errors=True)
-    first_env = {"PYTHONPATH": str(project), "BERTSTEPS_CHECKPOINT": str(tiny_folder)}
-    other_env = {"PYTHONPATH": str(project), "BERTSTEPS_CHECKPOINT": str(tiny_mlm_folder)}
-    assert_clean(warm := mkdocs_build(project, tmp_path / "site-warm", first_env))
+    first_env = {
+        "PYTHONPATH": str(project),
+        "BERTSTEPS_CHECKPOINT": str(tiny_folder),
+    }
+    other_env = {
+        "PYTHONPATH": str(project),
+        "BERTSTEPS_CHECKPOINT": str(tiny_mlm_folder),
+    }
+    assert_clean(
+        warm := mkdocs_build(project, tmp_path / "site-warm", first_env)
+    )
     assert executed(log_of(warm)) == {"one", "two"}
     (first,) = names(project / ".cache" / "explorer")
 
     (project / "examples" / "slow.py").write_text(slow)
     with ThreadPoolExecutor(2) as pool:
-        reader = pool.submit(mkdocs_build, project, tmp_path / "site-first", first_env)
+        reader = pool.submit(
+            mkdocs_build, project, tmp_path / "site-first", first_env
+        )
         deadline = time.monotonic() + 300
-        while not marker.exists():  # the first build has taken its snapshots and runs `slow`
-            assert time.monotonic() < deadline and not reader.done(), "the first build never reached its slow chapter"
+        while (
+            not marker.exists()
+        ):  # the first build has taken its snapshots and runs `slow`
+            assert time.monotonic() < deadline and not reader.done(), (
+                "the first build never reached its slow chapter"
+            )
             time.sleep(0.1)
-        pruner = pool.submit(mkdocs_build, project, tmp_path / "site-other", other_env)
+        pruner = pool.submit(
+            mkdocs_build, project, tmp_path / "site-other", other_env
+        )
         first_out, other_out = reader.result(), pruner.result()
     assert_clean(first_out)
     assert_clean(other_out)
-    assert executed(log_of(first_out)) == {"slow"}  # one and two came from the cache
+    assert executed(log_of(first_out)) == {
+        "slow"
+    }  # one and two came from the cache
     assert "explorer data for" not in log_of(first_out)
     assert executed(log_of(other_out)) == {"one", "two", "slow"}
     assert "hidden size 48" in chapter_html(tmp_path / "site-first", "one")
     assert "hidden size 32" in chapter_html(tmp_path / "site-other", "one")
     for site, hidden in (("site-first", 48), ("site-other", 32)):
-        assert json.loads((tmp_path / site / "assets" / "explorer" / "manifest.json").read_text())["hidden_size"] == hidden
+        assert (
+            json.loads(
+                (
+                    tmp_path / site / "assets" / "explorer" / "manifest.json"
+                ).read_text()
+            )["hidden_size"]
+            == hidden
+        )
 
     # the second build did not prune the first one's fingerprint, which was leased
     (other,) = names(project / ".cache" / "explorer") - {first}
     assert names(project / ".cache" / "explorer") == {first, other}
     assert names(project / ".cache" / "mkdocs-jupyter") == {first, other}
-    assert len(list((project / ".cache" / "mkdocs-jupyter" / first).iterdir())) == 3  # slow's entry published too
-    assert names(project / ".cache" / "builds") == set()  # both leases ended with their builds
+    assert (
+        len(list((project / ".cache" / "mkdocs-jupyter" / first).iterdir()))
+        == 3
+    )  # slow's entry published too
+    assert (
+        names(project / ".cache" / "builds") == set()
+    )  # both leases ended with their builds
 
     # once nobody uses it, it goes
     alone = mkdocs_build(project, tmp_path / "site-alone", other_env)
@@ -132,7 +199,9 @@ def test_pruning_spares_a_cache_another_build_is_using(tmp_path: Path, tiny_fold
 
 @pytest.fixture()
 def buildcache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("buildcache_under_test", ROOT / "hooks" / "buildcache.py")
+    spec = importlib.util.spec_from_file_location(
+        "buildcache_under_test", ROOT / "hooks" / "buildcache.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -142,35 +211,59 @@ def buildcache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     module.end()
 
 
-def publish(buildcache: ModuleType, tmp_path: Path, fingerprint: str, text: str) -> Path:
+def publish(
+    buildcache: ModuleType, tmp_path: Path, fingerprint: str, text: str
+) -> Path:
     folder = tmp_path / f"made-{fingerprint}-{time.time_ns()}"
     folder.mkdir()
     (folder / "manifest.json").write_text(text)
     (folder / "data.bin").write_bytes(text.encode() * 1000)
-    buildcache.publish_folder(folder, buildcache.CACHE / "explorer" / fingerprint)
+    buildcache.publish_folder(
+        folder, buildcache.CACHE / "explorer" / fingerprint
+    )
     return folder
 
 
 def lease(buildcache: ModuleType, pid: int, fingerprint: str) -> Path:
     path = buildcache.BUILDS / f"{pid}-test.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "fingerprint": fingerprint}))
+    path.write_text(
+        json.dumps(
+            {
+                "pid": pid,
+                "host": socket.gethostname(),
+                "fingerprint": fingerprint,
+            }
+        )
+    )
     (buildcache.BUILDS / f"{pid}-test").mkdir()
     return path
 
 
-def test_prune_keeps_what_live_builds_lease(buildcache: ModuleType, tmp_path: Path) -> None:
+def test_prune_keeps_what_live_builds_lease(
+    buildcache: ModuleType, tmp_path: Path
+) -> None:
     for fingerprint in ("live", "dead", "mine"):
         publish(buildcache, tmp_path, fingerprint, fingerprint)
-    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    running = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"]
+    )
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     try:
         lease(buildcache, running.pid, "live")
         lease(buildcache, int(gone.stdout), "dead")
         buildcache.begin("mine", ["explorer"])
         assert names(buildcache.CACHE / "explorer") == {"live", "mine"}
         # the dead build's lease and private folder are gone, the live one's stay
-        stems = {path.name.removesuffix(".json") for path in buildcache.BUILDS.iterdir()}
+        stems = {
+            path.name.removesuffix(".json")
+            for path in buildcache.BUILDS.iterdir()
+        }
         assert stems == {f"{running.pid}-test", buildcache.lease_path().stem}
     finally:
         running.kill()
@@ -179,17 +272,27 @@ def test_prune_keeps_what_live_builds_lease(buildcache: ModuleType, tmp_path: Pa
     assert names(buildcache.CACHE / "explorer") == {"mine"}
 
 
-def test_a_snapshot_outlives_the_published_entry(buildcache: ModuleType, tmp_path: Path) -> None:
+def test_a_snapshot_outlives_the_published_entry(
+    buildcache: ModuleType, tmp_path: Path
+) -> None:
     publish(buildcache, tmp_path, "fp", "first")
     taken = buildcache.private("snapshot")
     assert buildcache.snapshot(buildcache.CACHE / "explorer" / "fp", taken)
-    buildcache.prune(buildcache.CACHE / "explorer", keep=set())  # as a build on another host might
+    buildcache.prune(
+        buildcache.CACHE / "explorer", keep=set()
+    )  # as a build on another host might
     assert not (buildcache.CACHE / "explorer" / "fp").exists()
-    assert (taken / "manifest.json").read_text() == "first" and (taken / "data.bin").read_bytes() == b"first" * 1000
-    assert not buildcache.snapshot(buildcache.CACHE / "explorer" / "fp", buildcache.private("again"))
+    assert (taken / "manifest.json").read_text() == "first" and (
+        taken / "data.bin"
+    ).read_bytes() == b"first" * 1000
+    assert not buildcache.snapshot(
+        buildcache.CACHE / "explorer" / "fp", buildcache.private("again")
+    )
 
 
-def test_the_first_publication_wins_and_readers_never_see_a_partial_one(buildcache: ModuleType, tmp_path: Path) -> None:
+def test_the_first_publication_wins_and_readers_never_see_a_partial_one(
+    buildcache: ModuleType, tmp_path: Path
+) -> None:
     published = buildcache.CACHE / "explorer" / "fp"
     seen: list[tuple[str, int]] = []
     stop = threading.Event()
@@ -197,7 +300,12 @@ def test_the_first_publication_wins_and_readers_never_see_a_partial_one(buildcac
     def read() -> None:  # a reader polling the entry while it is published
         while not stop.is_set():
             if published.is_dir():
-                seen.append(((published / "manifest.json").read_text(), len((published / "data.bin").read_bytes())))
+                seen.append(
+                    (
+                        (published / "manifest.json").read_text(),
+                        len((published / "data.bin").read_bytes()),
+                    )
+                )
 
     reader = threading.Thread(target=read)
     reader.start()
@@ -209,16 +317,32 @@ def test_the_first_publication_wins_and_readers_never_see_a_partial_one(buildcac
     finally:
         stop.set()
         reader.join()
-    assert (published / "manifest.json").read_text() == "first"  # the second build's copy was discarded
-    assert (second / "manifest.json").read_text() == "second"  # and its own folder is still its own
+    assert (
+        published / "manifest.json"
+    ).read_text() == "first"  # the second build's copy was discarded
+    assert (
+        second / "manifest.json"
+    ).read_text() == "second"  # and its own folder is still its own
     assert first.is_dir() and len(seen) > 0
     assert set(seen) == {("first", 5000)}
     files = buildcache.private("entries")
     (files / "a.json").write_text("new a")
     (buildcache.CACHE / "mkdocs-jupyter" / "fp").mkdir(parents=True)
     (buildcache.CACHE / "mkdocs-jupyter" / "fp" / "a.json").write_text("old a")
-    (buildcache.CACHE / "mkdocs-jupyter" / "fp" / "stale.json").write_text("unused")
+    (buildcache.CACHE / "mkdocs-jupyter" / "fp" / "stale.json").write_text(
+        "unused"
+    )
     (files / "b.json").write_text("b")
-    assert buildcache.publish_files(files, buildcache.CACHE / "mkdocs-jupyter" / "fp", keep={"a.json", "b.json"}) == 1
-    published_files = {p.name: p.read_text() for p in (buildcache.CACHE / "mkdocs-jupyter" / "fp").iterdir()}
+    assert (
+        buildcache.publish_files(
+            files,
+            buildcache.CACHE / "mkdocs-jupyter" / "fp",
+            keep={"a.json", "b.json"},
+        )
+        == 1
+    )
+    published_files = {
+        p.name: p.read_text()
+        for p in (buildcache.CACHE / "mkdocs-jupyter" / "fp").iterdir()
+    }
     assert published_files == {"a.json": "old a", "b.json": "b"}

@@ -8,15 +8,36 @@ import bertsteps
 
 
 def test_the_sentence_follows_the_criterion() -> None:
-    yes = bertsteps.claim("trend", True, "It falls.", "It does not fall.", measure="slope -0.2", criterion="slope < 0")
-    no = bertsteps.claim("trend", False, "It falls.", "It does not fall.", measure="slope 0.1", criterion="slope < 0")
+    yes = bertsteps.claim(
+        "trend",
+        True,
+        "It falls.",
+        "It does not fall.",
+        measure="slope -0.2",
+        criterion="slope < 0",
+    )
+    no = bertsteps.claim(
+        "trend",
+        False,
+        "It falls.",
+        "It does not fall.",
+        measure="slope 0.1",
+        criterion="slope < 0",
+    )
     assert (yes.sentence, yes.holds) == ("It falls.", True)
     assert (no.sentence, no.holds) == ("It does not fall.", False)
     assert str(no) == "It does not fall."
 
 
 def test_the_note_names_measure_criterion_and_outcome() -> None:
-    c = bertsteps.claim("head-3", False, "a", "b", measure="share 0.08 < 0.23", criterion="share >= 3 x uniform")
+    c = bertsteps.claim(
+        "head-3",
+        False,
+        "a",
+        "b",
+        measure="share 0.08 < 0.23",
+        criterion="share >= 3 x uniform",
+    )
     md = c._repr_markdown_()
     assert md.startswith("b\n\n<details")
     assert 'data-claim="head-3" data-holds="false"' in md

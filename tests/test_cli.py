@@ -14,7 +14,9 @@ import bertsteps
 from bertsteps.cli import main
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bertsteps", *args],
         capture_output=True,
@@ -26,31 +28,71 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 def test_help_is_fast_and_imports_nothing_heavy() -> None:
     code = "import sys, bertsteps.cli as c; print(any(m in sys.modules for m in ('torch', 'transformers', 'matplotlib')))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True
+        ).stdout.strip()
+        == "False"
+    )
     start = time.perf_counter()
     out = run("--help")
     assert time.perf_counter() - start < 1.0
     assert out.returncode == 0
-    for command in ("info", "tokens", "similarity", "nearest", "analogy", "neighbours"):
+    for command in (
+        "info",
+        "tokens",
+        "similarity",
+        "nearest",
+        "analogy",
+        "neighbours",
+    ):
         assert command in out.stdout
 
 
-def test_info(capsys: pytest.CaptureFixture[str], bert: bertsteps.Bert) -> None:
+def test_info(
+    capsys: pytest.CaptureFixture[str], bert: bertsteps.Bert
+) -> None:
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "sentence-transformers/all-MiniLM-L6-v2" in out
     lines = {line[:15].strip(): line[15:].strip() for line in out.splitlines()}
-    assert lines["layers"] == "6" and lines["hidden size"] == "384" and lines["vocab size"] == "30,522"
+    assert (
+        lines["layers"] == "6"
+        and lines["hidden size"] == "384"
+        and lines["vocab size"] == "30,522"
+    )
 
 
 def test_tokens(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tokens", "let's tokenize something?"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
-    assert [r[1] for r in rows] == ["[CLS]", "let", "'", "s", "token", "##ize", "something", "?", "[SEP]"]
-    assert [int(r[2]) for r in rows] == [101, 2292, 1005, 1055, 19204, 4697, 2242, 1029, 102]
+    assert [r[1] for r in rows] == [
+        "[CLS]",
+        "let",
+        "'",
+        "s",
+        "token",
+        "##ize",
+        "something",
+        "?",
+        "[SEP]",
+    ]
+    assert [int(r[2]) for r in rows] == [
+        101,
+        2292,
+        1005,
+        1055,
+        19204,
+        4697,
+        2242,
+        1029,
+        102,
+    ]
 
 
-def test_similarity_prints_matrix_and_writes_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str], bert: bertsteps.Bert) -> None:
+def test_similarity_prints_matrix_and_writes_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bert: bertsteps.Bert
+) -> None:
     words = ["king", "queen", "man", "woman", "dog", "cat", "apple", "pear"]
     plot = tmp_path / "m.svg"
     assert main(["similarity", *words, "--plot", str(plot)]) == 0
@@ -60,9 +102,13 @@ def test_similarity_prints_matrix_and_writes_plot(tmp_path: Path, capsys: pytest
     for i, line in enumerate(lines[1:9]):
         label, *values = line.split()
         assert label == words[i]
-        assert [float(v) for v in values] == pytest.approx(expected[i].tolist(), abs=0.006)
+        assert [float(v) for v in values] == pytest.approx(
+            expected[i].tolist(), abs=0.006
+        )
     svg = plot.read_text()
-    assert svg.lstrip().startswith(("<?xml", "<svg")) and all(f">{w}<" in svg or w in svg for w in words)
+    assert svg.lstrip().startswith(("<?xml", "<svg")) and all(
+        f">{w}<" in svg or w in svg for w in words
+    )
 
 
 def test_nearest_and_analogy(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,21 +125,34 @@ def test_nearest_and_analogy(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "message"),
     [
         (["nearest", "\u2603"], "[UNK]"),
-        (["similarity", "king", "queen", "--plot", "m.gif"], ".svg, .png or .pdf"),
+        (
+            ["similarity", "king", "queen", "--plot", "m.gif"],
+            ".svg, .png or .pdf",
+        ),
         (["info", "--checkpoint", "./missing-folder"], "no checkpoint folder"),
         (["info", "--device", "cuda:99"], "device"),
         (["similarity", "king", "tokenize", "--strategy", "error"], "##ize"),
     ],
 )
-def test_errors_are_one_line_without_traceback(args: list[str], message: str) -> None:
+def test_errors_are_one_line_without_traceback(
+    args: list[str], message: str
+) -> None:
     out = run(*args)
     assert out.returncode == 2
     assert out.stdout == ""
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("bertsteps: error: ") and message in lines[0]
+    assert (
+        len(lines) == 1
+        and lines[0].startswith("bertsteps: error: ")
+        and message in lines[0]
+    )
     assert "Traceback" not in out.stderr
 
 
 def test_bad_k_is_a_usage_error() -> None:
     out = run("nearest", "king", "-k", "0")
-    assert out.returncode == 2 and "positive whole number" in out.stderr and "Traceback" not in out.stderr
+    assert (
+        out.returncode == 2
+        and "positive whole number" in out.stderr
+        and "Traceback" not in out.stderr
+    )

@@ -14,14 +14,18 @@ from bertsteps.clusters import (
     uneven,
 )
 
-GROUPS = [g for g in "abcde" for _ in range(5)]  # five groups of five, like the chapter's
+GROUPS = [
+    g for g in "abcde" for _ in range(5)
+]  # five groups of five, like the chapter's
 
 
 def clustered(seed: int = 0, spread: float = 0.1) -> torch.Tensor:
     """25 points: five tight clouds around five random centres in 64 dimensions."""
     g = torch.Generator().manual_seed(seed)
     centres = torch.randn(5, 64, generator=g)
-    return centres.repeat_interleave(5, dim=0) + spread * torch.randn(25, 64, generator=g)
+    return centres.repeat_interleave(5, dim=0) + spread * torch.randn(
+        25, 64, generator=g
+    )
 
 
 def test_tight_groups_cluster() -> None:
@@ -36,13 +40,17 @@ def test_tight_groups_cluster() -> None:
 def test_random_points_do_not_cluster() -> None:
     for seed in range(5):
         g = torch.Generator().manual_seed(seed)
-        agreement = group_agreement(bertsteps.cosine_matrix(torch.randn(25, 64, generator=g)), GROUPS)
+        agreement = group_agreement(
+            bertsteps.cosine_matrix(torch.randn(25, 64, generator=g)), GROUPS
+        )
         assert agreement.share < CLUSTER_SHARE
         assert not agreement.clusters
 
 
 def test_labels_that_cut_across_the_clouds_do_not_cluster() -> None:
-    shuffled = [g for _ in range(5) for g in "abcde"]  # each cloud holds one of every label
+    shuffled = [
+        g for _ in range(5) for g in "abcde"
+    ]  # each cloud holds one of every label
     agreement = group_agreement(bertsteps.cosine_matrix(clustered()), shuffled)
     assert agreement.hits == 0
     assert not agreement.clusters
@@ -50,12 +58,16 @@ def test_labels_that_cut_across_the_clouds_do_not_cluster() -> None:
 
 def test_distances_work_as_minus_similarities() -> None:
     points = torch.tensor([[0.0], [1.0], [10.0], [11.5]])
-    agreement = group_agreement(-torch.cdist(points, points), ["x", "x", "y", "y"])
+    agreement = group_agreement(
+        -torch.cdist(points, points), ["x", "x", "y", "y"]
+    )
     assert agreement.nearest == (1, 0, 3, 2)
     assert agreement.hits == 4
 
 
-def test_a_share_above_sixty_percent_is_not_enough_when_chance_is_high() -> None:
+def test_a_share_above_sixty_percent_is_not_enough_when_chance_is_high() -> (
+    None
+):
     # two groups of 20: chance is 19/39, so 3 x chance is above 1 and nothing can cluster
     points = clustered(spread=0.01)[:20]
     labels = ["p"] * 10 + ["q"] * 10
@@ -84,7 +96,9 @@ def test_k_occurrence_counts_lists_and_finds_hubs() -> None:
 
 def test_random_rows_have_no_strong_hubs() -> None:
     g = torch.Generator().manual_seed(0)
-    rows = torch.nn.functional.normalize(torch.randn(3000, 48, generator=g), dim=1)
+    rows = torch.nn.functional.normalize(
+        torch.randn(3000, 48, generator=g), dim=1
+    )
     sims = rows @ rows.T
     sims.fill_diagonal_(-2.0)
     table = sims.topk(10, dim=1).indices
@@ -95,4 +109,6 @@ def test_random_rows_have_no_strong_hubs() -> None:
 
 def test_k_occurrence_only_counts_the_rows_asked_for() -> None:
     table = torch.tensor([[1], [2], [0]])
-    assert k_occurrence(table, rows=torch.tensor([True, False, False])).tolist() == [0, 1, 0]
+    assert k_occurrence(
+        table, rows=torch.tensor([True, False, False])
+    ).tolist() == [0, 1, 0]

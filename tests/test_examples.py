@@ -14,28 +14,41 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "examples").glob("*.py"))
 
 
-def run_chapter(chapter: Path, tmp_path: Path, checkpoint: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_chapter(
+    chapter: Path, tmp_path: Path, checkpoint: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
     env["MPLBACKEND"] = "Agg"
     if checkpoint is not None:
         env["BERTSTEPS_CHECKPOINT"] = str(checkpoint)
     return subprocess.run(
-        [sys.executable, str(chapter)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, str(chapter)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
 def test_there_are_chapters() -> None:
-    assert [c.name for c in CHAPTERS if c.name == "word_embeddings.py"], "the seed chapter is missing"
+    assert [c.name for c in CHAPTERS if c.name == "word_embeddings.py"], (
+        "the seed chapter is missing"
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
-def test_chapter_runs_with_the_default_checkpoint(chapter: Path, tmp_path: Path) -> None:
+def test_chapter_runs_with_the_default_checkpoint(
+    chapter: Path, tmp_path: Path
+) -> None:
     out = run_chapter(chapter, tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Traceback" not in out.stderr
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
-def test_chapter_runs_with_a_random_checkpoint_of_another_size(chapter: Path, tmp_path: Path, tiny_folder: Path) -> None:
+def test_chapter_runs_with_a_random_checkpoint_of_another_size(
+    chapter: Path, tmp_path: Path, tiny_folder: Path
+) -> None:
     out = run_chapter(chapter, tmp_path, checkpoint=tiny_folder)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -39,7 +39,8 @@ def edit_config(folder: Path, **changes: object) -> None:
 
 
 def edit_weights(
-    folder: Path, change: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]
+    folder: Path,
+    change: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]],
 ) -> None:
     from safetensors.torch import load_file, save_file
 
@@ -47,7 +48,9 @@ def edit_weights(
     save_file(change(load_file(path)), path, metadata={"format": "pt"})
 
 
-def save_small_bert(folder: Path, vocab_size: int, tokenizer_from: Path) -> Path:
+def save_small_bert(
+    folder: Path, vocab_size: int, tokenizer_from: Path
+) -> Path:
     """A one-layer, 16-wide random BERT whose embedding matrix has ``vocab_size`` rows, with the default tokenizer."""
     from transformers import BertConfig, BertModel
 
@@ -199,14 +202,19 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str]] = {
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_a_broken_checkpoint_is_one_clear_error(
-    case: str, tiny_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    case: str,
+    tiny_folder: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import re
 
     folder = copy_checkpoint(tiny_folder, tmp_path / "ckpt")
     damage, message = BROKEN[case]
     damage(folder)
-    line = refused(capsys, "info", "--checkpoint", str(folder), "--device", "cpu")
+    line = refused(
+        capsys, "info", "--checkpoint", str(folder), "--device", "cpu"
+    )
     assert re.search(message, line), line
     assert str(folder) in line  # names the folder or the file in it
     with pytest.raises(bertsteps.CheckpointError, match=message):
@@ -221,23 +229,39 @@ def test_a_broken_checkpoint_is_one_clear_error(
     ],
 )
 def test_embedding_rows_must_match_the_tokenizer(
-    extra: int, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    extra: int,
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     folder = save_small_bert(
         tmp_path / "ckpt", 30522 + extra, bertsteps.default_folder()
     )
     line = refused(
-        capsys, "nearest", "king", "--checkpoint", str(folder), "--device", "cpu"
+        capsys,
+        "nearest",
+        "king",
+        "--checkpoint",
+        str(folder),
+        "--device",
+        "cpu",
     )
-    assert "the tokenizer has 30,522 tokens but the embedding matrix has" in line
+    assert (
+        "the tokenizer has 30,522 tokens but the embedding matrix has" in line
+    )
     assert __import__("re").search(message, line), line
 
 
-def test_a_stray_head_key_is_not_a_head(tiny_folder: Path, tmp_path: Path) -> None:
+def test_a_stray_head_key_is_not_a_head(
+    tiny_folder: Path, tmp_path: Path
+) -> None:
     from safetensors.torch import save_file
 
     folder = copy_checkpoint(tiny_folder, tmp_path / "ckpt")
-    save_file({"cls.predictions.bias": torch.zeros(30522)}, folder / "head.safetensors")
+    save_file(
+        {"cls.predictions.bias": torch.zeros(30522)},
+        folder / "head.safetensors",
+    )
     bert = bertsteps.load(folder, device="cpu")
     assert bert.has_mlm_head is False
     with pytest.raises(
@@ -281,7 +305,8 @@ def test_encoder_by_hand_refuses_a_distilbert_layout(tmp_path: Path) -> None:
     bertsteps.load().tokenizer.save_pretrained(folder)
     distil = bertsteps.load(folder, device="cpu")
     with pytest.raises(
-        bertsteps.BertStepsError, match="is a distilbert model, not laid out like BERT"
+        bertsteps.BertStepsError,
+        match="is a distilbert model, not laid out like BERT",
     ):
         encoder_by_hand(distil, bertsteps.encode(distil, "a short text"))
 
@@ -317,12 +342,16 @@ def test_extreme_float64_and_empty_inputs(bert: bertsteps.Bert) -> None:
     king = bert.embedding_matrix[2332].double().cpu()
     assert bertsteps.nearest(bert, king * 1e300, k=1)[0].token == "king"
     assert bertsteps.nearest(bert, king * 1e-300, k=1)[0].token == "king"
-    got = bertsteps.cosine_matrix(np.array([[1e300, 1.0], [1e-300, 0.0], [3.0, 4.0]]))
+    got = bertsteps.cosine_matrix(
+        np.array([[1e300, 1.0], [1e-300, 0.0], [3.0, 4.0]])
+    )
     np.testing.assert_allclose(
         got.numpy(), [[1, 1, 0.6], [1, 1, 0.6], [0.6, 0.6, 1]], atol=1e-6
     )
     assert tuple(bertsteps.cosine_matrix(np.zeros((0, 4))).shape) == (0, 0)
-    assert tuple(bertsteps.cosine_matrix(np.zeros((0, 4)), np.ones((3, 4))).shape) == (
+    assert tuple(
+        bertsteps.cosine_matrix(np.zeros((0, 4)), np.ones((3, 4))).shape
+    ) == (
         0,
         3,
     )
@@ -336,7 +365,8 @@ def test_zero_and_nan_queries_are_refused(bert: bertsteps.Bert) -> None:
     bad = torch.ones(384)
     bad[7] = float("nan")
     with pytest.raises(
-        bertsteps.BertStepsError, match=r"NaN or infinite values \(rows \[0\]\)"
+        bertsteps.BertStepsError,
+        match=r"NaN or infinite values \(rows \[0\]\)",
     ):
         bertsteps.nearest(bert, bad)
 
@@ -356,7 +386,10 @@ def test_text_longer_than_the_model_reads(bert: bertsteps.Bert) -> None:
     ):
         bertsteps.word_in_context(bert, text, "word")
     assert (
-        bertsteps.forward(bert, text, truncation=True).last_hidden_state.shape[1] == 512
+        bertsteps.forward(bert, text, truncation=True).last_hidden_state.shape[
+            1
+        ]
+        == 512
     )
 
 
@@ -398,7 +431,10 @@ def test_memory_is_estimated_before_allocating(
 
 
 def run_cli(
-    code: str, *argv: str, env: dict[str, str] | None = None, stdout: object = None
+    code: str,
+    *argv: str,
+    env: dict[str, str] | None = None,
+    stdout: object = None,
 ) -> subprocess.Popen[str]:
     """``python -c code`` where ``code`` may patch ``bertsteps`` before calling ``main(argv)``."""
     program = f"import sys, os, signal\nfrom bertsteps.cli import main\n{code}\nsys.exit(main(sys.argv[1:]))\n"
@@ -544,7 +580,9 @@ def test_a_failed_folder_swap_leaves_the_old_folder(
 
 
 def test_output_paths_are_checked(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert "ends with a slash" in refused(
@@ -570,16 +608,15 @@ def test_output_paths_are_checked(
 
 
 def test_standard_output_that_fails(small_folder: Path) -> None:
-    with open(
-        "/dev/full", "w"
-    ) as full:
+    with open("/dev/full", "w") as full:
         proc = run_cli(
             "", "tokens", "the", "--checkpoint", str(small_folder), stdout=full
         )
         _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2, err
-    assert "cannot write to standard output: No space left on device" in one_error_line(
-        err
+    assert (
+        "cannot write to standard output: No space left on device"
+        in one_error_line(err)
     )
     proc = run_cli(
         "",
@@ -652,7 +689,9 @@ def test_a_hub_that_never_answers_is_reported_within_seconds(
     import huggingface_hub.constants
 
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(
+        huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path)
+    )
     monkeypatch.setenv("HF_ENDPOINT", black_hole)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     start = time.perf_counter()
@@ -727,7 +766,11 @@ def test_load_from_many_threads_loads_once(
     ],
 )
 def test_word_in_context_finds_what_the_tokenizer_sees(
-    bert: bertsteps.Bert, text: str, word: str, span: tuple[int, int], tokens: list[str]
+    bert: bertsteps.Bert,
+    text: str,
+    word: str,
+    span: tuple[int, int],
+    tokens: list[str],
 ) -> None:
     found = bertsteps.word_in_context(bert, text, word)
     assert found.span == span
@@ -735,7 +778,9 @@ def test_word_in_context_finds_what_the_tokenizer_sees(
     assert len(found.positions) == len(tokens)
 
 
-def test_word_not_found_says_what_the_tokenizer_produced(bert: bertsteps.Bert) -> None:
+def test_word_not_found_says_what_the_tokenizer_produced(
+    bert: bertsteps.Bert,
+) -> None:
     with pytest.raises(
         bertsteps.TokenError,
         match=r"'bank' \(tokens \['bank'\]\) occurs not at all .*\['\[CLS\]', 'banking'",
@@ -763,7 +808,10 @@ def test_a_split_word_is_not_its_own_neighbour(bert: bertsteps.Bert) -> None:
 
 
 def test_a_full_disk_leaves_the_old_table(
-    small_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    small_folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import errno
 
@@ -776,7 +824,7 @@ def test_a_full_disk_leaves_the_old_table(
         def __init__(self, fd: int, *args: object, **kwargs: object) -> None:
             os.close(fd)
 
-        def __enter__(self) -> FullDisk:  # noqa: PYI034
+        def __enter__(self) -> FullDisk:
             return self
 
         def __exit__(self, *exc: object) -> None:
@@ -786,7 +834,20 @@ def test_a_full_disk_leaves_the_old_table(
             raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(atomic.os, "fdopen", FullDisk)
-    line = refused(capsys, "neighbours", "--all", "-k", "2", "--out", str(out), "--checkpoint", str(small_folder))
-    assert f"cannot write {out}: No space left on device; nothing was changed there" in line
+    line = refused(
+        capsys,
+        "neighbours",
+        "--all",
+        "-k",
+        "2",
+        "--out",
+        str(out),
+        "--checkpoint",
+        str(small_folder),
+    )
+    assert (
+        f"cannot write {out}: No space left on device; nothing was changed there"
+        in line
+    )
     assert out.read_bytes() == b"old\ttable\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.tsv"]

@@ -63,18 +63,32 @@ def server() -> Iterator[int]:
     forkserver.start(["decimal"])  # a module the probe did not import itself
     deadline = time.monotonic() + 30
     while not Path(forkserver.socket_path()).exists():
-        assert time.monotonic() < deadline, "the fork server did not open its socket"
+        assert time.monotonic() < deadline, (
+            "the fork server did not open its socket"
+        )
         time.sleep(0.02)
     assert forkserver._server is not None
     yield forkserver._server.pid
     forkserver.stop()
 
 
-def run(folder: Path, module: str, *args: str, env: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
+def run(
+    folder: Path,
+    module: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    **kw: object,
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "PROBE_VALUE": "from the caller", **(env or {})}
     return subprocess.run(
         [sys.executable, str(SCRIPT), "run", module, *args],
-        cwd=folder, env=full_env, capture_output=True, text=True, timeout=60, check=False, **kw,  # type: ignore[arg-type]
+        cwd=folder,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -84,29 +98,41 @@ def probe(out: subprocess.CompletedProcess[str]) -> dict[str, object]:
     return json.loads(out.stdout.splitlines()[0])
 
 
-def test_a_child_is_a_fork_of_the_server_with_the_callers_world(folder: Path, server: int) -> None:
+def test_a_child_is_a_fork_of_the_server_with_the_callers_world(
+    folder: Path, server: int
+) -> None:
     env = {forkserver.ENV: forkserver.socket_path()}
-    out = run(folder, "probe", "a", "b c", "--stdin", env=env, input="typed in")
+    out = run(
+        folder, "probe", "a", "b c", "--stdin", env=env, input="typed in"
+    )
     assert out.returncode == 0, out.stderr
     seen = probe(out)
     assert seen["ppid"] == server  # forked by the server, not started by `run`
     assert seen["preloaded"] is True  # and so it has what the server imported
     assert seen["argv"] == ["a", "b c", "--stdin"]
-    assert seen["cwd"] == str(folder)  # and the module was found there, as `python -m` finds it
+    assert seen["cwd"] == str(
+        folder
+    )  # and the module was found there, as `python -m` finds it
     assert seen["env"] == "from the caller"
     assert seen["server_env"] is None  # the server's address is not passed on
     assert seen["stdin"] == "typed in"
     other = probe(run(folder, "probe", env=env))
-    assert other["pid"] != seen["pid"] and other["random"] != seen["random"]  # each child its own random state
+    assert (
+        other["pid"] != seen["pid"] and other["random"] != seen["random"]
+    )  # each child its own random state
 
 
 def test_exit_status_and_errors_come_back(folder: Path, server: int) -> None:
     env = {forkserver.ENV: forkserver.socket_path()}
     assert run(folder, "probe", env={**env, "PROBE_EXIT": "3"}).returncode == 3
     out = run(folder, "probe", env={**env, "PROBE_EXIT": "99"})
-    assert out.returncode == 1 and "RuntimeError: the probe failed" in out.stderr
+    assert (
+        out.returncode == 1 and "RuntimeError: the probe failed" in out.stderr
+    )
     out = run(folder, "no_such_module", env=env)
-    assert out.returncode == 1 and "No module named no_such_module" in out.stderr
+    assert (
+        out.returncode == 1 and "No module named no_such_module" in out.stderr
+    )
 
 
 def test_without_a_server_it_is_python_dash_m(folder: Path) -> None:
@@ -115,7 +141,9 @@ def test_without_a_server_it_is_python_dash_m(folder: Path) -> None:
         assert out.returncode == 4, out.stderr
         seen = probe(out)
         assert seen["argv"] == ["x"] and seen["preloaded"] is False
-        assert seen["ppid"] == os.getpid()  # `run` itself became the program (exec), no fork
+        assert (
+            seen["ppid"] == os.getpid()
+        )  # `run` itself became the program (exec), no fork
 
 
 def wait_for(path: Path) -> int:
@@ -129,18 +157,32 @@ def wait_for(path: Path) -> int:
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"  # a zombie is dead, only not yet reaped
+        return (
+            Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        )  # a zombie is dead, only not yet reaped
     except (ProcessLookupError, FileNotFoundError):
         return False
 
 
-def test_signals_reach_the_child_and_killing_run_kills_it(folder: Path, server: int) -> None:
+def test_signals_reach_the_child_and_killing_run_kills_it(
+    folder: Path, server: int
+) -> None:
     env = {**os.environ, forkserver.ENV: forkserver.socket_path()}
     command = [sys.executable, str(SCRIPT), "run", "sleeper"]
-    first = subprocess.Popen([*command, "pid1"], cwd=folder, env=env, stdout=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [*command, "pid1"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     child = wait_for(folder / "pid1")
     first.send_signal(signal.SIGINT)  # what a kernel manager's interrupt sends
-    assert first.wait(timeout=30) == 5 and first.stdout is not None and first.stdout.read() == "interrupted\n"
+    assert (
+        first.wait(timeout=30) == 5
+        and first.stdout is not None
+        and first.stdout.read() == "interrupted\n"
+    )
 
     second = subprocess.Popen([*command, "pid2"], cwd=folder, env=env)
     child = wait_for(folder / "pid2")
@@ -152,9 +194,15 @@ def test_signals_reach_the_child_and_killing_run_kills_it(folder: Path, server: 
         time.sleep(0.05)
 
 
-def test_stopping_the_server_stops_its_children(folder: Path, server: int) -> None:
+def test_stopping_the_server_stops_its_children(
+    folder: Path, server: int
+) -> None:
     env = {**os.environ, forkserver.ENV: forkserver.socket_path()}
-    running = subprocess.Popen([sys.executable, str(SCRIPT), "run", "sleeper", "pid"], cwd=folder, env=env)
+    running = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "run", "sleeper", "pid"],
+        cwd=folder,
+        env=env,
+    )
     child = wait_for(folder / "pid")
     forkserver.stop()
     assert running.wait(timeout=30) != 0
@@ -172,9 +220,19 @@ def test_each_process_has_a_socket_of_its_own() -> None:
         "path = module.socket_path()\n"
         "print(path, oct(os.stat(os.path.dirname(path)).st_mode & 0o777), os.path.isdir(os.path.dirname(path)))\n"
     )
-    others = [subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, check=True).stdout.split() for _ in range(2)]
+    others = [
+        subprocess.run(
+            [sys.executable, "-c", show],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        for _ in range(2)
+    ]
     paths = {forkserver.socket_path(), *(path for path, _, _ in others)}
     assert len(paths) == 3 and len({Path(p).parent for p in paths}) == 3
     for path, mode, existed in others:
         assert mode == "0o700" and existed == "True"
-        assert not Path(path).parent.exists()  # removed when its process exited
+        assert not Path(
+            path
+        ).parent.exists()  # removed when its process exited

@@ -6,7 +6,12 @@ import pytest
 import torch
 
 import bertsteps
-from bertsteps.heads import PATTERNS, head_patterns, pattern_targets, token_roles
+from bertsteps.heads import (
+    PATTERNS,
+    head_patterns,
+    pattern_targets,
+    token_roles,
+)
 
 PREV, SELF, NEXT, SPECIAL, WORD = range(5)
 
@@ -33,13 +38,21 @@ def previous_head() -> torch.Tensor:
     return m
 
 
-def mixed(special: torch.Tensor, words: torch.Tensor, shares: dict[int, float]) -> torch.Tensor:
+def mixed(
+    special: torch.Tensor, words: torch.Tensor, shares: dict[int, float]
+) -> torch.Tensor:
     """Each word row gives ``shares[p]`` to pattern ``p``'s keys (evenly) and the rest evenly to the other keys."""
-    targets = pattern_targets(special, words, torch.ones_like(words)).float()[:, 0]  # (P, n, n)
+    targets = pattern_targets(special, words, torch.ones_like(words)).float()[
+        :, 0
+    ]  # (P, n, n)
     n = words.shape[-1]
     m = torch.full((n, n), 1.0 / n)
     for i in range(n):
-        row, used, given = torch.zeros(n), torch.zeros(n, dtype=torch.bool), 0.0
+        row, used, given = (
+            torch.zeros(n),
+            torch.zeros(n, dtype=torch.bool),
+            0.0,
+        )
         for p, share in shares.items():
             on = targets[p, i].bool() & ~used
             if on.any():
@@ -67,7 +80,9 @@ def test_even_spread_has_ratio_one_and_no_name() -> None:
     assert found.share.shape == (1, 1, len(PATTERNS))
     torch.testing.assert_close(found.ratio[0, 0], torch.ones(len(PATTERNS)))
     assert found.winner.tolist() == [[-1]]
-    assert found.name(0, 0) is None and found.describe(0, 0) == "no clear pattern"
+    assert (
+        found.name(0, 0) is None and found.describe(0, 0) == "no clear pattern"
+    )
     assert found.entropy[0, 0].item() == pytest.approx(found.even_entropy)
     assert found.largest_ratio == pytest.approx(1.0)
 
@@ -76,26 +91,34 @@ def test_even_shares_are_exact() -> None:
     found = head_patterns(heads_from(even()), SPECIAL_MASK, WORD_IDS)
     # word rows 1..5; previous: rows 2..5 (row 1 follows [CLS]); next: rows 1..4 (row 5 precedes [SEP])
     assert found.rows.tolist() == [4, 5, 4, 5, 2]
-    torch.testing.assert_close(found.even, torch.tensor([1 / N, 1 / N, 1 / N, 2 / N, 1 / N]))
+    torch.testing.assert_close(
+        found.even, torch.tensor([1 / N, 1 / N, 1 / N, 2 / N, 1 / N])
+    )
 
 
 def test_padding_is_left_out() -> None:
     pad = 3
     seq = N + pad
-    special = torch.cat([SPECIAL_MASK, torch.zeros(1, pad, dtype=torch.bool)], dim=1)
+    special = torch.cat(
+        [SPECIAL_MASK, torch.zeros(1, pad, dtype=torch.bool)], dim=1
+    )
     words = torch.cat([WORD_IDS, torch.full((1, pad), -1)], dim=1)
     mask = torch.cat([torch.ones(1, N), torch.zeros(1, pad)], dim=1)
     m = torch.zeros(seq, seq)
     m[:N, :N] = previous_head()
     m[N:, :] = 1.0 / seq  # padding rows: whatever they hold must not count
     found = head_patterns(heads_from(m), special, words, mask)
-    torch.testing.assert_close(found.even[:4], torch.tensor([1 / N, 1 / N, 1 / N, 2 / N]))
+    torch.testing.assert_close(
+        found.even[:4], torch.tensor([1 / N, 1 / N, 1 / N, 2 / N])
+    )
     assert found.rows.tolist() == [4, 5, 4, 5, 2]
     assert found.share[0, 0, PREV].item() == pytest.approx(1.0)
 
 
 def test_previous_token_head_is_named() -> None:
-    found = head_patterns(heads_from(even(), previous_head()), SPECIAL_MASK, WORD_IDS)
+    found = head_patterns(
+        heads_from(even(), previous_head()), SPECIAL_MASK, WORD_IDS
+    )
     assert found.share[0, 1, PREV].item() == pytest.approx(1.0)
     assert found.ratio[0, 1, PREV].item() == pytest.approx(N)
     assert found.winner.tolist() == [[-1, PREV]]
@@ -106,7 +129,9 @@ def test_previous_token_head_is_named() -> None:
 
 
 def test_threshold_is_three_times_even() -> None:
-    below = mixed(SPECIAL_MASK, WORD_IDS, {PREV: 2.9 / N})  # 2.9 × the even share
+    below = mixed(
+        SPECIAL_MASK, WORD_IDS, {PREV: 2.9 / N}
+    )  # 2.9 × the even share
     above = mixed(SPECIAL_MASK, WORD_IDS, {PREV: 3.1 / N})
     found = head_patterns(heads_from(below, above), SPECIAL_MASK, WORD_IDS)
     assert found.ratio[0, 0, PREV].item() == pytest.approx(2.9)
@@ -115,7 +140,9 @@ def test_threshold_is_three_times_even() -> None:
 
 
 def test_largest_ratio_wins() -> None:
-    special, words = long_sentence(18)  # n = 20: even shares 1/20 (previous) and 2/20 (special)
+    special, words = long_sentence(
+        18
+    )  # n = 20: even shares 1/20 (previous) and 2/20 (special)
     m = mixed(special, words, {PREV: 0.2, SPECIAL: 0.5})
     found = head_patterns(heads_from(m), special, words)
     assert found.ratio[0, 0, PREV].item() == pytest.approx(4.0)
@@ -124,11 +151,24 @@ def test_largest_ratio_wins() -> None:
     assert found.named("previous token") == []
     claim = bertsteps.pattern_claim(found, "previous token", 0, id="prev")
     assert not claim.holds
-    assert "head 0, gives them 20% of each token's attention on average, 4.0× an even spread" in claim.sentence
-    assert "its clearest pattern is the special tokens [CLS] and [SEP]" in claim.sentence
-    assert bertsteps.pattern_claim(found, "special tokens", 0, id="special").holds
+    assert (
+        "head 0, gives them 20% of each token's attention on average, 4.0× an even spread"
+        in claim.sentence
+    )
+    assert (
+        "its clearest pattern is the special tokens [CLS] and [SEP]"
+        in claim.sentence
+    )
+    assert bertsteps.pattern_claim(
+        found, "special tokens", 0, id="special"
+    ).holds
     m = mixed(special, words, {PREV: 0.2})
-    plural = bertsteps.pattern_claim(head_patterns(heads_from(m), special, words), "special tokens", 0, id="s")
+    plural = bertsteps.pattern_claim(
+        head_patterns(heads_from(m), special, words),
+        "special tokens",
+        0,
+        id="s",
+    )
     assert not plural.holds and "head 0, gives them " in plural.sentence
 
 
@@ -151,24 +191,40 @@ def test_same_word_head() -> None:
 
 
 def test_claims_hold_for_a_clear_head_and_not_for_an_even_one() -> None:
-    found = head_patterns(heads_from(even(), previous_head()), SPECIAL_MASK, WORD_IDS)
+    found = head_patterns(
+        heads_from(even(), previous_head()), SPECIAL_MASK, WORD_IDS
+    )
     yes = bertsteps.pattern_claim(found, "previous token", 0, id="prev")
     assert yes.holds
-    assert yes.sentence.startswith("Head 1 of layer 1 attends to the previous token: 100%")
+    assert yes.sentence.startswith(
+        "Head 1 of layer 1 attends to the previous token: 100%"
+    )
     assert "7.0× an even spread" in yes.sentence
     no = bertsteps.pattern_claim(found, "next token", 0, id="next")
-    assert not no.holds and no.sentence.startswith("No head of layer 1 attends clearly to the next token")
+    assert not no.holds and no.sentence.startswith(
+        "No head of layer 1 attends clearly to the next token"
+    )
     assert "under the 3× criterion" in no.sentence
     assert bertsteps.focus_claim(found, 0, id="focus").holds
     overview = bertsteps.overview_claim(found, id="overview")
-    assert overview.holds and "1 of the 2 heads have a clear pattern" in overview.sentence
+    assert (
+        overview.holds
+        and "1 of the 2 heads have a clear pattern" in overview.sentence
+    )
 
     flat = head_patterns(heads_from(even(), even()), SPECIAL_MASK, WORD_IDS)
-    assert [bertsteps.pattern_claim(flat, p, 0, id="p").holds for p in PATTERNS] == [False] * 5
+    assert [
+        bertsteps.pattern_claim(flat, p, 0, id="p").holds for p in PATTERNS
+    ] == [False] * 5
     flat_focus = bertsteps.focus_claim(flat, 0, id="focus")
     assert not flat_focus.holds
-    assert "none is more focused than another" in flat_focus.sentence  # equal heads: none is named
-    assert "most focused, head" not in flat_focus.sentence and "spread-out head" not in flat_focus.sentence
+    assert (
+        "none is more focused than another" in flat_focus.sentence
+    )  # equal heads: none is named
+    assert (
+        "most focused, head" not in flat_focus.sentence
+        and "spread-out head" not in flat_focus.sentence
+    )
     overview = bertsteps.overview_claim(flat, id="overview")
     assert not overview.holds and "none of the 2 heads" in overview.sentence
 
@@ -183,7 +239,9 @@ def test_a_pattern_that_never_occurs_is_not_measured() -> None:
 
 
 def test_bad_input() -> None:
-    with pytest.raises(bertsteps.BertStepsError, match=r"\(batch, heads, seq, seq\)"):
+    with pytest.raises(
+        bertsteps.BertStepsError, match=r"\(batch, heads, seq, seq\)"
+    ):
         head_patterns(torch.ones(3, 3), SPECIAL_MASK, WORD_IDS)
     with pytest.raises(bertsteps.BertStepsError, match="must all be"):
         head_patterns(heads_from(even()), SPECIAL_MASK[:, :5], WORD_IDS)
@@ -194,7 +252,10 @@ def test_bad_input() -> None:
 
 def test_token_roles(bert: bertsteps.Bert) -> None:
     roles = token_roles(bert, ["tokenize it", "a b c d"])
-    assert roles["word_ids"].tolist() == [[-1, 0, 0, 1, -1, -1], [-1, 0, 1, 2, 3, -1]]
+    assert roles["word_ids"].tolist() == [
+        [-1, 0, 0, 1, -1, -1],
+        [-1, 0, 1, 2, 3, -1],
+    ]
     assert roles["special"].tolist() == [
         [True, False, False, False, True, False],
         [True, False, False, False, False, True],
@@ -208,22 +269,32 @@ SENTENCES = [
 ]
 
 
-def test_bundled_default_has_a_previous_token_head(bert: bertsteps.Bert) -> None:
+def test_bundled_default_has_a_previous_token_head(
+    bert: bertsteps.Bert,
+) -> None:
     found = bertsteps.attention_patterns(bert, SENTENCES)
     assert found.share.shape == (6, 12, 5)
     assert found.name(0, 2) == "previous token"
     assert found.share[0, 2, PREV].item() > 0.95
     assert found.named("previous token", 0)[0] == (0, 2)
-    assert found.named("special tokens")  # the later layers' heads lean on [CLS]/[SEP]
+    assert found.named(
+        "special tokens"
+    )  # the later layers' heads lean on [CLS]/[SEP]
     assert found.entropy[0, 2].item() < 0.1 * found.even_entropy
 
 
 def test_by_hand_probabilities_measure_the_same(bert: bertsteps.Bert) -> None:
     inputs = bertsteps.encode(bert, SENTENCES[:2])
     out = bertsteps.forward(bert, SENTENCES[:2])
-    steps = bertsteps.attention_by_hand(bert.model.encoder.layer[0], out.hidden_states[0], bert.config,
-                                        inputs["attention_mask"])
-    by_hand = bertsteps.attention_patterns(bert, SENTENCES[:2], attentions=[steps.probs])
+    steps = bertsteps.attention_by_hand(
+        bert.model.encoder.layer[0],
+        out.hidden_states[0],
+        bert.config,
+        inputs["attention_mask"],
+    )
+    by_hand = bertsteps.attention_patterns(
+        bert, SENTENCES[:2], attentions=[steps.probs]
+    )
     model = bertsteps.attention_patterns(bert, SENTENCES[:2])
     torch.testing.assert_close(by_hand.share[0], model.share[0])
     torch.testing.assert_close(by_hand.even, model.even)
@@ -241,8 +312,12 @@ def test_random_weights_have_no_clear_head(tiny: bertsteps.Bert) -> None:
 
 
 def test_unknown_tokens_are_words_not_markers(bert: bertsteps.Bert) -> None:
-    roles = token_roles(bert, ["a \u2603 b"])  # the snowman is not in the vocabulary
-    tokens = bert.tokenizer.convert_ids_to_tokens(roles["input_ids"][0].tolist())
+    roles = token_roles(
+        bert, ["a \u2603 b"]
+    )  # the snowman is not in the vocabulary
+    tokens = bert.tokenizer.convert_ids_to_tokens(
+        roles["input_ids"][0].tolist()
+    )
     assert tokens == ["[CLS]", "a", "[UNK]", "b", "[SEP]"]
     assert roles["special"].tolist() == [[True, False, False, False, True]]
     assert roles["word_ids"].tolist() == [[-1, 0, 1, 2, -1]]

@@ -44,7 +44,12 @@ def run(checkpoint: Path | None, tmp_path: Path) -> dict[str, object]:
         env["BERTSTEPS_CHECKPOINT"] = str(checkpoint)
     out = subprocess.run(
         [sys.executable, "-c", PROBE, str(CHAPTER)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -55,12 +60,17 @@ def check_masking(result: dict[str, object]) -> None:
     counts = result["counts"]
     assert isinstance(counts, dict)
     assert counts["tokens"] > 2500  # four copies of the sample batch
-    assert counts["chosen"] == counts["mask"] + counts["random"] + counts["unchanged"]
+    assert (
+        counts["chosen"]
+        == counts["mask"] + counts["random"] + counts["unchanged"]
+    )
     assert counts["random"] > 0 and counts["unchanged"] > 0
     assert result["rule"] == ["masking-follows-rule", True]
     rows = result["count_rows"]
     assert isinstance(rows, list) and "expected ± 3 sd" in rows[0]
-    assert all(len(row.split("|")) <= 7 for row in rows)  # five columns: fits a 1280 px page
+    assert all(
+        len(row.split("|")) <= 7 for row in rows
+    )  # five columns: fits a 1280 px page
     check_head_count(str(result["shapes"]))
 
 
@@ -72,24 +82,42 @@ def check_head_count(shapes: str) -> None:
         shapes,
     )
     assert found is not None, shapes
-    dense, norm, bias, total = (int(g.replace(",", "")) for g in found.groups())
+    dense, norm, bias, total = (
+        int(g.replace(",", "")) for g in found.groups()
+    )
     assert total == dense + norm + bias, shapes
     hidden = int(re.search(r"\((\d+)×\1 \+ \1 =", shapes).group(1))  # type: ignore[union-attr]
-    assert dense == hidden * hidden + hidden and norm == 2 * hidden and bias == 30522
+    assert (
+        dense == hidden * hidden + hidden
+        and norm == 2 * hidden
+        and bias == 30522
+    )
 
 
 def test_with_a_masked_lm_head(tmp_path: Path, tiny_mlm_folder: Path) -> None:
     result = run(tiny_mlm_folder, tmp_path)
     assert result["has_head"] is True
     assert result["head_device"] == "cpu"  # real weights, not shapes
-    assert result["logits_shape"] == result["logits_by_hand_shape"]  # asserted equal in the page
-    assert result["logits_shape"] is not None and result["logits_shape"][-1] == 30522
+    assert (
+        result["logits_shape"] == result["logits_by_hand_shape"]
+    )  # asserted equal in the page
+    assert (
+        result["logits_shape"] is not None
+        and result["logits_shape"][-1] == 30522
+    )
     rows = result["rows"]
-    assert isinstance(rows, list) and len(rows) == 2 + 4  # header, rule, a row per sentence
-    assert all(row.count("%") == 5 for row in rows[2:])  # k guesses with probabilities
+    assert (
+        isinstance(rows, list) and len(rows) == 2 + 4
+    )  # header, rule, a row per sentence
+    assert all(
+        row.count("%") == 5 for row in rows[2:]
+    )  # k guesses with probabilities
     assert "admonition" not in str(result["note"])
     check_masking(result)
-    assert result["quality"] == ["guesses-beat-chance", False]  # a random head guesses at chance
+    assert result["quality"] == [
+        "guesses-beat-chance",
+        False,
+    ]  # a random head guesses at chance
 
 
 def test_without_a_masked_lm_head(tmp_path: Path, tiny_folder: Path) -> None:
@@ -98,7 +126,10 @@ def test_without_a_masked_lm_head(tmp_path: Path, tiny_folder: Path) -> None:
     assert result["head_device"] == "meta"  # shapes only: no invented weights
     assert result["logits_shape"] is None
     assert result["logits_by_hand_shape"][-1] == 30522
-    assert result["rows"] == ["| sentence | top guesses |", "| --- | --- |"]  # no guesses
+    assert result["rows"] == [
+        "| sentence | top guesses |",
+        "| --- | --- |",
+    ]  # no guesses
     assert "no head to score them" in str(result["table"])
     note = str(result["note"])
     assert 'class="admonition warning"' in note
@@ -111,6 +142,8 @@ def test_without_a_masked_lm_head(tmp_path: Path, tiny_folder: Path) -> None:
 def test_with_the_bundled_default(tmp_path: Path) -> None:
     result = run(None, tmp_path)
     assert result["has_head"] is False and result["head_device"] == "meta"
-    assert "contrastive objective" in str(result["note"]) and "masked-word head" in str(result["note"])
+    assert "contrastive objective" in str(
+        result["note"]
+    ) and "masked-word head" in str(result["note"])
     assert result["logits_by_hand_shape"] == [4, 14, 30522]
     check_masking(result)

@@ -14,36 +14,60 @@ import bertsteps
 from bertsteps import masking
 
 
-def collate(bert: bertsteps.Bert, copies: int, **options: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def collate(
+    bert: bertsteps.Bert, copies: int, **options: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     tok = bert.tokenizer
-    enc = tok(list(masking.SAMPLE_SENTENCES) * copies, return_special_tokens_mask=True)
-    examples = [{"input_ids": i, "special_tokens_mask": s} for i, s in zip(enc["input_ids"], enc["special_tokens_mask"])]
+    enc = tok(
+        list(masking.SAMPLE_SENTENCES) * copies,
+        return_special_tokens_mask=True,
+    )
+    examples = [
+        {"input_ids": i, "special_tokens_mask": s}
+        for i, s in zip(enc["input_ids"], enc["special_tokens_mask"])
+    ]
     collator = DataCollatorForLanguageModeling(tok, **options)  # type: ignore[arg-type]
     collator.generator = torch.Generator().manual_seed(1)
     batch = collator(examples)
-    original = tok.pad({"input_ids": enc["input_ids"]}, return_tensors="pt")["input_ids"]
+    original = tok.pad({"input_ids": enc["input_ids"]}, return_tensors="pt")[
+        "input_ids"
+    ]
     return original, batch["input_ids"], batch["labels"]
 
 
 def test_counts_of_a_hand_made_masking(bert: bertsteps.Bert) -> None:
     tok = bert.tokenizer
-    ids = torch.tensor([tok("the river bank was muddy today")["input_ids"]])  # 6 words + 2 special
+    ids = torch.tensor(
+        [tok("the river bank was muddy today")["input_ids"]]
+    )  # 6 words + 2 special
     masked, labels = ids.clone(), torch.full_like(ids, -100)
     labels[0, 1:4] = ids[0, 1:4]
     masked[0, 1] = tok.mask_token_id  # the -> [MASK]
     masked[0, 2] = tok.convert_tokens_to_ids("lake")  # river -> a random token
     # bank (position 3) chosen but unchanged
     counts = masking.masking_counts(ids, masked, labels, tok)
-    assert counts == masking.MaskingCounts(tokens=6, chosen=3, mask=1, random=1, unchanged=1)
+    assert counts == masking.MaskingCounts(
+        tokens=6, chosen=3, mask=1, random=1, unchanged=1
+    )
     html = masking.show_masked(ids[0], masked[0], labels[0], tok)
-    assert html == "<b>[MASK]</b><small>←the</small> <b>lake</b><small>←river</small> <b><u>bank</u></b> was muddy today"
+    assert (
+        html
+        == "<b>[MASK]</b><small>←the</small> <b>lake</b><small>←river</small> <b><u>bank</u></b> was muddy today"
+    )
 
 
-def test_padding_and_special_tokens_are_not_counted(bert: bertsteps.Bert) -> None:
+def test_padding_and_special_tokens_are_not_counted(
+    bert: bertsteps.Bert,
+) -> None:
     original, masked, labels = collate(bert, copies=1)
-    assert int((original == bert.tokenizer.pad_token_id).sum()) > 0  # the batch is padded
+    assert (
+        int((original == bert.tokenizer.pad_token_id).sum()) > 0
+    )  # the batch is padded
     counts = masking.masking_counts(original, masked, labels, bert.tokenizer)
-    words = sum(len(bert.tokenizer(s)["input_ids"]) - 2 for s in masking.SAMPLE_SENTENCES)
+    words = sum(
+        len(bert.tokenizer(s)["input_ids"]) - 2
+        for s in masking.SAMPLE_SENTENCES
+    )
     assert counts.tokens == words
     assert counts.chosen == counts.mask + counts.random + counts.unchanged
 
@@ -53,28 +77,48 @@ def test_the_collator_follows_bert_s_rule(bert: bertsteps.Bert) -> None:
     counts = masking.masking_counts(original, masked, labels, bert.tokenizer)
     assert counts.tokens > 2500
     checks = counts.compare()
-    assert [c.name for c in checks] == ["chosen", "[MASK]", "random token", "unchanged"]
+    assert [c.name for c in checks] == [
+        "chosen",
+        "[MASK]",
+        "random token",
+        "unchanged",
+    ]
     assert [c.holds for c in checks] == [True, True, True, True]
     assert checks[0].expected == pytest.approx(0.15 * counts.tokens)
 
 
-def test_a_collator_that_only_masks_breaks_the_rule(bert: bertsteps.Bert) -> None:
-    original, masked, labels = collate(bert, copies=4, mlm_probability=0.15, mask_replace_prob=1.0, random_replace_prob=0.0)
+def test_a_collator_that_only_masks_breaks_the_rule(
+    bert: bertsteps.Bert,
+) -> None:
+    original, masked, labels = collate(
+        bert,
+        copies=4,
+        mlm_probability=0.15,
+        mask_replace_prob=1.0,
+        random_replace_prob=0.0,
+    )
     counts = masking.masking_counts(original, masked, labels, bert.tokenizer)
-    assert counts.mask == counts.chosen > 300 and counts.random == counts.unchanged == 0
+    assert (
+        counts.mask == counts.chosen > 300
+        and counts.random == counts.unchanged == 0
+    )
     assert [c.holds for c in counts.compare()] == [True, False, False, False]
 
 
 def test_too_many_chosen_breaks_the_rule(bert: bertsteps.Bert) -> None:
     original, masked, labels = collate(bert, copies=2, mlm_probability=0.3)
-    checks = masking.masking_counts(original, masked, labels, bert.tokenizer).compare()
+    checks = masking.masking_counts(
+        original, masked, labels, bert.tokenizer
+    ).compare()
     assert checks[0].name == "chosen" and not checks[0].holds
     assert checks[0].observed > checks[0].high
 
 
 def test_binomial_tolerance_values() -> None:
     c = masking.binomial_check("x", 20, 100, 0.1)  # expected 10, sd 3
-    assert (c.expected, c.sd, c.low, c.high) == pytest.approx((10.0, 3.0, 1.0, 19.0))
+    assert (c.expected, c.sd, c.low, c.high) == pytest.approx(
+        (10.0, 3.0, 1.0, 19.0)
+    )
     assert c.holds is False
     assert masking.binomial_check("x", 19, 100, 0.1).holds is True
     assert masking.binomial_check("x", 1, 100, 0.1).holds is True
@@ -98,7 +142,9 @@ def test_mismatched_inputs_are_refused(bert: bertsteps.Bert) -> None:
         masking.masking_counts(ids, ids[:, :-1], labels, tok)
     changed = ids.clone()
     changed[0, 1] = tok.mask_token_id
-    with pytest.raises(bertsteps.BertStepsError, match="not chosen was changed"):
+    with pytest.raises(
+        bertsteps.BertStepsError, match="not chosen was changed"
+    ):
         masking.masking_counts(ids, changed, labels, tok)
     special = labels.clone()
     special[0, 0] = ids[0, 0]  # [CLS] chosen
@@ -115,11 +161,19 @@ def test_guess_quality_of_a_uniform_and_of_a_good_guesser() -> None:
     labels = torch.tensor([[-100, 7, 3, -100], [5, -100, -100, 9]])
     uniform = masking.guess_quality(torch.zeros(2, 4, vocab), labels)
     assert uniform.positions == 4
-    assert uniform.times_chance == pytest.approx(1.0) and uniform.chance == pytest.approx(1e-3)
-    assert uniform.times_chance < 10  # the page's criterion fails for a uniform guess
+    assert uniform.times_chance == pytest.approx(
+        1.0
+    ) and uniform.chance == pytest.approx(1e-3)
+    assert (
+        uniform.times_chance < 10
+    )  # the page's criterion fails for a uniform guess
     good = torch.zeros(2, 4, vocab)
-    for (row, col), token in zip([(0, 1), (0, 2), (1, 0), (1, 3)], [7, 3, 5, 9]):
-        good[row, col, token] = math.log(200.0)  # 200 times as likely as any other token
+    for (row, col), token in zip(
+        [(0, 1), (0, 2), (1, 0), (1, 3)], [7, 3, 5, 9]
+    ):
+        good[row, col, token] = math.log(
+            200.0
+        )  # 200 times as likely as any other token
     quality = masking.guess_quality(good, labels)
     assert quality.top1 == 1.0
     assert quality.geometric_mean == pytest.approx(200 / (200 + vocab - 1))
@@ -140,4 +194,6 @@ def test_guess_quality_needs_chosen_positions() -> None:
     with pytest.raises(bertsteps.BertStepsError, match="nothing to score"):
         masking.guess_quality(torch.zeros(1, 3, 5), torch.full((1, 3), -100))
     with pytest.raises(bertsteps.BertStepsError, match="do not match"):
-        masking.guess_quality(torch.zeros(1, 3, 5), torch.zeros(1, 4, dtype=torch.long))
+        masking.guess_quality(
+            torch.zeros(1, 3, 5), torch.zeros(1, 4, dtype=torch.long)
+        )

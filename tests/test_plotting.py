@@ -16,16 +16,22 @@ def test_heatmap_has_labels_values_and_centred_colours() -> None:
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
-    assert [t.get_text() for t in ax.texts] == [format(v, ".2f") for v in m.flat]
+    assert [t.get_text() for t in ax.texts] == [
+        format(v, ".2f") for v in m.flat
+    ]
     image = ax.images[0]
     assert image.norm.vmin == -1.0 and image.norm.vmax == 1.0
     assert len(fig.axes) == 2  # the heatmap and its colorbar
-    assert fig.axes[1].get_ylabel() == "cosine similarity\n(white at 0)"  # signed data: diverging at 0
+    assert (
+        fig.axes[1].get_ylabel() == "cosine similarity\n(white at 0)"
+    )  # signed data: diverging at 0
     assert image.get_cmap().name == "RdBu_r"
 
 
 def test_values_beyond_one_get_symmetric_limits() -> None:
-    fig = bertsteps.plot_matrix([[3.0, -1.0], [0.5, 2.0]], ["x", "y"], show_values=False)
+    fig = bertsteps.plot_matrix(
+        [[3.0, -1.0], [0.5, 2.0]], ["x", "y"], show_values=False
+    )
     image = fig.axes[0].images[0]
     assert (image.norm.vmin, image.norm.vmax) == (-3.0, 3.0)
     assert len(fig.axes[0].texts) == 0
@@ -36,7 +42,9 @@ def test_cell_text_contrasts_with_its_cell() -> None:
     assert _text_colour(cmap(1.0)) == "white"  # dark red
     assert _text_colour(cmap(0.0)) == "white"  # dark blue
     assert _text_colour(cmap(0.5)) != "white"  # near white
-    fig = bertsteps.plot_matrix([[1.0, 0.0]], ["row"], col_labels=["one", "zero"])
+    fig = bertsteps.plot_matrix(
+        [[1.0, 0.0]], ["row"], col_labels=["one", "zero"]
+    )
     colours = [t.get_color() for t in fig.axes[0].texts]
     assert colours[0] == "white" and colours[1] != "white"
 
@@ -44,13 +52,22 @@ def test_cell_text_contrasts_with_its_cell() -> None:
 def test_svg_output_is_accessible_and_fits_the_page() -> None:
     fig = bertsteps.plot_matrix([[1.0, 0.5], [0.5, 1.0]], ["king", "queen"])
     html = fig.to_html()
-    assert html.startswith('<figure class="bertsteps-figure"><svg role="img" aria-label="Heatmap of a 2 by 2 matrix')
-    assert "max-width:100%" in html and "<title>Heatmap of a 2 by 2 matrix" in html
-    assert ">king</text>" in html or "king" in html.split("<text")[1]  # text stays text
+    assert html.startswith(
+        '<figure class="bertsteps-figure"><svg role="img" aria-label="Heatmap of a 2 by 2 matrix'
+    )
+    assert (
+        "max-width:100%" in html
+        and "<title>Heatmap of a 2 by 2 matrix" in html
+    )
+    assert (
+        ">king</text>" in html or "king" in html.split("<text")[1]
+    )  # text stays text
     bundle = fig._repr_mimebundle_()
     assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
     assert bundle["image/svg+xml"].startswith("<svg")
-    assert fig.to_svg() == fig.to_svg()  # stable output: no timestamp, stable ids
+    assert (
+        fig.to_svg() == fig.to_svg()
+    )  # stable output: no timestamp, stable ids
 
 
 def test_draws_into_given_axes() -> None:
@@ -63,7 +80,11 @@ def test_draws_into_given_axes() -> None:
 @pytest.mark.parametrize(
     ("matrix", "labels", "message"),
     [
-        ([[1.0, 0.0]], ["a"], r"shape \(1, 2\).*1 row labels and 1 column labels"),
+        (
+            [[1.0, 0.0]],
+            ["a"],
+            r"shape \(1, 2\).*1 row labels and 1 column labels",
+        ),
         ([[np.nan]], ["a"], "NaN"),
     ],
 )
@@ -78,17 +99,29 @@ def test_alt_text_is_required() -> None:
 
 
 def test_lines() -> None:
-    fig = bertsteps.plot_lines([0, 1, 2], {"a": [1.0, 0.5, 0.2], "b": [0.0, 0.1, 0.3]}, xlabel="layer", ylabel="cos")
+    fig = bertsteps.plot_lines(
+        [0, 1, 2],
+        {"a": [1.0, 0.5, 0.2], "b": [0.0, 0.1, 0.3]},
+        xlabel="layer",
+        ylabel="cos",
+    )
     ax = fig.axes[0]
     assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
     assert list(ax.get_lines()[1].get_ydata()) == [0.0, 0.1, 0.3]
-    assert ax.get_xlabel() == "layer" and "Line plot of cos against layer for a, b" in fig.alt
-    with pytest.raises(bertsteps.BertStepsError, match="has 2 values but there are 3"):
+    assert (
+        ax.get_xlabel() == "layer"
+        and "Line plot of cos against layer for a, b" in fig.alt
+    )
+    with pytest.raises(
+        bertsteps.BertStepsError, match="has 2 values but there are 3"
+    ):
         bertsteps.plot_lines([0, 1, 2], {"a": [1.0, 2.0]})
 
 
 def test_scatter() -> None:
-    fig = bertsteps.plot_scatter(np.array([[0.0, 1.0], [2.0, 3.0]]), ["x", "y"], groups=["g", "h"])
+    fig = bertsteps.plot_scatter(
+        np.array([[0.0, 1.0], [2.0, 3.0]]), ["x", "y"], groups=["g", "h"]
+    )
     ax = fig.axes[0]
     assert sorted(t.get_text() for t in ax.texts) == ["x", "y"]
     assert [c.get_label() for c in ax.collections] == ["g", "h"]
@@ -99,7 +132,9 @@ def test_scatter() -> None:
 
 def test_many_labels_are_thinned() -> None:
     labels = [str(i) for i in range(100)]
-    fig = bertsteps.plot_matrix(np.eye(100), labels, show_values=False, max_ticks=20)
+    fig = bertsteps.plot_matrix(
+        np.eye(100), labels, show_values=False, max_ticks=20
+    )
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert ticks == [str(i) for i in range(0, 100, 5)]
     width, height = fig.get_size_inches()
@@ -109,19 +144,32 @@ def test_many_labels_are_thinned() -> None:
 def _cell_centres(ax: object, count: int, axis: str) -> list[float]:
     """Data coordinates of the cell centres along ``axis``, from the image's extent."""
     left, right, bottom, top = ax.images[0].get_extent()  # type: ignore[attr-defined]
-    lo, hi = (left, right) if axis == "x" else (min(bottom, top), max(bottom, top))
+    lo, hi = (
+        (left, right) if axis == "x" else (min(bottom, top), max(bottom, top))
+    )
     width = (hi - lo) / count
     return [lo + width * (i + 0.5) for i in range(count)]
 
 
-@pytest.mark.parametrize(("size", "max_ticks", "step"), [(13, 40, 1), (100, 20, 5), (41, 40, 2)])
-def test_tick_labels_sit_on_cell_centres(size: int, max_ticks: int, step: int) -> None:
+@pytest.mark.parametrize(
+    ("size", "max_ticks", "step"), [(13, 40, 1), (100, 20, 5), (41, 40, 2)]
+)
+def test_tick_labels_sit_on_cell_centres(
+    size: int, max_ticks: int, step: int
+) -> None:
     labels = [f"token{i}" for i in range(size)]
-    fig = bertsteps.plot_matrix(np.eye(size), labels, show_values=False, max_ticks=max_ticks)
+    fig = bertsteps.plot_matrix(
+        np.eye(size), labels, show_values=False, max_ticks=max_ticks
+    )
     ax = fig.axes[0]
-    centres_x, centres_y = _cell_centres(ax, size, "x"), _cell_centres(ax, size, "y")
+    centres_x, centres_y = (
+        _cell_centres(ax, size, "x"),
+        _cell_centres(ax, size, "y"),
+    )
     ticks = list(range(0, size, step))
-    assert [t.get_text() for t in ax.get_xticklabels()] == [labels[i] for i in ticks]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        labels[i] for i in ticks
+    ]
     np.testing.assert_allclose(ax.get_xticks(), [centres_x[i] for i in ticks])
     np.testing.assert_allclose(ax.get_yticks(), [centres_y[i] for i in ticks])
 
@@ -146,7 +194,9 @@ def test_slanted_column_labels_end_at_the_middle_of_their_column() -> None:
         end_x = box.x1 - height * half
         column_x = ax.transData.transform((j, 0))[0]
         assert abs(end_x - column_x) < 0.5, (label.get_text(), end_x, column_x)
-        assert box.y1 < ax.get_window_extent(renderer).y0  # below the heatmap, not over it
+        assert (
+            box.y1 < ax.get_window_extent(renderer).y0
+        )  # below the heatmap, not over it
 
 
 def test_short_column_labels_stand_upright_and_centred() -> None:
@@ -159,7 +209,10 @@ def test_short_column_labels_stand_upright_and_centred() -> None:
     for j, label in enumerate(ax.get_xticklabels()):
         assert label.get_rotation() == 0
         box = label.get_window_extent(renderer)
-        assert abs((box.x0 + box.x1) / 2 - ax.transData.transform((j, 0))[0]) < 0.5
+        assert (
+            abs((box.x0 + box.x1) / 2 - ax.transData.transform((j, 0))[0])
+            < 0.5
+        )
 
 
 def test_small_multiples_share_labels_scale_and_colorbar() -> None:
@@ -176,28 +229,44 @@ def test_small_multiples_share_labels_scale_and_colorbar() -> None:
     )
     panels = [ax for ax in fig.axes if ax.images]
     assert [ax.get_title() for ax in panels] == ["one", "two", "three"]
-    assert {(ax.images[0].norm.vmin, ax.images[0].norm.vmax) for ax in panels} == {(0.0, 1.0)}
+    assert {
+        (ax.images[0].norm.vmin, ax.images[0].norm.vmax) for ax in panels
+    } == {(0.0, 1.0)}
     assert all(ax.images[0].get_cmap().name == "Blues" for ax in panels)
     bars = [ax for ax in fig.axes if not ax.images]
-    assert len(bars) == 1 and bars[0].get_ylabel() == "attention weight (0 to 1)"
+    assert (
+        len(bars) == 1 and bars[0].get_ylabel() == "attention weight (0 to 1)"
+    )
     # row labels on the first column only, column labels under the bottom panel of each column
     shown_left = [ax.yaxis.get_tick_params()["labelleft"] for ax in panels]
     shown_bottom = [ax.xaxis.get_tick_params()["labelbottom"] for ax in panels]
     assert shown_left == [True, False, True]
     assert shown_bottom == [False, True, True]
-    assert len(panels[0].patches) == 2 and len(panels[1].patches) == 0  # two framed cells
+    assert (
+        len(panels[0].patches) == 2 and len(panels[1].patches) == 0
+    )  # two framed cells
     frame = panels[0].patches[0]
     x, y = frame.get_xy()
-    assert -0.5 < x < 0 and -0.5 < y < 0 and frame.get_width() < 1  # cell (0, 0), framed inside it
-    assert x + frame.get_width() < 0.5  # so the frame of the cell next to it does not touch it
+    assert (
+        -0.5 < x < 0 and -0.5 < y < 0 and frame.get_width() < 1
+    )  # cell (0, 0), framed inside it
+    assert (
+        x + frame.get_width() < 0.5
+    )  # so the frame of the cell next to it does not touch it
     assert fig.alt == "three heatmaps"
 
 
 def test_small_multiples_bad_input() -> None:
     with pytest.raises(bertsteps.BertStepsError, match="same shape"):
-        bertsteps.plot_matrices([np.eye(2), np.eye(3)], ["a", "b"], titles=["1", "2"], alt="x")
-    with pytest.raises(bertsteps.BertStepsError, match="1 titles for 2 matrices"):
-        bertsteps.plot_matrices([np.eye(2), np.eye(2)], ["a", "b"], titles=["1"], alt="x")
+        bertsteps.plot_matrices(
+            [np.eye(2), np.eye(3)], ["a", "b"], titles=["1", "2"], alt="x"
+        )
+    with pytest.raises(
+        bertsteps.BertStepsError, match="1 titles for 2 matrices"
+    ):
+        bertsteps.plot_matrices(
+            [np.eye(2), np.eye(2)], ["a", "b"], titles=["1"], alt="x"
+        )
     with pytest.raises(bertsteps.BertStepsError, match="alt text"):
         bertsteps.plot_matrices([np.eye(2)], ["a", "b"], titles=["1"], alt="")
 
@@ -205,42 +274,80 @@ def test_small_multiples_bad_input() -> None:
 def test_svg_shrinks_with_the_column_from_its_natural_width() -> None:
     import re
 
-    fig = bertsteps.plot_matrices([np.eye(3)] * 12, ["a", "b", "c"], titles=[str(k) for k in range(12)], alt="x")
+    fig = bertsteps.plot_matrices(
+        [np.eye(3)] * 12,
+        ["a", "b", "c"],
+        titles=[str(k) for k in range(12)],
+        alt="x",
+    )
     svg = fig.to_svg()
     head = fig.to_html().split(">", 2)[1]
-    natural_pt = float(re.search(r'<svg[^>]*\swidth="([0-9.]+)pt"', svg).group(1))  # type: ignore[union-attr]
-    assert f' width="{natural_pt * 4 / 3:.0f}"' in head and "viewBox=" in head and 'height="' not in head
-    assert "max-width:100%" in head and "height:auto" in head  # shrinks on a phone, keeps its shape
-    assert "min-width:0" in head  # the site's stylesheet must not hold it at a fixed width
+    natural_pt = float(
+        re.search(r'<svg[^>]*\swidth="([0-9.]+)pt"', svg).group(1)
+    )  # type: ignore[union-attr]
+    assert (
+        f' width="{natural_pt * 4 / 3:.0f}"' in head
+        and "viewBox=" in head
+        and 'height="' not in head
+    )
+    assert (
+        "max-width:100%" in head and "height:auto" in head
+    )  # shrinks on a phone, keeps its shape
+    assert (
+        "min-width:0" in head
+    )  # the site's stylesheet must not hold it at a fixed width
 
 
 @pytest.mark.parametrize(
     ("m", "cmap", "limits"),
     [
-        ([[0.7, 0.85], [0.85, 1.0]], "Blues", (0.7, 1.0)),  # one-signed: sequential, range from the data
+        (
+            [[0.7, 0.85], [0.85, 1.0]],
+            "Blues",
+            (0.7, 1.0),
+        ),  # one-signed: sequential, range from the data
         ([[0.88, 0.9], [0.9, 1.0]], "Blues", (0.88, 1.0)),
         ([[-3.0, -1.0], [-2.0, -0.5]], "Blues_r", (-3.0, -0.5)),
-        ([[0.5, -0.2], [0.1, 0.3]], "RdBu_r", (-0.5, 0.5)),  # signed: diverging, symmetric to max |v|
+        (
+            [[0.5, -0.2], [0.1, 0.3]],
+            "RdBu_r",
+            (-0.5, 0.5),
+        ),  # signed: diverging, symmetric to max |v|
     ],
 )
-def test_sequential_map_for_one_signed_data(m: list[list[float]], cmap: str, limits: tuple[float, float]) -> None:
+def test_sequential_map_for_one_signed_data(
+    m: list[list[float]], cmap: str, limits: tuple[float, float]
+) -> None:
     fig = bertsteps.plot_matrix(m, ["a", "b"])
     image = fig.axes[0].images[0]
     assert image.get_cmap().name == cmap
     assert (image.norm.vmin, image.norm.vmax) == pytest.approx(limits)
-    assert fig.axes[1].get_ylabel().startswith("cosine similarity\n(")  # the scale is stated
+    assert (
+        fig.axes[1].get_ylabel().startswith("cosine similarity\n(")
+    )  # the scale is stated
 
 
 def test_cosines_on_their_full_scale_when_asked() -> None:
-    fig = bertsteps.plot_matrix([[0.5, -0.2], [0.1, 0.3]], ["a", "b"], vmin=-1, vmax=1)
-    assert (fig.axes[0].images[0].norm.vmin, fig.axes[0].images[0].norm.vmax) == (-1, 1)
+    fig = bertsteps.plot_matrix(
+        [[0.5, -0.2], [0.1, 0.3]], ["a", "b"], vmin=-1, vmax=1
+    )
+    assert (
+        fig.axes[0].images[0].norm.vmin,
+        fig.axes[0].images[0].norm.vmax,
+    ) == (-1, 1)
 
 
 def test_tall_narrow_matrix_gets_a_capped_size_and_readable_text() -> None:
-    fig = bertsteps.plot_matrix(np.full((13, 2), 0.9), [f"token{i}" for i in range(13)], col_labels=["layer 1", "layer 2"])
+    fig = bertsteps.plot_matrix(
+        np.full((13, 2), 0.9),
+        [f"token{i}" for i in range(13)],
+        col_labels=["layer 1", "layer 2"],
+    )
     w, h = fig.get_size_inches()
     assert h <= 8.5 and w <= 6
-    assert all(t.get_fontsize() >= 7.5 for t in fig.axes[0].texts)  # 10 px at natural size
+    assert all(
+        t.get_fontsize() >= 7.5 for t in fig.axes[0].texts
+    )  # 10 px at natural size
     assert fig.axes[0].texts  # 13 x 2 cells hold their values
 
 
@@ -250,10 +357,17 @@ def test_values_hidden_when_cells_are_too_small() -> None:
 
 
 def test_integer_x_gets_integer_ticks_and_markers_only_when_asked() -> None:
-    fig = bertsteps.plot_lines([1, 2, 4], {"a": [0.5, 0.6, 0.9]}, connect=False, points={"pooler": (4, 0.92)})
+    fig = bertsteps.plot_lines(
+        [1, 2, 4],
+        {"a": [0.5, 0.6, 0.9]},
+        connect=False,
+        points={"pooler": (4, 0.92)},
+    )
     fig.canvas.draw()
     ax = fig.axes[0]
-    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    ticks = [
+        t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]
+    ]
     assert ticks and all(float(t).is_integer() for t in ticks)
     assert all(line.get_linestyle() == "None" for line in ax.get_lines())
     assert [line.get_label() for line in ax.get_lines()] == ["a", "pooler"]
@@ -263,16 +377,25 @@ def test_integer_x_gets_integer_ticks_and_markers_only_when_asked() -> None:
 
 
 def test_diverging_limits_stay_centred_at_zero() -> None:
-    fig = bertsteps.plot_matrix([[1.0, -0.08], [-0.08, 1.0]], ["a", "b"], vmin=-0.08, vmax=1.0)
+    fig = bertsteps.plot_matrix(
+        [[1.0, -0.08], [-0.08, 1.0]], ["a", "b"], vmin=-0.08, vmax=1.0
+    )
     image = fig.axes[0].images[0]
-    assert image.get_cmap().name == "RdBu_r" and (image.norm.vmin, image.norm.vmax) == (-1.0, 1.0)
+    assert image.get_cmap().name == "RdBu_r" and (
+        image.norm.vmin,
+        image.norm.vmax,
+    ) == (-1.0, 1.0)
 
 
 def test_tick_labels_thinned_to_what_fits() -> None:
     n = 64
-    fig = bertsteps.plot_matrix(np.eye(n), [str(i) for i in range(n)], show_values=False)
+    fig = bertsteps.plot_matrix(
+        np.eye(n), [str(i) for i in range(n)], show_values=False
+    )
     shown = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert 2 <= len(shown) < n and shown[0] == "0"
     size = fig.axes[0].get_xticklabels()[0].get_fontsize()
     cell_pt = fig.axes[0].get_position().height * fig.get_figheight() * 72 / n
-    assert size <= 1.3 * cell_pt * n / len(shown)  # each shown label has room for itself
+    assert size <= 1.3 * cell_pt * n / len(
+        shown
+    )  # each shown label has room for itself

@@ -19,12 +19,18 @@ from bertsteps.positions import (
 )
 
 
-def falling_rows(n: int = 256, d: int = 512, a: float = 0.95, seed: int = 0) -> torch.Tensor:
+def falling_rows(
+    n: int = 256, d: int = 512, a: float = 0.95, seed: int = 0
+) -> torch.Tensor:
     """Rows of a random walk that forgets slowly: cos(row t, row t + k) is about a**k."""
     g = torch.Generator().manual_seed(seed)
     rows = [torch.randn(d, generator=g, dtype=torch.float64)]
     for _ in range(n - 1):
-        rows.append(a * rows[-1] + math.sqrt(1 - a * a) * torch.randn(d, generator=g, dtype=torch.float64))
+        rows.append(
+            a * rows[-1]
+            + math.sqrt(1 - a * a)
+            * torch.randn(d, generator=g, dtype=torch.float64)
+        )
     return torch.stack(rows)
 
 
@@ -36,7 +42,9 @@ def rippling_rows(n: int = 256, period: int = 8) -> torch.Tensor:
 
 def random_rows(n: int, d: int, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, d, generator=g) * 0.02  # BERT's initialisation: N(0, 0.02)
+    return (
+        torch.randn(n, d, generator=g) * 0.02
+    )  # BERT's initialisation: N(0, 0.02)
 
 
 def test_offset_cosines_is_the_mean_of_each_diagonal() -> None:
@@ -45,7 +53,9 @@ def test_offset_cosines_is_the_mean_of_each_diagonal() -> None:
     curve = offset_cosines(rows, max_offset=19)
     assert curve.dtype == torch.float64 and curve.shape == (20,)
     for k in (0, 1, 7, 19):
-        assert float(curve[k]) == pytest.approx(float(torch.diagonal(full, k).mean()), abs=1e-6)
+        assert float(curve[k]) == pytest.approx(
+            float(torch.diagonal(full, k).mean()), abs=1e-6
+        )
     assert len(offset_cosines(rows)) == 11  # default: offsets 0 .. n // 2
 
 
@@ -78,7 +88,9 @@ def test_a_table_built_to_ripple_ripples_with_its_period() -> None:
 
 def test_a_falling_curve_with_ripples_is_both() -> None:
     offsets = torch.arange(257, dtype=torch.float64)
-    curve = torch.exp(-offsets / 30) + 0.15 * torch.cos(2 * math.pi * offsets / 6)
+    curve = torch.exp(-offsets / 30) + 0.15 * torch.cos(
+        2 * math.pi * offsets / 6
+    )
     curve[0] = 1.0
     shape = offset_shape(curve)
     assert (shape.falls, shape.ripples, shape.period) == (True, True, 6)
@@ -92,7 +104,10 @@ def test_a_smooth_fall_is_not_mistaken_for_a_ripple() -> None:
     assert not shape.ripples
 
 
-@pytest.mark.parametrize(("n", "d", "seed"), [(512, 384, 0), (512, 768, 1), (128, 48, 2), (128, 48, 3)])
+@pytest.mark.parametrize(
+    ("n", "d", "seed"),
+    [(512, 384, 0), (512, 768, 1), (128, 48, 2), (128, 48, 3)],
+)
 def test_random_rows_show_no_structure(n: int, d: int, seed: int) -> None:
     shape = offset_shape(offset_cosines(random_rows(n, d, seed)))
     assert shape.flat
@@ -102,8 +117,12 @@ def test_random_rows_show_no_structure(n: int, d: int, seed: int) -> None:
     assert shape.shape == "flat"
 
 
-def test_the_bundled_default_falls_with_ripples_of_period_6(bert: bertsteps.Bert) -> None:
-    shape = offset_shape(offset_cosines(bert.model.embeddings.position_embeddings.weight))
+def test_the_bundled_default_falls_with_ripples_of_period_6(
+    bert: bertsteps.Bert,
+) -> None:
+    shape = offset_shape(
+        offset_cosines(bert.model.embeddings.position_embeddings.weight)
+    )
     assert shape.max_offset == 256
     assert shape.shape == "falls with ripples"
     assert shape.period == 6
@@ -113,7 +132,9 @@ def test_the_bundled_default_falls_with_ripples_of_period_6(bert: bertsteps.Bert
 
 
 def test_the_random_test_checkpoint_is_flat(tiny: bertsteps.Bert) -> None:
-    shape = offset_shape(offset_cosines(tiny.model.embeddings.position_embeddings.weight))
+    shape = offset_shape(
+        offset_cosines(tiny.model.embeddings.position_embeddings.weight)
+    )
     assert (shape.falls, shape.ripples, shape.flat) == (False, False, True)
 
 
@@ -122,7 +143,9 @@ def test_spearman_moving_average_and_autocorrelation() -> None:
     assert spearman([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)
     assert spearman([1, 2, 3, 4], [1, 1, 2, 2]) == pytest.approx(0.894427191)
     expected = torch.tensor([4 / 3, 2, 3, 4, 14 / 3], dtype=torch.float64)
-    torch.testing.assert_close(moving_average([1.0, 2.0, 3.0, 4.0, 5.0], width=3), expected)
+    torch.testing.assert_close(
+        moving_average([1.0, 2.0, 3.0, 4.0, 5.0], width=3), expected
+    )
     acf = autocorrelation([1.0, 0.0, -1.0, 0.0] * 10, max_lag=4)
     assert float(acf[0]) == pytest.approx(1.0)
     assert float(acf[2]) < -0.9 and float(acf[4]) > 0.85
@@ -134,11 +157,15 @@ def test_ripple_reach_finds_where_a_ripple_stops() -> None:
     offsets = torch.arange(129, dtype=torch.float64)
     wave = 0.1 * torch.cos(2 * math.pi * offsets / 6)
     assert ripple_reach(wave, 6) == 128  # ripples to the end
-    assert 30 <= ripple_reach(wave * (offsets <= 40), 6) <= 48  # stops after offset 40
+    assert (
+        30 <= ripple_reach(wave * (offsets <= 40), 6) <= 48
+    )  # stops after offset 40
     assert ripple_reach(torch.zeros(129), 6) == 0
     assert ripple_reach(wave, 0) == 0
 
 
-def test_the_bundled_default_ripples_clearly_only_at_short_offsets(bert: bertsteps.Bert) -> None:
+def test_the_bundled_default_ripples_clearly_only_at_short_offsets(
+    bert: bertsteps.Bert,
+) -> None:
     curve = offset_cosines(bert.model.embeddings.position_embeddings.weight)
     assert 12 <= ripple_reach(curve, 6) <= 36

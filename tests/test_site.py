@@ -30,7 +30,11 @@ def chapter_pages(site: Path) -> list[Path]:
 
 def all_pages(site: Path) -> list[Path]:
     skip = ("assets/", "search/")
-    return sorted(p for p in site.rglob("index.html") if not p.relative_to(site).as_posix().startswith(skip))
+    return sorted(
+        p
+        for p in site.rglob("index.html")
+        if not p.relative_to(site).as_posix().startswith(skip)
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -39,17 +43,27 @@ def all_pages(site: Path) -> list[Path]:
 
 def test_every_chapter_is_in_the_site(site: Path) -> None:
     chapters = {p.stem for p in (ROOT / "examples").glob("*.py")}
-    assert chapters and {p.parent.name for p in chapter_pages(site)} == chapters
+    assert (
+        chapters and {p.parent.name for p in chapter_pages(site)} == chapters
+    )
 
 
-def test_chapter_figures_are_rendered_even_with_agg_backend(site: Path) -> None:
+def test_chapter_figures_are_rendered_even_with_agg_backend(
+    site: Path,
+) -> None:
     html = (site / "examples" / "word_embeddings" / "index.html").read_text()
-    tags = re.findall(r'<figure class="bertsteps-figure"[^>]*>\s*(<svg\b[^>]*>)', html)
+    tags = re.findall(
+        r'<figure class="bertsteps-figure"[^>]*>\s*(<svg\b[^>]*>)', html
+    )
     assert tags, "the heatmap is missing from the word-embeddings chapter"
     for tag in tags:
         assert 'role="img"' in tag
         alt = re.search(r'aria-label="([^"]+)"', tag)
-        assert alt and "king" in alt.group(1) and "No description" not in alt.group(1)
+        assert (
+            alt
+            and "king" in alt.group(1)
+            and "No description" not in alt.group(1)
+        )
     svg = html[html.index('<figure class="bertsteps-figure"') :]
     svg = svg[: svg.index("</figure>")]
     for word in SEED_WORDS:
@@ -59,7 +73,9 @@ def test_chapter_figures_are_rendered_even_with_agg_backend(site: Path) -> None:
 def test_no_images_without_alt_text(site: Path) -> None:
     for page in all_pages(site):
         html = page.read_text()
-        assert "No description has been provided for this image" not in html, page
+        assert "No description has been provided for this image" not in html, (
+            page
+        )
         for tag in re.findall(r"<img\b[^>]*>", html):
             assert re.search(r'\balt="[^"]+"', tag), f"{page}: {tag[:120]}"
 
@@ -67,9 +83,17 @@ def test_no_images_without_alt_text(site: Path) -> None:
 def test_no_stderr_or_errors_in_cell_outputs(site: Path) -> None:
     for page in chapter_pages(site):
         html = page.read_text()
-        stderr = re.search(r'<div\b[^>]*data-mime-type="application/vnd.jupyter.stderr"[^>]*>(.{0,300})', html, re.DOTALL)
-        assert stderr is None, f"{page} shows stderr output: {stderr.group(1) if stderr else ''}"
-        assert not re.search(r'<div\b[^>]*class="[^"]*jp-OutputArea-error', html), page
+        stderr = re.search(
+            r'<div\b[^>]*data-mime-type="application/vnd.jupyter.stderr"[^>]*>(.{0,300})',
+            html,
+            re.DOTALL,
+        )
+        assert stderr is None, (
+            f"{page} shows stderr output: {stderr.group(1) if stderr else ''}"
+        )
+        assert not re.search(
+            r'<div\b[^>]*class="[^"]*jp-OutputArea-error', html
+        ), page
         assert "Traceback (most recent call last)" not in html, page
 
 
@@ -81,8 +105,14 @@ def test_every_asset_is_served_by_the_site(site: Path) -> None:
     for page in all_pages(site):
         html = page.read_text()
         match = external.search(html)
-        assert match is None, f"{page} loads {html[match.start():match.start() + 160]}"
-        assert "fonts.googleapis" not in html and "cdnjs" not in html and "cdn.jsdelivr" not in html
+        assert match is None, (
+            f"{page} loads {html[match.start() : match.start() + 160]}"
+        )
+        assert (
+            "fonts.googleapis" not in html
+            and "cdnjs" not in html
+            and "cdn.jsdelivr" not in html
+        )
 
 
 def test_chapters_offer_their_notebook(site: Path) -> None:
@@ -102,11 +132,20 @@ def test_footer_and_home_name_the_checkpoint(site: Path) -> None:
     card = model_card()
     home = (site / "index.html").read_text()
     assert f"<code>{card.name}</code>, {card.short}" in home
-    assert "MiniLM-L6-H384-uncased" in home and "masked-word pretraining" in home  # its training, said
-    assert re.search(r"<th[^>]*><code>bert-base-uncased</code></th>", home), "no bert-base comparison table"
-    assert re.search(r"<td>layers</td>\s*<td[^>]*>6</td>\s*<td[^>]*>12</td>", home), "no layers row"
+    assert (
+        "MiniLM-L6-H384-uncased" in home and "masked-word pretraining" in home
+    )  # its training, said
+    assert re.search(r"<th[^>]*><code>bert-base-uncased</code></th>", home), (
+        "no bert-base comparison table"
+    )
+    assert re.search(
+        r"<td>layers</td>\s*<td[^>]*>6</td>\s*<td[^>]*>12</td>", home
+    ), "no layers row"
     for page in all_pages(site):
-        assert f"Rendered with <code>{card.name}</code>, {card.short}" in page.read_text(), page
+        assert (
+            f"Rendered with <code>{card.name}</code>, {card.short}"
+            in page.read_text()
+        ), page
 
 
 # Claims that describe structure trained weights can have and random weights cannot: in a
@@ -114,7 +153,12 @@ def test_footer_and_home_name_the_checkpoint(site: Path) -> None:
 STRUCTURE_CLAIMS: list[tuple[str, str]] = [
     *(
         ("embedding_layer", claim_id)
-        for claim_id in ("position-falls", "position-ripples", "position-zero-longest", "one-part-longest")
+        for claim_id in (
+            "position-falls",
+            "position-ripples",
+            "position-zero-longest",
+            "one-part-longest",
+        )
     ),
     ("word_embeddings", "king-queen-near"),
     ("word_embeddings", "same-kind-nearest"),
@@ -147,7 +191,13 @@ STRUCTURE_CLAIMS: list[tuple[str, str]] = [
     ),
     *(
         ("feed_forward", claim_id)
-        for claim_id in ("ffn-mostly-off", "layernorm-matters", "one-layer-turns-most", "blocks-change-substantially", "pooler-trained")
+        for claim_id in (
+            "ffn-mostly-off",
+            "layernorm-matters",
+            "one-layer-turns-most",
+            "blocks-change-substantially",
+            "pooler-trained",
+        )
     ),
     ("contextual_embeddings", "senses-separate"),
     ("contextual_embeddings", "layers-add-context"),
@@ -169,25 +219,46 @@ STRUCTURE_CLAIMS: list[tuple[str, str]] = [
 
 
 def claims_on(page: Path) -> dict[str, str]:
-    found = re.findall(r'<details class="bertsteps-claim" data-claim="([a-z0-9-]+)" data-holds="(true|false)"', page.read_text())
+    found = re.findall(
+        r'<details class="bertsteps-claim" data-claim="([a-z0-9-]+)" data-holds="(true|false)"',
+        page.read_text(),
+    )
     ids = [claim_id for claim_id, _ in found]
     assert len(ids) == len(set(ids)), f"{page}: a claim id is used twice"
     return dict(found)
 
 
-def test_a_random_checkpoint_claims_no_structure(random_site: Path, site: Path) -> None:
+def test_a_random_checkpoint_claims_no_structure(
+    random_site: Path, site: Path
+) -> None:
     assert len(STRUCTURE_CLAIMS) == 39 == len(set(STRUCTURE_CLAIMS))
     for chapter, claim_id in STRUCTURE_CLAIMS:
         page = Path("examples", chapter, "index.html")
-        random_claims, default_claims = claims_on(random_site / page), claims_on(site / page)
-        assert claim_id in default_claims, f"{chapter}: claim {claim_id} is not on the default build's page"
-        assert random_claims.get(claim_id) == "false", f"{chapter}: claim {claim_id} is {random_claims.get(claim_id)} with random weights"
+        random_claims, default_claims = (
+            claims_on(random_site / page),
+            claims_on(site / page),
+        )
+        assert claim_id in default_claims, (
+            f"{chapter}: claim {claim_id} is not on the default build's page"
+        )
+        assert random_claims.get(claim_id) == "false", (
+            f"{chapter}: claim {claim_id} is {random_claims.get(claim_id)} with random weights"
+        )
     # the one claim that says random-looking rows are unrelated says so for random weights
-    assert claims_on(random_site / "examples" / "embedding_layer" / "index.html")["position-rows-unrelated"] == "true"
+    assert (
+        claims_on(random_site / "examples" / "embedding_layer" / "index.html")[
+            "position-rows-unrelated"
+        ]
+        == "true"
+    )
 
 
-def test_every_checkpoint_dependent_sentence_says_how_it_was_decided(site: Path) -> None:
-    counts = {page.parent.name: len(claims_on(page)) for page in chapter_pages(site)}
+def test_every_checkpoint_dependent_sentence_says_how_it_was_decided(
+    site: Path,
+) -> None:
+    counts = {
+        page.parent.name: len(claims_on(page)) for page in chapter_pages(site)
+    }
     assert sum(counts.values()) >= 20, counts
     html = (site / "examples" / "embedding_layer" / "index.html").read_text()
     assert "<summary>How this sentence was decided</summary>" in html
@@ -199,8 +270,12 @@ def test_no_page_says_seed(site: Path, random_site: Path) -> None:
         for page in all_pages(built):
             text = re.sub(r"<[^>]+>", " ", page.read_text())
             match = re.search(r"(?i)\bseed\b", text)
-            assert match is None, f"{page}: ...{text[max(0, match.start() - 80) : match.end() + 80]}..."
-    word_embeddings = (site / "examples" / "word_embeddings" / "index.html").read_text()
+            assert match is None, (
+                f"{page}: ...{text[max(0, match.start() - 80) : match.end() + 80]}..."
+            )
+    word_embeddings = (
+        site / "examples" / "word_embeddings" / "index.html"
+    ).read_text()
     assert "BERT Step by Step: Word Embeddings" in word_embeddings
 
 
@@ -213,32 +288,67 @@ def site_paths(site: Path) -> list[str]:
     return ["" if rel == "." else rel + "/" for rel in rels]
 
 
-@pytest.mark.parametrize(("width", "scheme"), [(1280, "light"), (1280, "dark"), (390, "light")])
-def test_pages_in_the_browser(site: Path, server: str, browser: object, width: int, scheme: str) -> None:
+@pytest.mark.parametrize(
+    ("width", "scheme"), [(1280, "light"), (1280, "dark"), (390, "light")]
+)
+def test_pages_in_the_browser(
+    site: Path, server: str, browser: object, width: int, scheme: str
+) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)  # type: ignore[attr-defined]
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, color_scheme=scheme
+    )  # type: ignore[attr-defined]
     page = context.new_page()
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in {"error", "warning"} else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console {m.type}: {m.text}")
+            if m.type in {"error", "warning"}
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url} {r.failure}"))
-    page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else problems.append(f"outside request: {r.url}"))
+    page.on(
+        "requestfailed",
+        lambda r: problems.append(f"failed request: {r.url} {r.failure}"),
+    )
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith((server, "data:", "blob:"))
+            else problems.append(f"outside request: {r.url}")
+        ),
+    )
     for path in site_paths(site):
         page.goto(server + path, wait_until="networkidle")
-        page.wait_for_function("() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.running === 0 && MathJax.Hub.queue.pending === 0")
-        name = (path.strip("/").replace("/", "-") or "home") + f"-{width}-{scheme}.png"
+        page.wait_for_function(
+            "() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.running === 0 && MathJax.Hub.queue.pending === 0"
+        )
+        name = (
+            path.strip("/").replace("/", "-") or "home"
+        ) + f"-{width}-{scheme}.png"
         page.screenshot(path=str(ARTIFACTS / name), full_page=True)
         # nothing wider than the screen: a table or output that overflows scrolls in its own box
-        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"{path} is {overflow}px wider than a {width}px screen"
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 1, (
+            f"{path} is {overflow}px wider than a {width}px screen"
+        )
     context.close()
     assert problems == [], "\n".join(problems)
 
 
-def test_word_embeddings_chapter_as_read(site: Path, server: str, browser: object) -> None:
+def test_word_embeddings_chapter_as_read(
+    site: Path, server: str, browser: object
+) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page.goto(server + "examples/word_embeddings/", wait_until="networkidle")
-    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 && document.querySelectorAll('.MathJax_Display').length > 0")
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 && document.querySelectorAll('.MathJax_Display').length > 0"
+    )
     heatmap = page.locator("figure.bertsteps-figure svg").first
     assert heatmap.is_visible()
     box = heatmap.bounding_box()
@@ -249,7 +359,9 @@ def test_word_embeddings_chapter_as_read(site: Path, server: str, browser: objec
     # the formula is typeset, not left as raw TeX
     formula = page.locator(".MathJax_Display").first
     assert formula.is_visible()
-    markdown_text = " ".join(page.locator(".jp-RenderedMarkdown").all_inner_texts())
+    markdown_text = " ".join(
+        page.locator(".jp-RenderedMarkdown").all_inner_texts()
+    )
     assert "$$" not in markdown_text and "\\frac" not in markdown_text
     page.close()
 
@@ -258,10 +370,20 @@ def test_word_embeddings_chapter_as_read(site: Path, server: str, browser: objec
 # Build rules, on a small copy of the project
 
 
-def copy_project(dest: Path, chapters: dict[str, str] | None = None, extra: dict[str, object] | None = None) -> Path:
+def copy_project(
+    dest: Path,
+    chapters: dict[str, str] | None = None,
+    extra: dict[str, object] | None = None,
+) -> Path:
     import yaml
 
-    for name in ("hooks", "overrides", "bertsteps", "docs/javascripts", "docs/stylesheets"):
+    for name in (
+        "hooks",
+        "overrides",
+        "bertsteps",
+        "docs/javascripts",
+        "docs/stylesheets",
+    ):
         shutil.copytree(ROOT / name, dest / name)
     explorer_cache = ROOT / ".cache" / "explorer"
     if explorer_cache.is_dir():  # the copy has the same fingerprint: no minute spent exporting the same data again
@@ -291,37 +413,77 @@ bertsteps.tokenize(bert, "{title}").tokens
 
 
 def executed(log: str) -> set[str]:
-    return {Path(p).stem for p in re.findall(r"Converting notebook \(execute=True\): (\S+)", log)}
+    return {
+        Path(p).stem
+        for p in re.findall(
+            r"Converting notebook \(execute=True\): (\S+)", log
+        )
+    }
 
 
 def test_cache_rules(tmp_path: Path, tiny_folder: Path) -> None:
     """Nothing changed: nothing runs. One chapter changed: it alone runs. The package or the
     checkpoint changed: everything runs again, so no page is ever stale."""
-    project = copy_project(tmp_path / "p", {"one.py": CHAPTER.format(title="one"), "two.py": CHAPTER.format(title="two")})
-    env = {"PYTHONPATH": str(project)}  # the copy's bertsteps, for the hooks and the kernels
+    project = copy_project(
+        tmp_path / "p",
+        {
+            "one.py": CHAPTER.format(title="one"),
+            "two.py": CHAPTER.format(title="two"),
+        },
+    )
+    env = {
+        "PYTHONPATH": str(project)
+    }  # the copy's bertsteps, for the hooks and the kernels
 
-    exports: list[bool] = []  # per build: was the explorer's data exported again?
-    servers: list[bool] = []  # per build: was a fork server started for the kernels?
+    exports: list[
+        bool
+    ] = []  # per build: was the explorer's data exported again?
+    servers: list[
+        bool
+    ] = []  # per build: was a fork server started for the kernels?
 
     def build(extra_env: dict[str, str] | None = None) -> set[str]:
-        out = mkdocs_build(project, tmp_path / "site", {**env, **(extra_env or {})}, strict=False)
+        out = mkdocs_build(
+            project,
+            tmp_path / "site",
+            {**env, **(extra_env or {})},
+            strict=False,
+        )
         assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
         exports.append("explorer data for" in out.stdout + out.stderr)
         servers.append("fork server started" in out.stdout + out.stderr)
-        assert len(list((project / ".cache" / "explorer").iterdir())) == 1  # other fingerprints are removed
+        assert (
+            len(list((project / ".cache" / "explorer").iterdir())) == 1
+        )  # other fingerprints are removed
         return executed(out.stdout + out.stderr)
 
     def explorer_hidden_size() -> int:
-        return json.loads((tmp_path / "site" / "assets" / "explorer" / "manifest.json").read_text())["hidden_size"]
+        return json.loads(
+            (
+                tmp_path / "site" / "assets" / "explorer" / "manifest.json"
+            ).read_text()
+        )["hidden_size"]
 
     assert build() == {"one", "two"}
     # the kernels were forks of the server, which had imported torch (hooks/kernels.py)
-    assert "torch imported before the first cell: True" in (tmp_path / "site" / "examples" / "one" / "index.html").read_text()
+    assert (
+        "torch imported before the first cell: True"
+        in (tmp_path / "site" / "examples" / "one" / "index.html").read_text()
+    )
     assert build() == set()
-    (project / "examples" / "two.py").write_text(CHAPTER.format(title="two, changed"))
+    (project / "examples" / "two.py").write_text(
+        CHAPTER.format(title="two, changed")
+    )
     assert build() == {"two"}
-    assert servers[:3] == [True, False, True]  # started only when something has to run
-    assert exports[1:] == [False, False]  # the explorer's data follows the same rule as the chapters
+    assert servers[:3] == [
+        True,
+        False,
+        True,
+    ]  # started only when something has to run
+    assert exports[1:] == [
+        False,
+        False,
+    ]  # the explorer's data follows the same rule as the chapters
     with (project / "bertsteps" / "__init__.py").open("a") as f:
         f.write("\n# a change to the package\n")
     assert build() == {"one", "two"}
@@ -330,20 +492,38 @@ def test_cache_rules(tmp_path: Path, tiny_folder: Path) -> None:
     assert build({"BERTSTEPS_CHECKPOINT": str(tiny_folder)}) == {"one", "two"}
     html = (tmp_path / "site" / "examples" / "one" / "index.html").read_text()
     assert "hidden size 48" in html  # the footer follows the checkpoint too
-    assert exports[5] and explorer_hidden_size() == 48  # and so does the explorer
+    assert (
+        exports[5] and explorer_hidden_size() == 48
+    )  # and so does the explorer
 
 
 @pytest.mark.parametrize(
     ("chapter", "extra", "message"),
     [
-        ("# %%\nraise ValueError('a broken chapter')\n", {}, "a broken chapter"),
-        ("# %%\nimport time\ntime.sleep(120)\n", {"cell_timeout_s": 3}, "timed out"),
-        ("# %% [markdown]\n# # Links\n# [nowhere](../no-such-chapter/)\n", {}, "no-such-chapter"),
+        (
+            "# %%\nraise ValueError('a broken chapter')\n",
+            {},
+            "a broken chapter",
+        ),
+        (
+            "# %%\nimport time\ntime.sleep(120)\n",
+            {"cell_timeout_s": 3},
+            "timed out",
+        ),
+        (
+            "# %% [markdown]\n# # Links\n# [nowhere](../no-such-chapter/)\n",
+            {},
+            "no-such-chapter",
+        ),
     ],
     ids=["error", "hang", "broken-link"],
 )
-def test_a_bad_chapter_fails_the_strict_build(tmp_path: Path, chapter: str, extra: dict[str, object], message: str) -> None:
+def test_a_bad_chapter_fails_the_strict_build(
+    tmp_path: Path, chapter: str, extra: dict[str, object], message: str
+) -> None:
     project = copy_project(tmp_path / "p", {"bad.py": chapter}, extra)
-    out = mkdocs_build(project, tmp_path / "site", {"PYTHONPATH": str(project)})
+    out = mkdocs_build(
+        project, tmp_path / "site", {"PYTHONPATH": str(project)}
+    )
     assert out.returncode != 0
     assert message in out.stdout + out.stderr

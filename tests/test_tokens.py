@@ -9,7 +9,17 @@ import bertsteps
 
 SEED_TEXT = "let's tokenize something?"
 SEED_IDS = [101, 2292, 1005, 1055, 19204, 4697, 2242, 1029, 102]
-SEED_TOKENS = ["[CLS]", "let", "'", "s", "token", "##ize", "something", "?", "[SEP]"]
+SEED_TOKENS = [
+    "[CLS]",
+    "let",
+    "'",
+    "s",
+    "token",
+    "##ize",
+    "something",
+    "?",
+    "[SEP]",
+]
 
 
 def test_seed_sentence(bert: bertsteps.Bert) -> None:
@@ -17,7 +27,17 @@ def test_seed_sentence(bert: bertsteps.Bert) -> None:
     assert t.ids == SEED_IDS
     assert t.tokens == SEED_TOKENS
     assert t.ids == bert.tokenizer.encode(SEED_TEXT)
-    assert t.pieces() == ["", "let", "'", "s", "token", "ize", "something", "?", ""]
+    assert t.pieces() == [
+        "",
+        "let",
+        "'",
+        "s",
+        "token",
+        "ize",
+        "something",
+        "?",
+        "",
+    ]
     assert len(t) == 9
 
 
@@ -32,25 +52,43 @@ def test_word_vectors_are_embedding_rows(bert: bertsteps.Bert) -> None:
     assert vectors.shape == (8, bert.config.hidden_size)
     assert vectors.dtype == torch.float32 and vectors.device.type == "cpu"
     ids = bert.tokenizer.convert_tokens_to_ids(words)
-    torch.testing.assert_close(vectors, bert.embedding_matrix[ids].cpu(), rtol=0, atol=0)
+    torch.testing.assert_close(
+        vectors, bert.embedding_matrix[ids].cpu(), rtol=0, atol=0
+    )
 
 
 def test_single_word_string_gives_one_row(bert: bertsteps.Bert) -> None:
-    torch.testing.assert_close(bertsteps.word_vectors(bert, "king"), bertsteps.word_vectors(bert, ["king"]))
+    torch.testing.assert_close(
+        bertsteps.word_vectors(bert, "king"),
+        bertsteps.word_vectors(bert, ["king"]),
+    )
 
 
 def test_split_word_strategies(bert: bertsteps.Bert) -> None:
     pieces = bertsteps.word_pieces(bert, "tokenize")
     assert pieces == ["token", "##ize"]
-    rows = bert.embedding_matrix[bert.tokenizer.convert_tokens_to_ids(pieces)].cpu()
-    torch.testing.assert_close(bertsteps.word_vectors(bert, ["tokenize"], strategy="mean")[0], rows.mean(0))
-    torch.testing.assert_close(bertsteps.word_vectors(bert, ["tokenize"], strategy="first")[0], rows[0])
+    rows = bert.embedding_matrix[
+        bert.tokenizer.convert_tokens_to_ids(pieces)
+    ].cpu()
+    torch.testing.assert_close(
+        bertsteps.word_vectors(bert, ["tokenize"], strategy="mean")[0],
+        rows.mean(0),
+    )
+    torch.testing.assert_close(
+        bertsteps.word_vectors(bert, ["tokenize"], strategy="first")[0],
+        rows[0],
+    )
     with pytest.raises(bertsteps.TokenError, match=r"\['token', '##ize'\]"):
         bertsteps.word_vectors(bert, ["king", "tokenize"], strategy="error")
 
 
-def test_uppercase_is_folded_by_the_uncased_vocabulary(bert: bertsteps.Bert) -> None:
-    torch.testing.assert_close(bertsteps.word_vectors(bert, "King"), bertsteps.word_vectors(bert, "king"))
+def test_uppercase_is_folded_by_the_uncased_vocabulary(
+    bert: bertsteps.Bert,
+) -> None:
+    torch.testing.assert_close(
+        bertsteps.word_vectors(bert, "King"),
+        bertsteps.word_vectors(bert, "king"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -63,7 +101,9 @@ def test_uppercase_is_folded_by_the_uncased_vocabulary(bert: bertsteps.Bert) -> 
         ([3], "must be a str"),
     ],
 )
-def test_bad_words(bert: bertsteps.Bert, words: list[object], message: str) -> None:
+def test_bad_words(
+    bert: bertsteps.Bert, words: list[object], message: str
+) -> None:
     with pytest.raises(bertsteps.TokenError, match=message):
         bertsteps.word_vectors(bert, words)  # type: ignore[arg-type]
 
