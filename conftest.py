@@ -13,7 +13,6 @@ import os
 from sybil import Sybil
 from sybil.parsers.markdown import PythonCodeBlockParser
 from sybil.parsers.rest import DocTestParser
-from sybil.sybil import SybilCollection
 
 # Unit tests and docstrings state facts of the bundled default; tests that need another
 # checkpoint make one and pass it explicitly.
@@ -40,4 +39,7 @@ docstrings = Sybil(
     name="docstrings",
 )
 
-pytest_collect_file = SybilCollection([docs, readme, docstrings]).pytest()
+# Sybil's public API: `a + b` gives a collection (a list of Sybil) used like one Sybil
+sybils = docs + readme
+sybils.append(docstrings)
+pytest_collect_file = sybils.pytest()
