@@ -1,9 +1,9 @@
 """MkDocs hook: what the site serves itself, and what it says about the checkpoint.
 
-- MathJax is served from the site (from the PyPI package ``jupyter-server-mathjax``),
-  never from a CDN, and Markdown pages and notebook pages use the same copy and settings:
-  the script tag mkdocs-jupyter adds to each notebook page is removed, and so is
-  nbconvert's mermaid loader, which would import mermaid from a CDN.
+- No page loads MathJax: formulas are typeset as MathML at build time
+  (``hooks/mathml.py``, called by ``hooks/pageassets.py``). The MathJax script tag
+  mkdocs-jupyter adds to each notebook page is removed, and so is nbconvert's mermaid
+  loader, which would import mermaid from a CDN.
 - ``config.extra.checkpoint`` holds what the checkpoint this build renders with is (its
   :func:`bertsteps.model_card`), for the footer and the home page.
 - ``$BERTSTEPS_SITE_VERSION`` (set by ``hooks/sites.py``) makes this build one rendering of
@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import mkdocs.plugins
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 MATHJAX_URL_IN_NOTEBOOKS = (
@@ -36,8 +35,6 @@ _NOTEBOOK_MERMAID = re.compile(
     r'<script type="module">(?:(?!</script>).)*?jp-Mermaid.*?</script>',
     re.DOTALL,
 )
-# Not needed by HTML-CSS output of TeX: the SVG output processor and MathML-only extensions.
-_MATHJAX_SKIP = ("jax/output/SVG",)
 
 
 def checkpoint_facts() -> dict[str, object]:
@@ -72,21 +69,6 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         if config.site_url:
             config.site_url = config.site_url.rstrip("/") + f"/{version}/"
     return config
-
-
-def on_files(files: Files, config: MkDocsConfig) -> Files:
-    import jupyter_server_mathjax
-
-    static = Path(jupyter_server_mathjax.__file__).parent / "static"
-    for path in sorted(static.rglob("*")):
-        rel = path.relative_to(static).as_posix()
-        if path.is_file() and not rel.startswith(_MATHJAX_SKIP):
-            files.append(
-                File.generated(
-                    config, f"assets/mathjax/{rel}", abs_src_path=str(path)
-                )
-            )
-    return files
 
 
 def on_page_content(

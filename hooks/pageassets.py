@@ -9,11 +9,10 @@
   (``--jp-…``) that nothing reads any more, until none is left. The file is served as
   ``assets/stylesheets/notebook.<hash>.css``: one download for all chapters, cached, and
   renamed when its content changes. Chapter pages link it; other pages don't.
-- **Math.** ``javascripts/mathjax.js`` (MathJax's settings and a loader for the site's own
-  MathJax, ``hooks/assets.py``) is added, deferred, only to pages with TeX: arithmatex
-  output on Markdown pages, ``$…$``, ``$$…$$``, ``\\(…\\)`` or ``\\[…\\]`` in a notebook's
-  Markdown cells. It sits inside Material's content container, so instant navigation runs
-  it too.
+- **Math.** Formulas (arithmatex output on Markdown pages, ``$…$`` and ``$$…$$`` in a
+  notebook's Markdown) are typeset as MathML here, at build time (``hooks/mathml.py``):
+  no page loads a math script or font. A display formula sits in a keyboard-reachable
+  box that scrolls sideways on a narrow screen.
 - **Explorer.** ``stylesheets/explorer.css`` and ``javascripts/explorer.js`` only on the page
   that holds ``#bertsteps-explorer`` (whose table of contents is not mounted, so Material's
   anchor tracking leaves the explorer's URL hash alone); mkdocstrings' stylesheet only on
@@ -34,6 +33,7 @@ import posixpath
 import re
 from pathlib import Path
 
+import mathml  # hooks/mathml.py: MkDocs puts a hook's own folder on sys.path
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
@@ -41,19 +41,11 @@ from mkdocs.structure.pages import Page
 WIDE_CHARS = 30  # a code line wider than a 320 px phone's column (about 31 characters at this code size)
 TALL_LINES = 20  # outputs are at most 32em tall (docs/stylesheets/extra.css), then scroll
 NOTEBOOK_CSS = "assets/stylesheets/notebook.{}.css"
-MATHJAX_LOADER = "javascripts/mathjax.js"
 EXPLORER_JS = "javascripts/explorer.js"
 EXPLORER_CSS = "stylesheets/explorer.css"
 
 _STYLE = re.compile(r'<style type="text/css">(.*?)</style>\s*', re.DOTALL)
 _WRAPPER = '<div class="jupyter-wrapper">'
-_MARKDOWN_CELL = re.compile(
-    r'class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>(.*?)(?=<div class="jp-Cell\b|</div> <!-- jp-Notebook)',
-    re.DOTALL,
-)
-_TEX = re.compile(
-    r"\$\$.+?\$\$|\$[^\s$][^$\n]*?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL
-)
 _CODE_CELL = re.compile(
     r'<div class="jp-Cell jp-CodeCell\b[^"]*" id="cell-id='
 )  # not the wrapper of the same name
@@ -76,7 +68,6 @@ _css_parts: dict[
     str, None
 ] = {}  # the notebook's <style> blocks, in order, once each
 _notebook_pages: set[str] = set()
-_math_pages: set[str] = set()
 _explorer_pages: set[str] = set()
 _contents: dict[str, str] = {}
 _notebook_css_url: str | None = None
@@ -88,7 +79,6 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     for store in (
         _css_parts,
         _notebook_pages,
-        _math_pages,
         _explorer_pages,
         _contents,
     ):
@@ -108,15 +98,6 @@ def _text(fragment: str) -> str:
 def _wide(text: str) -> bool:
     return (
         max((len(line) for line in text.splitlines()), default=0) > WIDE_CHARS
-    )
-
-
-def has_tex(html: str, notebook: bool) -> bool:
-    """Whether MathJax has something to typeset in this page's content."""
-    if 'class="arithmatex"' in html:
-        return True
-    return notebook and any(
-        _TEX.search(_text(cell)) for cell in _MARKDOWN_CELL.findall(html)
     )
 
 
@@ -193,8 +174,7 @@ def on_page_content(
         html = _STYLE.sub("", head) + body
         _notebook_pages.add(uri)
         html = exclude_from_search(focusable_scrollers(html))
-    if has_tex(html, notebook):
-        _math_pages.add(uri)
+    html, _ = mathml.typeset(html)
     if 'id="bertsteps-explorer"' in html:
         _explorer_pages.add(uri)
     _contents[uri] = html
@@ -446,10 +426,6 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
         )
         body.append(
             f'<script src="{_relative(page, EXPLORER_JS)}" defer></script>'
-        )
-    if uri in _math_pages:
-        body.append(
-            f'<script src="{_relative(page, MATHJAX_LOADER)}" defer></script>'
         )
     if (
         'class="doc doc-' not in output

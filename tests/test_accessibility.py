@@ -24,9 +24,12 @@ from benchmarks.pages import (
 
 pytestmark = pytest.mark.slow
 
-CHAPTERS_WITH_MATH = [
-    "examples/word_embeddings/"
-]  # TeX in its Markdown cells (checked below)
+CHAPTERS_WITH_MATH = [  # TeX in their Markdown cells, typeset as MathML at build
+    "examples/word_embeddings/",
+    "examples/embedding_layer/",
+    "examples/self_attention/",
+    "examples/feed_forward/",
+]
 
 
 @pytest.fixture(scope="module")
@@ -151,24 +154,23 @@ def test_each_page_loads_only_what_it_uses(
         assert any(href.endswith("_mkdocstrings.css") for href in links) == (
             path == "reference/"
         ), (path, links)
-        assert not any("MathJax.js" in s for s in scripts), (
+        # formulas are MathML typeset at build time: no page loads a math script
+        assert not any("mathjax" in s.lower() for s in scripts), (
             path,
             scripts,
-        )  # loaded by mathjax.js, deferred
-        math = any(s.endswith("javascripts/mathjax.js") for s in scripts)
+        )
         if path in CHAPTERS_WITH_MATH:
-            assert math, path
-        if not math:  # no TeX left for a MathJax that isn't there
-            text = re.sub(
-                r"<(pre|code)\b.*?</\1>",
-                "",
-                html.split("<article")[1],
-                flags=re.DOTALL,
-            )
-            assert "$$" not in text and "\\frac" not in text, path
+            assert "<math " in html, path
+        text = re.sub(
+            r"<(pre|code|math)\b.*?</\1>",
+            "",
+            html.split("<article")[1],
+            flags=re.DOTALL,
+        )  # no TeX left untypeset
+        for tex in ("$$", "\\frac", "\\(", "\\mathbf"):
+            assert tex not in text, (path, tex)
         for tag in re.findall(
-            r'<script src="[^"]+javascripts/(?:mathjax|explorer)\.js"[^>]*>',
-            html,
+            r'<script src="[^"]+javascripts/explorer\.js"[^>]*>', html
         ):
             assert " defer" in tag, (path, tag)
 
@@ -176,19 +178,19 @@ def test_each_page_loads_only_what_it_uses(
 def test_math_typeset_after_instant_navigation(
     browser: object, server: str
 ) -> None:
-    """From a page without math to one with it, by Material's instant navigation: MathJax loads then."""
+    """From a page without math to one with it, by Material's instant navigation: the
+    formulas arrive typeset (MathML in the page), and the browser lays them out."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page.goto(server + "getting-started/", wait_until="networkidle")
-    assert page.evaluate("() => typeof window.MathJax") == "undefined"
+    assert page.locator("math").count() == 0
     page.click("nav a[href$='examples/word_embeddings/']")
     page.wait_for_function(
         "() => location.pathname.endsWith('/examples/word_embeddings/')"
     )
-    page.wait_for_function(
-        "() => window.MathJax && MathJax.Hub && MathJax.isReady && MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0"
-        " && document.querySelectorAll('.MathJax_Display').length > 0"
-    )
-    assert page.locator(".MathJax_Display").first.is_visible()
+    formula = page.locator("math[display=block]").first
+    formula.wait_for(state="visible")
+    box = formula.bounding_box()
+    assert box is not None and box["height"] > 40, box  # a fraction, laid out
     page.close()
 
 

@@ -323,9 +323,6 @@ def test_pages_in_the_browser(
     )
     for path in site_paths(site):
         page.goto(server + path, wait_until="networkidle")
-        page.wait_for_function(
-            "() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.running === 0 && MathJax.Hub.queue.pending === 0"
-        )
         name = (
             path.strip("/").replace("/", "-") or "home"
         ) + f"-{width}-{scheme}.png"
@@ -346,9 +343,6 @@ def test_word_embeddings_chapter_as_read(
 ) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page.goto(server + "examples/word_embeddings/", wait_until="networkidle")
-    page.wait_for_function(
-        "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 && document.querySelectorAll('.MathJax_Display').length > 0"
-    )
     heatmap = page.locator("figure.bertsteps-figure svg").first
     assert heatmap.is_visible()
     box = heatmap.bounding_box()
@@ -356,9 +350,13 @@ def test_word_embeddings_chapter_as_read(
     labels = heatmap.locator("text").all_text_contents()
     for word in SEED_WORDS:
         assert word in labels
-    # the formula is typeset, not left as raw TeX
-    formula = page.locator(".MathJax_Display").first
+    # the formula is typeset (MathML, at build time), not left as raw TeX: the cosine's
+    # fraction stands taller than a line of text
+    formula = page.locator("math[display=block]").first
     assert formula.is_visible()
+    assert formula.locator("mfrac").count() == 1
+    box = formula.bounding_box()
+    assert box is not None and box["height"] > 40, box
     markdown_text = " ".join(
         page.locator(".jp-RenderedMarkdown").all_inner_texts()
     )
