@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hooks"))
-import mathml  # noqa: E402
+import mathml
 
 
 def test_inline_and_display_formulas_become_mathml() -> None:
@@ -57,5 +57,7 @@ def test_arithmatex_generic_output_is_typeset() -> None:
 
 @pytest.mark.parametrize("tex", [r"x^", r"\foo x"])
 def test_a_formula_that_cannot_be_typeset_names_itself(tex: str) -> None:
-    with pytest.raises(mathml.MathError, match="cannot typeset|does not know"):
+    with pytest.raises(
+        mathml.MathError, match=r"cannot typeset|does not know"
+    ):
         mathml.typeset(f"<p>${tex}$</p>")
