@@ -31,6 +31,7 @@ import hashlib
 import html as htmllib
 import posixpath
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import mathml  # hooks/mathml.py: MkDocs puts a hook's own folder on sys.path
@@ -63,27 +64,37 @@ _MKDOCSTRINGS_CSS = re.compile(
     r'\s*<link rel="stylesheet" href="[^"]*assets/_mkdocstrings\.css">'
 )
 
-# What every page's content holds, filled by on_page_content, read by on_env.
-_css_parts: dict[
-    str, None
-] = {}  # the notebook's <style> blocks, in order, once each
-_notebook_pages: set[str] = set()
-_explorer_pages: set[str] = set()
-_contents: dict[str, str] = {}
-_notebook_css_url: str | None = None
+
+@dataclass
+class _Pages:
+    """What every page's content holds, filled by on_page_content, read by on_env and
+    on_post_page; a new one for each build (``mkdocs serve`` rebuilds in one process)."""
+
+    css_parts: dict[str, None] = field(
+        default_factory=dict
+    )  # the notebook's <style> blocks, in order, once each
+    notebook: set[str] = field(default_factory=set)
+    explorer: set[str] = field(default_factory=set)
+    contents: dict[str, str] = field(default_factory=dict)
+    notebook_css_url: str | None = None
+
+    def clear(self) -> None:
+        for store in (
+            self.css_parts,
+            self.notebook,
+            self.explorer,
+            self.contents,
+        ):
+            store.clear()
+        self.notebook_css_url = None
+
+
+_pages = _Pages()
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """A new build: forget the last one's pages (``mkdocs serve`` rebuilds in one process)."""
-    global _notebook_css_url
-    for store in (
-        _css_parts,
-        _notebook_pages,
-        _explorer_pages,
-        _contents,
-    ):
-        store.clear()
-    _notebook_css_url = None
+    """A new build: forget the last one's pages."""
+    _pages.clear()
     return config
 
 
@@ -168,16 +179,16 @@ def on_page_content(
     if notebook:
         head, body = html[:wrapper], html[wrapper:]
         for css in _STYLE.findall(head):
-            _css_parts.setdefault(
+            _pages.css_parts.setdefault(
                 css.replace(".highlight ", ".highlight-ipynb "), None
             )
         html = _STYLE.sub("", head) + body
-        _notebook_pages.add(uri)
+        _pages.notebook.add(uri)
         html = exclude_from_search(focusable_scrollers(html))
     html, _ = mathml.typeset(html)
     if 'id="bertsteps-explorer"' in html:
-        _explorer_pages.add(uri)
-    _contents[uri] = html
+        _pages.explorer.add(uri)
+    _pages.contents[uri] = html
     return html
 
 
@@ -373,14 +384,17 @@ def _theme_css(config: MkDocsConfig) -> str:
 
 
 def on_env(env: object, config: MkDocsConfig, files: Files) -> object:
-    global _notebook_css_url
-    if _css_parts:
+    if _pages.css_parts:
         css = trimmed_notebook_css(
-            "\n".join(_css_parts), list(_contents.values()), _theme_css(config)
+            "\n".join(_pages.css_parts),
+            list(_pages.contents.values()),
+            _theme_css(config),
         )
         digest = hashlib.sha256(css.encode()).hexdigest()[:8]
-        _notebook_css_url = NOTEBOOK_CSS.format(digest)
-        files.append(File.generated(config, _notebook_css_url, content=css))
+        _pages.notebook_css_url = NOTEBOOK_CSS.format(digest)
+        files.append(
+            File.generated(config, _pages.notebook_css_url, content=css)
+        )
     return env
 
 
@@ -411,12 +425,12 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     uri = page.file.src_uri
     head: list[str] = []
     body: list[str] = []
-    if uri in _notebook_pages and _notebook_css_url:
+    if uri in _pages.notebook and _pages.notebook_css_url:
         output = _before_extra_css(
             output,
-            f'<link rel="stylesheet" href="{_relative(page, _notebook_css_url)}">',
+            f'<link rel="stylesheet" href="{_relative(page, _pages.notebook_css_url)}">',
         )
-    if uri in _explorer_pages:
+    if uri in _pages.explorer:
         # Material's anchor tracking (navigation.tracking) rewrites the URL's hash as the page
         # scrolls, which would wipe the explorer's state (#word&a=…&b=…): without a mounted
         # table of contents, it does not run on this page.

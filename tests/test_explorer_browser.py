@@ -47,6 +47,8 @@ def page(browser: object, server: str) -> Iterator[object]:
 
 def open_explorer(page: object, server: str, hash: str = "") -> None:
     page.goto(f"{server}explorer/{hash}", wait_until="load")  # type: ignore[attr-defined]
+    if not hash:  # the data comes on the reader's first move (a link with a word: at once)
+        page.mouse.move(5, 5)  # type: ignore[attr-defined]
     page.wait_for_function(READY)  # type: ignore[attr-defined]
 
 
@@ -513,4 +515,27 @@ def test_no_layout_shift_and_data_after_first_paint(
         timing
     )  # manifest, vocabulary, neighbours, scores, map
     assert min(timing["data"]) >= timing["paint"], timing
+    context.close()
+
+
+def test_the_data_waits_for_the_readers_first_move(
+    browser: object, server: str
+) -> None:
+    """Opened without a word, the page downloads no explorer data until the reader moves,
+    touches, scrolls or types; then the default word's neighbours appear."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    data: list[str] = []
+    page.on(
+        "request",
+        lambda r: data.append(r.url) if "/assets/explorer/" in r.url else None,
+    )
+    page.goto(f"{server}explorer/", wait_until="networkidle")
+    page.wait_for_timeout(500)
+    assert data == []
+    assert "loads as soon as you move" in page.inner_text('[data-bx="source"]')
+    page.mouse.move(200, 300)
+    page.wait_for_function(READY)
+    assert any(url.endswith("manifest.json") for url in data), data
+    assert page.locator(".bx-neighbour").count() > 0
     context.close()

@@ -834,6 +834,22 @@
     });
   }
 
+  // The data (about 2 MB) is not part of the page's load: it is fetched on the reader's
+  // first sign of use (a pointer move, a touch, a key, a scroll or the wheel), or at once
+  // when the URL asks for a word (a link into the explorer), or when an earlier visit
+  // already fetched it. A reader who only looks at the page downloads the page.
+  const INTENT = ["pointermove", "pointerdown", "touchstart", "keydown", "wheel", "scroll", "focusin"];
+  function firstIntent() {
+    if (core || location.hash.length > 1) return afterFirstPaint();
+    return new Promise((resolve) => {
+      const go = () => {
+        for (const type of INTENT) window.removeEventListener(type, go, true);
+        resolve();
+      };
+      for (const type of INTENT) window.addEventListener(type, go, { capture: true, passive: true });
+    });
+  }
+
   async function setUp() {
     const root = document.getElementById(ROOT_ID);
     if (current && current.root !== root) { current.destroy(); current = null; }
@@ -841,7 +857,9 @@
     bound.add(root);
     let data;
     try {
-      await afterFirstPaint();
+      await firstIntent();
+      if (!root.isConnected) return;
+      root.querySelector('[data-bx="source"]').textContent = "Loading the embedding data…";
       data = await loadCore();
     } catch (err) {
       root.querySelector('[data-bx="source"]').textContent = `The embedding data could not be loaded (${err.message}). Reload the page to try again.`;
