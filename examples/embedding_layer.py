@@ -256,7 +256,8 @@ reach = ripple_reach(
 rippling = f"a ripple every {shape.period} offsets" + (
     f" up to about offset {reach}" if 0 < reach < shape.max_offset else ""
 )
-curve_phrase = {  # the same reading, in words, for the figure's text alternative
+# The same reading, in words, for the figure's text alternative.
+curve_phrase = {
     "falls with ripples": f"falls with distance, with {rippling}",
     "falls": "falls with distance",
     "ripples": f"does not fall, but shows {rippling}",
@@ -273,8 +274,9 @@ bertsteps.plot_lines(
     xlabel="offset k: how many positions apart",
     ylabel="mean cosine of rows t and t + k",
     title="Position embeddings: similarity against distance",
-    alt=f"Line plot of the mean cosine similarity between position rows t and t + k of "
-    f"{bert.name}, for offsets k from 0 to {shape.max_offset}, with its moving average. "
+    alt=f"Line plot of the mean cosine similarity between position rows "
+    f"t and t + k of {bert.name}, for offsets k from 0 to "
+    f"{shape.max_offset}, with its moving average. "
     f"It starts at 1 for k = 0; after that it {curve_phrase}.",
 )
 

@@ -177,7 +177,10 @@ analogies = [
 
 
 def analogy_scores(a, b, c, exclude_inputs=True):
-    """Cosines of all tokens with b - a + c, special tokens (and inputs) out."""
+    """Cosines of all tokens with b - a + c.
+
+    Special tokens (and the inputs a, b, c) are left out.
+    """
     va, vb, vc = bertsteps.word_vectors(bert, [a, b, c])
     scores = bertsteps.cosine_matrix(vb - va + vc, E)[0]
     scores[excluded_ids(bert)] = -math.inf
@@ -569,9 +572,10 @@ hubs[:3]
 # %%
 counts = appearances.float()
 fig = bertsteps.figure(
-    alt=f"Histogram of how many of the other tokens' {K}-nearest lists each of "
-    f"{int(allowed.sum()):,} tokens appears in: {never:,} appear in none; the token in "
-    f"the most lists, {hubs[0][0]}, is in {hubs[0][1]:,}, "
+    alt=f"Histogram of how many of the other tokens' {K}-nearest lists "
+    f"each of {int(allowed.sum()):,} tokens appears in: {never:,} appear "
+    f"in none; the token in the most lists, {hubs[0][0]}, is in "
+    f"{hubs[0][1]:,}, "
     + (
         f"{hubs[0][1] / K:.0f} times the average of {K}: a hub."
         if hubs[0][1]

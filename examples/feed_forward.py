@@ -117,8 +117,8 @@ bertsteps.plot_lines(
     xlabel="input",
     ylabel="output",
     title="The activation of the feed-forward block",
-    alt=f"Line plot of the {config.hidden_act} activation and of ReLU for inputs "
-    "from -4 to 4.",
+    alt=f"Line plot of the {config.hidden_act} activation and of ReLU "
+    "for inputs from -4 to 4.",
 )
 
 # %% tags=["hide-input"]
@@ -297,10 +297,10 @@ bertsteps.plot_matrix(
     col_labels=layer_names,
     colorbar_label="cosine(layer input, layer output)",
     title="How much each layer turns each token",
-    alt=f"Heatmap of the cosine between each token's vector before and after each "
-    f"of the {len(steps)} layers, for the {len(tokens)} tokens of '{sentence}'; each "
-    f"cell shows its value, from {float(cosines.min()):.2f} to "
-    f"{float(cosines.max()):.2f}.",
+    alt=f"Heatmap of the cosine between each token's vector before and "
+    f"after each of the {len(steps)} layers, for the {len(tokens)} tokens "
+    f"of '{sentence}'; each cell shows its value, from "
+    f"{float(cosines.min()):.2f} to {float(cosines.max()):.2f}.",
 )
 
 # %% [markdown]
@@ -319,8 +319,8 @@ bertsteps.plot_lines(
     xlabel="layer",
     ylabel="mean |change| / |block input|",
     title="How large a change each block adds",
-    alt="Line plot, per layer, of the mean length of each block's change divided by "
-    "the length of the block's input: "
+    alt="Line plot, per layer, of the mean length of each block's change "
+    "divided by the length of the block's input: "
     + "; ".join(
         f"layer {i + 1}: attention {att:.2f}, feed-forward {ffn:.2f}"
         for i, (att, ffn) in enumerate(zip(attention_size, feed_forward_size))
@@ -394,7 +394,8 @@ if pooler is not None:
     print(pooler, tuple(pooled.output.shape))
 else:
     print(
-        f"{bert.name}: no pooler weights, so no pooler was built; pooler_output is {out.pooler_output}"
+        f"{bert.name}: no pooler weights, so no pooler was built; "
+        f"pooler_output is {out.pooler_output}"
     )
 
 # %% tags=["hide-input"]

@@ -181,7 +181,8 @@ shown = sorted(
 )[:4]
 Markdown(
     "\n".join(
-        f"- {masking.show_masked(original[i], masked[i], labels[i], tokenizer)}"
+        "- "
+        f"{masking.show_masked(original[i], masked[i], labels[i], tokenizer)}"
         for i in shown
     )
 )
@@ -271,8 +272,9 @@ if bert.has_mlm_head:
     with torch.inference_mode():
         logits = mlm(**inputs).logits  # (batch, seq, vocab_size)
     torch.testing.assert_close(logits_by_hand, logits)
-# The head's own numbers, counted part by part. (On the `meta` device the decoder's bias
-# and the head's `bias` are two tensors; in a loaded head they are one. Count it once.)
+# The head's own numbers, counted part by part. (On the `meta` device the
+# decoder's bias and the head's `bias` are two tensors; in a loaded head
+# they are one. Count it once.)
 head_parts = {
     "dense": dense.weight.numel() + dense.bias.numel(),
     "LayerNorm": norm.weight.numel() + norm.bias.numel(),
@@ -331,9 +333,9 @@ if bert.has_mlm_head:
     table = "\n".join(rows)
 else:
     table = (
-        f"{int(at_mask.sum())} masked positions, each to be scored against {V:,} "
-        f"words — but `{bert.name}` has no head to score them with, so there are no "
-        "guesses in this build."
+        f"{int(at_mask.sum())} masked positions, each to be scored against "
+        f"{V:,} words — but `{bert.name}` has no head to score them with, "
+        "so there are no guesses in this build."
     )
 Markdown(table)
 

@@ -29,7 +29,9 @@ import bertsteps
 
 
 def results(name: str) -> dict | None:
-    """A results file of benchmarks/, found from here or from the bertsteps sources."""
+    """A results file of benchmarks/, found from here or from the
+    bertsteps sources.
+    """
     here = Path.cwd()
     package_root = Path(bertsteps.__file__).resolve().parent.parent
     for base in [here, *here.parents, package_root]:

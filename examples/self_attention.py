@@ -229,9 +229,9 @@ bertsteps.plot_matrices(
     colorbar_label="attention weight (0 to 1)",
     xlabel="key (attended to)",
     ylabel="query (attends from)",
-    alt=f"{heads} small heatmaps, one per head of the first layer, of the attention "
-    f"weights among the {n} tokens of '{sentence}', rows attending to columns, from 0 "
-    "(white) to 1 (dark blue). Titles: "
+    alt=f"{heads} small heatmaps, one per head of the first layer, of the "
+    f"attention weights among the {n} tokens of '{sentence}', rows "
+    "attending to columns, from 0 (white) to 1 (dark blue). Titles: "
     + "; ".join(f"head {h}: {found.describe(0, h)}" for h in range(heads)),
 )
 
@@ -279,10 +279,10 @@ bertsteps.plot_matrices(
     xlabel="head",
     ncols=2,
     cell_size=0.33,
-    alt=f"{len(found.patterns)} heatmaps, one per pattern, of each head's attention "
-    "share divided by an even spread's, layers in rows and heads in columns, from 0 "
-    f"(white) to {top:g} or more (dark purple); cells framed in orange are heads named for the "
-    "pattern. "
+    alt=f"{len(found.patterns)} heatmaps, one per pattern, of each head's "
+    "attention share divided by an even spread's, layers in rows and heads "
+    f"in columns, from 0 (white) to {top:g} or more (dark purple); cells "
+    "framed in orange are heads named for the pattern. "
     + bertsteps.overview_claim(found, id="all-layers-named-heads").sentence,
 )
 

@@ -282,8 +282,8 @@ bertsteps.plot_lines(
     ylabel="AUC, paraphrase vs unrelated",
     title="How well each pooling separates paraphrases from unrelated pairs",
     ylim=(0.0, 1.05),
-    alt="Plot of the ROC AUC of paraphrase against unrelated pairs, one marker per "
-    "measured layer, for mean, max and [CLS] pooling at layers "
+    alt="Plot of the ROC AUC of paraphrase against unrelated pairs, one "
+    "marker per measured layer, for mean, max and [CLS] pooling at layers "
     f"{', '.join(map(str, layers))}{' and the pooler' if pooled else ''}: "
     + "; ".join(f"{s.pooling} layer {s.layer}: {s.auc:.2f}" for s in table)
     + ".",
@@ -390,8 +390,8 @@ bertsteps.plot_matrix(
     similarity,
     names,
     title="Cosine similarity of sentence vectors (mean, last layer)",
-    alt=f"Heatmap of the cosine similarity of {len(few)} sentences, four pairs of "
-    "paraphrases in order; each cell shows its value, from "
+    alt=f"Heatmap of the cosine similarity of {len(few)} sentences, four "
+    "pairs of paraphrases in order; each cell shows its value, from "
     f"{float(similarity.min()):.2f} to 1.",
 )
 

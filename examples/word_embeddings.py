@@ -136,7 +136,8 @@ Markdown(
 # %%
 seq_embedding = model.embeddings.word_embeddings(encoding)
 
-seq_embedding.shape  # (batch_size, seq_len)  -> (batch_size, seq_len, hidden_size)
+# (batch_size, seq_len) -> (batch_size, seq_len, hidden_size)
+seq_embedding.shape
 
 # %% [markdown]
 # A lookup is the same as multiplying a one-hot vector by the matrix: the 1 picks exactly
@@ -177,7 +178,8 @@ king_embedding = model.embeddings.word_embeddings(
 )
 
 # cosine similarity
-# queen_embedding @ king_embedding.T / torch.norm(queen_embedding) / torch.norm(king_embedding)
+# queen_embedding @ king_embedding.T
+# / torch.norm(queen_embedding) / torch.norm(king_embedding)
 cos = torch.nn.CosineSimilarity()
 
 cos(queen_embedding, king_embedding)
@@ -251,8 +253,9 @@ heatmap = bertsteps.plot_matrix(
     words,
     show_values=True,
     title="Cosine similarity of input word embeddings",
-    alt="Heatmap of the cosine similarity between the input embeddings of king, queen, "
-    "man, woman, dog, cat, apple and pear; each cell shows its value, the diagonal is 1.",
+    alt="Heatmap of the cosine similarity between the input embeddings of "
+    "king, queen, man, woman, dog, cat, apple and pear; each cell shows its "
+    "value, the diagonal is 1.",
 )
 heatmap
 
