@@ -186,7 +186,7 @@ def compare_with_bert_base(card: ModelCard) -> str:
         ("masked-word head", "yes" if card.masked_lm_head else "no", "yes"),
     ]
     head = (
-        f"| | `{card.name}` | `bert-base-uncased` |\n| --- | ---: | ---: |\n"
+        f"| what | `{card.name}` | `bert-base-uncased` |\n| --- | ---: | ---: |\n"
     )
     return head + "\n".join(
         f"| {what} | {ours} | {theirs} |" for what, ours, theirs in rows

@@ -353,7 +353,7 @@ bertsteps.claim(
 )
 
 # %% tags=["hide-input"]
-smallest = min(min(attention_size), min(feed_forward_size))
+smallest = min(*attention_size, *feed_forward_size)
 ffn_more = sum(f > a for a, f in zip(attention_size, feed_forward_size))
 bertsteps.claim(
     "blocks-change-substantially",

@@ -76,7 +76,7 @@ def test_the_comparison_table_puts_both_configs_side_by_side() -> None:
     ).splitlines()
     assert (
         table[0]
-        == "| | `sentence-transformers/all-MiniLM-L6-v2` | `bert-base-uncased` |"
+        == "| what | `sentence-transformers/all-MiniLM-L6-v2` | `bert-base-uncased` |"
     )
     rows = {
         line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:4]]
