@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import CheckpointError
+from .validation import is_int
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -61,11 +62,7 @@ def _config_int(
     for key in keys:
         if key in config:
             value = config[key]
-            if (
-                not isinstance(value, int)
-                or isinstance(value, bool)
-                or value < 1
-            ):
+            if not is_int(value) or value < 1:
                 raise CheckpointError(
                     f"{path}: {key} is {value!r}, not a positive whole number. Fix config.json or {_FIX}"
                 )

@@ -19,6 +19,7 @@ Bad input prints one line, ``bertsteps: error: ...``, and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import os
 import sys
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import BertStepsError
+from .validation import is_int, positive_int
 
 if TYPE_CHECKING:
     from .checkpoints import Bert
@@ -43,11 +45,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     info = _bert(args).info()
     width = max(len(k) for k in info)
     for key, value in info.items():
-        shown = (
-            f"{value:,}"
-            if isinstance(value, int) and not isinstance(value, bool)
-            else value
-        )
+        shown = f"{value:,}" if is_int(value) else value
         print(f"{key.replace('_', ' '):<{width}}  {shown}")
 
 
@@ -391,17 +389,16 @@ def cmd_search(args: argparse.Namespace) -> None:
 
 
 def _positive(text: str) -> int:
-    try:
+    """A count given on the command line; a usage error unless a whole number >= 1."""
+    value: object = text
+    with contextlib.suppress(ValueError):
         value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive whole number, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive whole number, got {value}"
-        )
-    return value
+    return positive_int(
+        value,
+        "the value",
+        error=argparse.ArgumentTypeError,
+        noun="whole number",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import torch
 
 from .errors import TokenError
+from .validation import positive_int
 
 if TYPE_CHECKING:
     from .checkpoints import Bert
@@ -42,8 +43,7 @@ def fill_mask(bert: Bert, text: str, k: int = 5) -> list[list[Guess]]:
     """
     from .inference import encode
 
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise TokenError(f"k must be a positive whole number, got {k!r}")
+    positive_int(k, "k", error=TokenError, noun="whole number")
     mask = bert.tokenizer.mask_token
     if mask is None:
         raise TokenError(

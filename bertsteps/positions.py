@@ -30,6 +30,7 @@ import torch
 
 from .errors import BertStepsError
 from .similarity import as_matrix
+from .validation import is_int
 
 if TYPE_CHECKING:
     from .similarity import ArrayLike
@@ -70,11 +71,7 @@ def offset_cosines(
         )
     if max_offset is None:
         max_offset = n // 2
-    if (
-        not isinstance(max_offset, int)
-        or isinstance(max_offset, bool)
-        or not 1 <= max_offset <= n - 1
-    ):
+    if not is_int(max_offset) or not 1 <= max_offset <= n - 1:
         raise BertStepsError(
             f"max_offset must be an int from 1 to {n - 1} (the table has {n} rows), got {max_offset!r}"
         )
@@ -128,7 +125,7 @@ def moving_average(y: ArrayLike, width: int = SMOOTH) -> torch.Tensor:
         [1.0, 1.0, 2.0, 1.0, 1.0]
     """
     values = as_matrix(y, "y")[0].double()
-    if not isinstance(width, int) or width < 1 or width % 2 == 0:
+    if not is_int(width) or width < 1 or width % 2 == 0:
         raise BertStepsError(
             f"width must be an odd positive int, got {width!r}"
         )
@@ -148,7 +145,7 @@ def autocorrelation(y: ArrayLike, max_lag: int) -> torch.Tensor:
     """
     values = as_matrix(y, "y")[0].double()
     values = values - values.mean()
-    if not isinstance(max_lag, int) or not 0 <= max_lag < len(values):
+    if not is_int(max_lag) or not 0 <= max_lag < len(values):
         raise BertStepsError(
             f"max_lag must be an int from 0 to {len(values) - 1}, got {max_lag!r}"
         )
@@ -328,7 +325,7 @@ def ripple_reach(curve: ArrayLike, period: int) -> int:
     """
     values = as_matrix(curve, "curve")[0].double()
     body = values[1:]
-    if not isinstance(period, int) or period < 1 or 4 * period > len(body):
+    if not is_int(period) or period < 1 or 4 * period > len(body):
         return 0
     detrended = body - moving_average(body, SMOOTH)
     window, reach = 4 * period, 0

@@ -15,6 +15,7 @@ import torch
 
 from .errors import BertStepsError
 from .similarity import as_matrix
+from .validation import is_int
 
 if TYPE_CHECKING:
     from .checkpoints import Bert
@@ -83,11 +84,7 @@ def pca(matrix: ArrayLike, k: int = 2) -> Projection:
         raise BertStepsError(
             f"matrix has {n} row: PCA needs at least two vectors to find a spread"
         )
-    if (
-        not isinstance(k, int)
-        or isinstance(k, bool)
-        or not 1 <= k <= min(n, d)
-    ):
+    if not is_int(k) or not 1 <= k <= min(n, d):
         raise BertStepsError(
             f"k must be an int from 1 to {min(n, d)} (rows {n}, dimension {d}), got {k!r}"
         )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import torch
 
 from .errors import SentenceError
+from .validation import is_int, positive_int
 
 if TYPE_CHECKING:
     from .checkpoints import Bert
@@ -110,11 +111,7 @@ def check_layer(bert: Bert, layer: int) -> int:
         (6, 0)
     """
     count = num_layers(bert) + 1
-    if (
-        not isinstance(layer, int)
-        or isinstance(layer, bool)
-        or not -count <= layer < count
-    ):
+    if not is_int(layer) or not -count <= layer < count:
         raise SentenceError(
             f"layer={layer!r} is out of range: {bert.name} has hidden states 0 (the embedding output) "
             f"to {count - 1} (the last layer); negative values count from the end, -1 is the last"
@@ -140,14 +137,7 @@ def _check_options(
         raise SentenceError(
             f"unknown pooling {pooling!r}: use one of {', '.join(POOLINGS)}"
         )
-    if (
-        not isinstance(batch_size, int)
-        or isinstance(batch_size, bool)
-        or batch_size < 1
-    ):
-        raise SentenceError(
-            f"batch_size must be a positive int, got {batch_size!r}"
-        )
+    positive_int(batch_size, "batch_size", error=SentenceError)
     index = check_layer(bert, layer)
     if pooling == "pooler":
         if not has_pooler(bert):
@@ -342,8 +332,7 @@ def rank(query: ArrayLike, vectors: ArrayLike, k: int = 5) -> list[Hit]:
     """
     from .similarity import as_matrix, cosine_matrix
 
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise SentenceError(f"k must be a positive int, got {k!r}")
+    positive_int(k, "k", error=SentenceError)
     q = as_matrix(query, "query")
     if q.shape[0] != 1:
         raise SentenceError(

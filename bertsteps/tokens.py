@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from .errors import TokenError
+from .validation import is_int
 
 if TYPE_CHECKING:
     import torch
@@ -191,11 +192,7 @@ def find_word(
         raise TokenError(
             "an empty word cannot be found: pass at least one non-space character"
         )
-    if (
-        not isinstance(occurrence, int)
-        or isinstance(occurrence, bool)
-        or occurrence < 0
-    ):
+    if not is_int(occurrence) or occurrence < 0:
         raise TokenError(
             f"occurrence must be an int >= 0 (0 is the first match), got {occurrence!r}"
         )

@@ -9,7 +9,7 @@ estimate, the bound and a smaller request that fits.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeGuard
 
 from .errors import BertStepsError
 
@@ -20,10 +20,28 @@ MEMORY_LIMIT_BYTES = 2 * 2**30
 MEMORY_ENV = "BERTSTEPS_MEMORY_LIMIT_GB"
 
 
+def is_int(value: object) -> TypeGuard[int]:
+    """Whether ``value`` is an int and not a bool (``True`` is an int to Python, not a count).
+
+    Examples:
+        >>> is_int(3), is_int(True), is_int(3.0)
+        (True, False, False)
+    """
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def positive_int(
-    value: Any, name: str, *, error: type[BertStepsError] = BertStepsError
+    value: object,
+    name: str,
+    *,
+    error: type[Exception] = BertStepsError,
+    noun: str = "int",
 ) -> int:
     """``value`` if it is an int >= 1 (not a bool), else ``error`` naming ``name`` and the value.
+
+    ``error`` is the exception class raised (a [bertsteps.BertStepsError][] subclass,
+    or ``argparse.ArgumentTypeError`` for the command line); ``noun`` is how the
+    message names the expected kind of number.
 
     Examples:
         >>> positive_int(3, "k")
@@ -32,9 +50,13 @@ def positive_int(
         Traceback (most recent call last):
         ...
         bertsteps.errors.BertStepsError: k must be a positive int, got 0
+        >>> positive_int(True, "k", noun="whole number")
+        Traceback (most recent call last):
+        ...
+        bertsteps.errors.BertStepsError: k must be a positive whole number, got True
     """
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise error(f"{name} must be a positive int, got {value!r}")
+    if not is_int(value) or value < 1:
+        raise error(f"{name} must be a positive {noun}, got {value!r}")
     return value
 
 
