@@ -26,7 +26,10 @@ def test_single_token_word_matches_every_hidden_state(
         torch.testing.assert_close(
             w.layers[layer], state[0, w.positions[0]].cpu()
         )
-    assert w.last is not None and torch.equal(w.last, w.layers[-1])
+    # `last` is what the encoder hands on: its last hidden state at the word
+    torch.testing.assert_close(
+        w.last, out.last_hidden_state[0, w.positions[0]].cpu()
+    )
 
 
 def test_split_word_is_the_mean_of_its_pieces(bert: bertsteps.Bert) -> None:
@@ -111,6 +114,7 @@ def test_random_checkpoint_of_another_size(tiny_folder: Path) -> None:
     )
 
 
+@pytest.mark.slow  # runs the chapter twice, in subprocesses
 def test_chapter_sense_measures_follow_the_checkpoint(
     tmp_path: Path, tiny_folder: Path
 ) -> None:
