@@ -15,7 +15,7 @@ import pytest
 import conftest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
+PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
 PYTHON_FENCE = re.compile(
     r"^ {0,4}(`{3,}|~{3,})\s*\{?\.?(python|py|pycon|python3)\b",
     re.MULTILINE | re.IGNORECASE,

@@ -24,7 +24,9 @@ def collate(
     )
     examples = [
         {"input_ids": i, "special_tokens_mask": s}
-        for i, s in zip(enc["input_ids"], enc["special_tokens_mask"])
+        for i, s in zip(
+            enc["input_ids"], enc["special_tokens_mask"], strict=True
+        )
     ]
     collator = DataCollatorForLanguageModeling(tok, **options)  # type: ignore[arg-type]
     collator.generator = torch.Generator().manual_seed(1)
@@ -169,7 +171,7 @@ def test_guess_quality_of_a_uniform_and_of_a_good_guesser() -> None:
     )  # the page's criterion fails for a uniform guess
     good = torch.zeros(2, 4, vocab)
     for (row, col), token in zip(
-        [(0, 1), (0, 2), (1, 0), (1, 3)], [7, 3, 5, 9]
+        [(0, 1), (0, 2), (1, 0), (1, 3)], [7, 3, 5, 9], strict=True
     ):
         good[row, col, token] = math.log(
             200.0

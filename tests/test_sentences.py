@@ -156,7 +156,7 @@ def test_over_long_sentences_are_cut_with_a_warning_or_refused(
     torch.testing.assert_close(cut[1:], expected)
     with pytest.raises(
         bertsteps.SentenceError,
-        match="sentence 0 has 202 tokens .* reads at most 128: shorten it",
+        match=r"sentence 0 has 202 tokens .* reads at most 128: shorten it",
     ):
         bertsteps.sentence_vectors(tiny, long, truncate=False)
 
