@@ -40,6 +40,10 @@ STYLE: dict[str, Any] = {
 }
 
 
+PHONE_COLUMN_PX = 358
+"""The article column of a 390 px phone (Material's 16 px margins), in CSS pixels."""
+
+
 class Figure(matplotlib.figure.Figure):
     """A matplotlib Figure that knows its alt text and renders itself as accessible inline SVG.
 
@@ -67,6 +71,9 @@ class Figure(matplotlib.figure.Figure):
         Its ``width`` is its natural size in CSS pixels and ``max-width:100%`` with the
         ``viewBox`` lets it shrink with the column on a phone (a percentage width would not:
         inside a shrink-to-fit box, such as Material's ``figure``, it falls back to 300 px).
+        On a narrow screen, where the shrunken text would be small, a "Full size" box under
+        the figure shows it at its natural width (``--natural-width``) in a box that scrolls
+        sideways (docs/stylesheets/extra.css; no script).
         """
         alt = html.escape(self.alt, quote=True)
         svg = self.to_svg()
@@ -86,7 +93,22 @@ class Figure(matplotlib.figure.Figure):
             f'<svg role="img" aria-label="{alt}"{width} style="max-width:100%;min-width:0;height:auto" ',
             1,
         )
-        return f'<figure class="bertsteps-figure">{head}<title>{alt}</title>{svg[head_end:]}</figure>'
+        natural_px = float(natural.group(1)) * 4 / 3 if natural else 0.0
+        # on a narrow screen (extra.css): the figure at full size, scrolling sideways;
+        # a figure narrower than a phone's column has nothing to gain
+        zoom = (
+            '<label class="bertsteps-zoom"><input type="checkbox"> '
+            "Full size (the figure scrolls sideways)</label>"
+            if natural_px > PHONE_COLUMN_PX
+            else ""
+        )
+        natural_width = (
+            f' style="--natural-width:{natural_px:.0f}px"' if natural else ""
+        )
+        return (
+            f'<figure class="bertsteps-figure"{natural_width}>{head}'
+            f"<title>{alt}</title>{svg[head_end:]}{zoom}</figure>"
+        )
 
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None

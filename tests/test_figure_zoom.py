@@ -1,0 +1,80 @@
+"""On a phone a figure fits the column, and a "Full size" box shows it readable, scrolling.
+
+Drawn in Chromium from the site's own stylesheet (docs/stylesheets/extra.css) and a figure
+of bertsteps.plotting, without building the site.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import bertsteps
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def heatmap() -> bertsteps.Figure:
+    words = ["king", "queen", "man", "woman", "dog", "cat", "apple", "pear"]
+    values = [[1.0 if i == j else 0.3 for j in range(8)] for i in range(8)]
+    return bertsteps.plot_matrix(
+        values, labels=words, alt="A heatmap of eight words"
+    )
+
+
+def test_a_wide_figure_offers_full_size_and_a_small_one_does_not() -> None:
+    wide = heatmap().to_html()
+    natural = float(re.search(r'<svg [^>]*width="(\d+)"', wide).group(1))
+    assert natural > bertsteps.plotting.PHONE_COLUMN_PX
+    assert f"--natural-width:{natural:.0f}px" in wide
+    assert wide.count('class="bertsteps-zoom"') == 1
+    small = bertsteps.plotting.figure(alt="small", figsize=(3, 2))
+    small.add_subplot().plot([0, 1], [0, 1])
+    assert "bertsteps-zoom" not in small.to_html()
+
+
+@pytest.mark.slow
+def test_full_size_on_a_phone_makes_the_text_readable(browser: object) -> None:
+    css = (ROOT / "docs" / "stylesheets" / "extra.css").read_text()
+    page = browser.new_page(viewport={"width": 390, "height": 800})  # type: ignore[attr-defined]
+    page.set_content(
+        f"<style>body{{margin:16px}} {css}</style>"
+        f'<article class="md-typeset">{heatmap().to_html()}</article>'
+    )
+    svg = page.locator("figure.bertsteps-figure svg")
+    fitted = svg.bounding_box()
+    assert fitted is not None and fitted["width"] <= 390 - 32 + 1, fitted
+
+    def smallest_text_px() -> float:
+        return float(
+            page.evaluate(
+                """() => Math.min(...[...document.querySelectorAll('figure svg text')]
+                    .map(t => t.getBoundingClientRect().height).filter(h => h > 0))"""
+            )
+        )
+
+    shrunk = smallest_text_px()
+    page.get_by_label("Full size").check()
+    full = svg.bounding_box()
+    natural = float(svg.get_attribute("width"))
+    assert full is not None and abs(full["width"] - natural) < 1, (
+        full,
+        natural,
+    )
+    assert shrunk < 10  # the reason for the box: fitted, the labels are small
+    assert (
+        smallest_text_px() >= 10
+    )  # at full size every label is 10 px or more
+    overflow = page.evaluate(
+        "() => { const f = document.querySelector('figure'); return f.scrollWidth - f.clientWidth; }"
+    )
+    assert overflow > 0  # the figure scrolls inside its box, not the page
+    assert (
+        page.evaluate(
+            "() => document.documentElement.scrollWidth - innerWidth"
+        )
+        <= 1
+    )
+    page.close()
