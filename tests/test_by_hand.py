@@ -320,6 +320,7 @@ def test_layer_changes_match_the_steps(
     assert found[tiny.name] < 0.05
 
 
+@pytest.mark.slow  # runs the chapter twice, in subprocesses
 def test_feed_forward_chapter_measures_follow_the_checkpoint(
     tmp_path: Path, tiny_folder: Path
 ) -> None:

@@ -11,7 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # every test runs the chapter in a new process
 CHAPTER = ROOT / "examples" / "masked_words.py"
 
 # Run the chapter as a script, then report what it left in its namespace.

@@ -576,12 +576,14 @@ def chapter_claims(checkpoint: Path | None, tmp_path: Path) -> dict[str, str]:
     return dict(found)
 
 
+@pytest.mark.slow  # executes the chapter in a kernel
 def test_the_chapter_claims_hold_for_the_bundled_checkpoint(
     tmp_path: Path,
 ) -> None:
     assert chapter_claims(None, tmp_path) == dict.fromkeys(CLAIMS, "true")
 
 
+@pytest.mark.slow  # executes the chapter in a kernel
 def test_the_chapter_claims_nothing_for_a_random_checkpoint(
     tiny_folder: Path, tmp_path: Path
 ) -> None:
