@@ -14,11 +14,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help install test site sites serve bench clean
+.PHONY: help install check lint test site sites serve bench clean
 
 help:
 	@echo "make serve  set up .venv, build the site (every example executed), serve it on http://$(HOST):$(PORT)"
-	@echo "make test   set up .venv, run every test (unit, docs blocks, examples, strict build, browser)"
+	@echo "make check  set up .venv, lint (ruff format --check, ruff check), type-check (mypy), run the fast tests (unit, docs blocks, doctests: pytest -m 'not slow'); under 2 minutes"
+	@echo "make test   set up .venv, lint and type-check, then run every test (unit, docs blocks, examples, strict build, browser)"
 	@echo "make site   build the site into site/ (strict)"
 	@echo "make sites CHECKPOINTS=\"bert-base-uncased bundled\"  one rendering per checkpoint in site/<name>/, with a switcher"
 	@echo "make bench  run every benchmark in benchmarks/ and check the performance goals"
@@ -41,7 +42,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	@touch $(STAMP)
 
-test: $(STAMP)
+# The linters come from the test extra; a .venv set up before one was added gets it here.
+TOOLS := $(VENV)/bin/ruff $(VENV)/bin/mypy
+$(TOOLS): $(STAMP)
+	@test -x $@ || { rm -f $(STAMP); $(MAKE) --no-print-directory $(STAMP); }
+	@test -x $@ || { echo "$@ is missing after installing .[test]: add it to the test extra in pyproject.toml"; exit 1; }
+
+# Lint and type-check: the first steps of both `make check` and `make test`.
+lint: $(STAMP) $(TOOLS)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(PY) -m mypy
+
+# The quick loop: everything but the tests marked slow (site builds, browsers, chapters run as scripts).
+check: lint
+	$(PY) -m pytest -m "not slow"
+
+test: lint
 	$(PY) -m pytest
 
 site: $(STAMP)
