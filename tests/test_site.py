@@ -334,6 +334,17 @@ def test_pages_in_the_browser(
         assert overflow <= 1, (
             f"{path} is {overflow}px wider than a {width}px screen"
         )
+        if (
+            width >= 1280
+        ):  # every chapter's code fits its column (79 characters)
+            sideways = page.evaluate(
+                """() => [...document.querySelectorAll('.highlight-ipynb pre')]
+                    .filter(e => e.scrollWidth > e.clientWidth + 1)
+                    .map(e => e.textContent.split('\\n').find(l => l.length > 79) || e.textContent.slice(0, 80))"""
+            )
+            assert sideways == [], (
+                f"{path}: code that scrolls sideways: {sideways}"
+            )
     context.close()
     assert problems == [], "\n".join(problems)
 
