@@ -22,10 +22,11 @@ from .errors import BertStepsError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.typing import RcKeyType
 
     from .similarity import ArrayLike
 
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text: searchable, selectable, testable
     "svg.hashsalt": "bertsteps",  # stable ids, so unchanged plots give unchanged pages
     "font.family": "DejaVu Sans",
@@ -60,7 +61,16 @@ class Figure(matplotlib.figure.Figure):
         buf = io.StringIO()
         with matplotlib.rc_context(STYLE):
             self.savefig(
-                buf, format="svg", bbox_inches="tight", metadata={"Date": None}
+                buf,
+                format="svg",
+                bbox_inches="tight",
+                # no timestamp, and no RDF block naming the format and the program
+                metadata={
+                    "Date": None,
+                    "Creator": None,
+                    "Format": None,
+                    "Type": None,
+                },
             )
         svg = buf.getvalue()
         return svg[svg.index("<svg") :]
@@ -157,7 +167,7 @@ def _grid(ax: Axes) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _text_colour(rgba: Sequence[float]) -> str:
+def _text_colour(rgba: Sequence[float] | np.ndarray) -> str:
     r, g, b = rgba[:3]
     luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
     return "white" if luminance < 0.5 else "#1f2328"
@@ -304,7 +314,16 @@ def plot_matrix(
         fig, ax = _figure_and_axes(ax, alt, (width, height))
         fig_w = float(fig.get_figwidth())
         tick_pt = min(11.0, _points(10.5, fig_w))
-        image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, aspect="equal")
+        # interpolation="none": the SVG holds one pixel per cell (the browser draws them
+        # as sharp squares), not an image resampled to the figure's size
+        image = ax.imshow(
+            values,
+            cmap=cmap,
+            vmin=lo,
+            vmax=hi,
+            aspect="equal",
+            interpolation="none",
+        )
         if own:  # no more labels than fit beside each other at that size
             max_ticks = max(
                 2,
@@ -532,8 +551,9 @@ def plot_matrices(
             )
             for text in ax.texts:
                 text.set_fontsize(value_pt)
-            if frames[k] is not None:
-                for i, j in zip(*np.nonzero(frames[k]), strict=True):
+            frame = frames[k]
+            if frame is not None:
+                for i, j in zip(*np.nonzero(frame), strict=True):
                     ax.add_patch(  # inset, so that the frames of neighbouring cells stay apart
                         matplotlib.patches.Rectangle(
                             (j - 0.5 + INSET, i - 0.5 + INSET),

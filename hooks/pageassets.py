@@ -17,6 +17,7 @@
   that holds ``#bertsteps-explorer`` (whose table of contents is not mounted, so Material's
   anchor tracking leaves the explorer's URL hash alone); mkdocstrings' stylesheet only on
   pages with API docs.
+- **Material's bundle** is deferred: it no longer holds up the first paint.
 - **Search.** The search index, which every page fetches, leaves out the hidden copy of each
   code cell and plain-text outputs (:func:`exclude_from_search`).
 - **Scrolling blocks.** A notebook code cell, output or table, or a figure, that can scroll
@@ -60,6 +61,12 @@ _OUTPUT_PRE = re.compile(
 _TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.DOTALL)
 _FIGURE = re.compile(r'<figure class="bertsteps-figure"([^>]*)>')
 _TAG = re.compile(r"<[^>]+>")
+# Material's bundle, at the end of the body, blocks the parser; deferred, it runs after the
+# page is parsed, in the same order, before DOMContentLoaded (scripts that need Material's
+# document$ wait for that event: docs/javascripts/explorer.js).
+_BUNDLE = re.compile(
+    r'<script src="[^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js"'
+)
 _MKDOCSTRINGS_CSS = re.compile(
     r'\s*<link rel="stylesheet" href="[^"]*assets/_mkdocstrings\.css">'
 )
@@ -445,6 +452,7 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
         'class="doc doc-' not in output
     ):  # mkdocstrings' stylesheet: only where it rendered API docs
         output = _MKDOCSTRINGS_CSS.sub("", output, count=1)
+    output = _BUNDLE.sub(r"\g<0> defer", output, count=1)
     if head:
         output = output.replace("</head>", "\n".join(head) + "\n</head>", 1)
     if body:  # inside the content container: Material's instant navigation runs them too

@@ -154,6 +154,11 @@ def test_each_page_loads_only_what_it_uses(
         assert any(href.endswith("_mkdocstrings.css") for href in links) == (
             path == "reference/"
         ), (path, links)
+        # Material's bundle does not hold up the first paint
+        assert re.search(
+            r'<script src="[^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js" defer>',
+            html,
+        ), path
         # formulas are MathML typeset at build time: no page loads a math script
         assert not any("mathjax" in s.lower() for s in scripts), (
             path,

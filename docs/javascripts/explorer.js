@@ -882,7 +882,12 @@
     if (current && current.root.isConnected) current.showFromHash();
   });
 
-  if (typeof document$ !== "undefined") document$.subscribe(() => { setUp(); });
-  else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
-  else setUp();
+  // Material's bundle is deferred too and comes later in the page: its document$ exists once
+  // the page is parsed (on an instant navigation, at once).
+  const start = () => {
+    if (typeof document$ !== "undefined") document$.subscribe(() => { setUp(); });
+    else setUp();
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();
