@@ -54,8 +54,10 @@ def test_cell_text_contrasts_with_its_cell() -> None:
 def test_svg_output_is_accessible_and_fits_the_page() -> None:
     fig = bertsteps.plot_matrix([[1.0, 0.5], [0.5, 1.0]], ["king", "queen"])
     html = fig.to_html()
-    assert html.startswith(
-        '<figure class="bertsteps-figure"><svg role="img" aria-label="Heatmap of a 2 by 2 matrix'
+    assert re.match(
+        r'<figure class="bertsteps-figure" style="--natural-width:\d+px">'
+        r'<svg role="img" aria-label="Heatmap of a 2 by 2 matrix',
+        html,
     )
     assert (
         "max-width:100%" in html
