@@ -105,7 +105,7 @@ _EXPORTS = {
     "Hit": "sentences",
     "sentence_vectors": "sentences",
     "pooled_layers": "sentences",
-    "max_tokens": "sentences",
+    "max_tokens": "inference",
     "has_pooler": "sentences",
     "rank": "sentences",
     "search": "sentences",
@@ -280,7 +280,7 @@ if TYPE_CHECKING:
         overview_claim,
         pattern_claim,
     )
-    from .inference import encode, forward
+    from .inference import encode, forward, max_tokens
     from .masked_lm import Guess, fill_mask
     from .masking import (
         GuessQuality,
@@ -322,7 +322,6 @@ if TYPE_CHECKING:
     from .sentences import (
         Hit,
         has_pooler,
-        max_tokens,
         pooled_layers,
         rank,
         search,

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal, overload
 
 from .errors import BertStepsError
 
@@ -84,7 +84,19 @@ def _write_error(path: Path, err: OSError) -> BertStepsError:
     )
 
 
-@contextlib.contextmanager
+@overload
+def atomic_file(
+    path: str | os.PathLike[str], *, binary: Literal[False] = False
+) -> contextlib.AbstractContextManager[IO[str]]: ...
+
+
+@overload
+def atomic_file(
+    path: str | os.PathLike[str], *, binary: Literal[True]
+) -> contextlib.AbstractContextManager[IO[bytes]]: ...
+
+
+@contextlib.contextmanager  # type: ignore[misc]  # the overloads above say which IO
 def atomic_file(
     path: str | os.PathLike[str], *, binary: bool = False
 ) -> Iterator[IO[str] | IO[bytes]]:

@@ -21,9 +21,9 @@ Examples:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
@@ -341,13 +341,15 @@ def encoder_by_hand(
             f"{bert.name} is a {bert.config.model_type} model, not laid out like BERT (embeddings, then "
             "encoder.layer): the by-hand steps follow BERT's layers only. Load a BERT checkpoint"
         )
+    embeddings = cast("torch.nn.Module", model.embeddings)
+    layers = cast("Iterable[torch.nn.Module]", model.encoder.layer)
     token_type_ids = inputs.get("token_type_ids")
     with torch.inference_mode():
-        hidden = model.embeddings(
+        hidden = embeddings(
             input_ids=inputs["input_ids"], token_type_ids=token_type_ids
         )
         steps: list[LayerSteps] = []
-        for layer in model.encoder.layer:
+        for layer in layers:
             steps.append(
                 layer_by_hand(
                     layer, hidden, bert.config, inputs.get("attention_mask")

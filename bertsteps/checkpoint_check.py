@@ -18,12 +18,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .errors import CheckpointError
 from .validation import is_int
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 # The files a tokenizer can be read from (fast tokenizer, WordPiece, BPE, SentencePiece).
@@ -34,6 +35,10 @@ TOKENIZER_FILES = (
     "spiece.model",
     "sentencepiece.bpe.model",
 )
+# The model families bertsteps loads: BERT, and the two that keep its embeddings-then-
+# encoder-layers layout closely enough for every function that does not recompute a
+# layer by hand (tests/test_families.py runs each of them end to end).
+FAMILIES = ("bert", "distilbert", "roberta")
 _FIX = "re-save the checkpoint with `save_pretrained` (model and tokenizer), or use another checkpoint"
 _LAYER = re.compile(r"(?:^|\.)(?:layer|layers)\.(\d+)\.")
 
@@ -99,8 +104,31 @@ def read_headers(files: Iterable[Path]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def check_files(folder: Path) -> Layout:
+def check_family(config: dict[str, Any], name: str) -> None:
+    """Refuse a config whose ``model_type`` is not one of the [families][bertsteps.checkpoint_check.FAMILIES] bertsteps loads.
+
+    A config without ``model_type`` passes: the other checks and the loader judge it.
+
+    Examples:
+        >>> check_family({"model_type": "bert"}, "bert-base-uncased")
+        >>> check_family({"model_type": "albert"}, "albert-base-v2")
+        Traceback (most recent call last):
+        ...
+        bertsteps.errors.CheckpointError: bertsteps teaches BERT's layer layout; albert-base-v2 is a albert model (bertsteps reads bert, distilbert and roberta models): use a BERT checkpoint such as bert-base-uncased
+    """
+    model_type = config.get("model_type")
+    if model_type is not None and model_type not in FAMILIES:
+        raise CheckpointError(
+            f"bertsteps teaches BERT's layer layout; {name} is a {model_type} model "
+            f"(bertsteps reads {', '.join(FAMILIES[:-1])} and {FAMILIES[-1]} models): "
+            "use a BERT checkpoint such as bert-base-uncased"
+        )
+
+
+def check_files(folder: Path, name: str | None = None) -> Layout:
     """Check ``folder``'s config, weight headers and tokenizer files against each other; return its layout.
+
+    ``name`` is how messages name the checkpoint (its folder if not given).
 
     Examples:
         >>> from bertsteps.checkpoints import default_folder
@@ -118,6 +146,7 @@ def check_files(folder: Path) -> Layout:
         raise CheckpointError(
             f"{config_path} holds {type(config).__name__}, not a JSON object. {_FIX}"
         )
+    check_family(config, name or str(folder))
     hidden = _config_int(config, ("hidden_size", "dim"), config_path)
     heads = _config_int(
         config, ("num_attention_heads", "n_heads"), config_path
@@ -181,7 +210,8 @@ def check_loaded(
     """
     import torch
 
-    rows = int(model.get_input_embeddings().weight.shape[0])
+    weight = cast("torch.Tensor", model.get_input_embeddings().weight)
+    rows = int(weight.shape[0])
     tokens = len(tokenizer)
     if tokens != rows:
         raise CheckpointError(

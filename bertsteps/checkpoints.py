@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import urlparse
 
 from .errors import CheckpointError
@@ -48,14 +48,6 @@ HUB_TIMEOUT_S = 3.0
 HUB_DOWNLOAD_DEADLINE_S = 1800.0
 T = TypeVar("T")
 
-# Parameter-name prefixes of masked-LM heads (BERT, RoBERTa-style, DistilBERT, ALBERT).
-_MLM_HEAD_PREFIXES = (
-    "cls.predictions.",
-    "lm_head.",
-    "vocab_projector.",
-    "vocab_transform.",
-    "predictions.",
-)
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 _HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model"]
 
@@ -287,30 +279,6 @@ def _check_folder(src: Source) -> Source:
     return src
 
 
-# BERT's masked-LM head: every tensor of it must be there (the decoder's weight is tied to
-# the word embeddings and may be absent); one stray key is not a head.
-_BERT_MLM_HEAD = (
-    "cls.predictions.bias",
-    "cls.predictions.transform.dense.weight",
-    "cls.predictions.transform.dense.bias",
-    "cls.predictions.transform.LayerNorm.weight",
-    "cls.predictions.transform.LayerNorm.bias",
-)
-
-
-def has_complete_mlm_head(weight_names: list[str]) -> bool:
-    """Whether weights with these names hold a whole masked-LM head (BERT: all five tensors).
-
-    Examples:
-        >>> has_complete_mlm_head(["cls.predictions.bias"])
-        False
-    """
-    names = {n.removeprefix("bert.") for n in weight_names}
-    if any(n.startswith("cls.predictions.") for n in names):
-        return all(key in names for key in _BERT_MLM_HEAD)
-    return any(n.startswith(_MLM_HEAD_PREFIXES) for n in names)
-
-
 def _weight_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.safetensors"))
 
@@ -385,7 +353,8 @@ class Bert:
     @property
     def embedding_matrix(self) -> torch.Tensor:
         """The input word-embedding matrix, ``(vocab_size, hidden_size)``, without gradient."""
-        return self.model.get_input_embeddings().weight.detach()
+        weight = cast("torch.Tensor", self.model.get_input_embeddings().weight)
+        return weight.detach()
 
     def info(self) -> dict[str, Any]:
         """The facts a page or the CLI shows about this checkpoint.
@@ -401,15 +370,10 @@ class Bert:
             "checkpoint": self.checkpoint,
             "source": self.source.kind,
             "model_type": cfg.model_type,
-            "layers": int(
-                getattr(cfg, "num_hidden_layers", getattr(cfg, "n_layers", 0))
-            ),
-            "hidden_size": int(
-                getattr(cfg, "hidden_size", getattr(cfg, "dim", 0))
-            ),
-            "heads": int(
-                getattr(cfg, "num_attention_heads", getattr(cfg, "n_heads", 0))
-            ),
+            # DistilBERT's config maps these names to its n_layers, dim, n_heads
+            "layers": int(cfg.num_hidden_layers),
+            "hidden_size": int(cfg.hidden_size),
+            "heads": int(cfg.num_attention_heads),
             "vocab_size": int(self.embedding_matrix.shape[0]),
             "parameters": sum(p.numel() for p in self.model.parameters()),
             "masked_lm_head": self.has_mlm_head,
@@ -417,30 +381,16 @@ class Bert:
         }
 
     def masked_lm(self) -> PreTrainedModel:
-        """The checkpoint's masked-language-model head (loaded once, on first use).
-
-        Raises :class:`~bertsteps.errors.CheckpointError` when the checkpoint has none,
-        rather than inventing a randomly initialised head.
+        """The checkpoint's masked-language-model head: [bertsteps.masked_lm.masked_lm_head][].
 
         Examples:
             >>> bert = load()
             >>> bert.has_mlm_head
             False
         """
-        if not self.has_mlm_head:
-            raise CheckpointError(
-                f"{self.name} has no masked-language-model head (its weights hold only the encoder). "
-                "Load a checkpoint trained for masked-word prediction, such as 'bert-base-uncased'"
-            )
-        if self._masked_lm is None:
-            from transformers import AutoModelForMaskedLM
+        from .masked_lm import masked_lm_head
 
-            with _quiet_transformers():
-                mlm = AutoModelForMaskedLM.from_pretrained(
-                    self.source.folder, **_LOAD_OPTIONS
-                )
-            self._masked_lm = mlm.to(self.device).eval().requires_grad_(False)
-        return self._masked_lm
+        return masked_lm_head(self)
 
 
 _LOAD_OPTIONS: dict[str, Any] = {
@@ -490,8 +440,9 @@ def _load_checked(src: Source, device: torch.device) -> Bert:
     import torch
 
     from .checkpoint_check import check_files, check_loaded
+    from .masked_lm import has_complete_mlm_head
 
-    weight_names = check_files(src.folder).weight_names
+    weight_names = check_files(src.folder, src.name).weight_names
     has_mlm = has_complete_mlm_head(weight_names)
     with _quiet_transformers():
         from transformers import AutoConfig, AutoModel, AutoTokenizer
@@ -508,12 +459,9 @@ def _load_checked(src: Source, device: torch.device) -> Bert:
                 f"could not read the config or tokenizer in {src.folder}: {err}"
             ) from err
         extra: dict[str, Any] = {}
-        if config.model_type in {
-            "bert",
-            "roberta",
-            "xlm-roberta",
-            "camembert",
-        } and not any(".pooler." in f".{n}" for n in weight_names):
+        if config.model_type != "distilbert" and not any(
+            ".pooler." in f".{n}" for n in weight_names
+        ):
             extra["add_pooling_layer"] = (
                 False  # no pooler weights: build none, invent none
             )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from .errors import TokenError
+from .tokens import id_tokens
 
 if TYPE_CHECKING:
     from .checkpoints import Bert
@@ -100,6 +101,7 @@ def word_in_context(
 
     span, positions = word_positions(bert, text, word, occurrence=occurrence)
     out = forward(bert, text)
+    assert out.hidden_states is not None  # forward() asks for them
     states = torch.stack(out.hidden_states)[:, 0]  # (layers + 1, seq, hidden)
     ids = bert.tokenizer(text, verbose=False)["input_ids"]
     picked = [ids[p] for p in positions]
@@ -108,7 +110,7 @@ def word_in_context(
         word=word,
         span=span,
         positions=positions,
-        tokens=bert.tokenizer.convert_ids_to_tokens(picked),
+        tokens=id_tokens(bert.tokenizer, picked),
         ids=picked,
         layers=states[:, positions].mean(dim=1).to("cpu", torch.float32),
     )

@@ -66,7 +66,8 @@ def encode(
 def max_tokens(bert: Bert) -> int:
     """The most tokens (special ones included) the encoder can read at once: its position rows.
 
-    The tokenizer's own ``model_max_length`` counts too when it is smaller.
+    RoBERTa's first two position rows are never used (its positions start after the
+    padding id). The tokenizer's own ``model_max_length`` counts too when it is smaller.
 
     Examples:
         >>> from bertsteps import load
@@ -74,8 +75,8 @@ def max_tokens(bert: Bert) -> int:
         512
     """
     limit = int(getattr(bert.config, "max_position_embeddings", 0) or 0) or 512
-    if bert.config.model_type in {"roberta", "xlm-roberta", "camembert"}:
-        limit -= 2  # their position ids start after the padding id
+    if bert.config.model_type == "roberta":
+        limit -= 2  # its position ids start after the padding id
     tokenizer_limit = getattr(bert.tokenizer, "model_max_length", None)
     if isinstance(tokenizer_limit, int) and 0 < tokenizer_limit < limit:
         limit = tokenizer_limit

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .checkpoints import Bert
 
 #: ``config.json`` of ``bert-base-uncased`` (Devlin et al., 2019), as published on the hub.
-BERT_BASE_UNCASED_CONFIG: dict[str, object] = {
+BERT_BASE_UNCASED_CONFIG: dict[str, int | str] = {
     "model_type": "bert",
     "num_hidden_layers": 12,
     "hidden_size": 768,
@@ -120,19 +120,16 @@ def model_card(
         >>> "distilled" in card.training and "masked-word" in card.training
         True
     """
-    from .checkpoints import (
-        Bert,
-        _weight_names,
-        has_complete_mlm_head,
-        read_config,
-        resolve,
-    )
+    from .checkpoint_check import check_family
+    from .checkpoints import Bert, _weight_names, read_config, resolve
+    from .masked_lm import has_complete_mlm_head
 
     if isinstance(checkpoint, Bert):
         source, config = checkpoint.source, checkpoint.config.to_dict()
     else:
         source = resolve(checkpoint)
         config = read_config(source.checkpoint)
+        check_family(config, source.name)
     names = _weight_names(source.folder)
     short, training = _KNOWN.get(
         source.name,
@@ -170,7 +167,7 @@ def compare_with_bert_base(card: ModelCard) -> str:
     base_heads, base_hidden = (
         int(base["num_attention_heads"]),
         int(base["hidden_size"]),
-    )  # type: ignore[call-overload]
+    )
     rows = [
         ("layers", card.layers, base["num_hidden_layers"]),
         ("hidden size", card.hidden_size, base_hidden),
@@ -185,9 +182,7 @@ def compare_with_bert_base(card: ModelCard) -> str:
         ("positions", card.max_positions, base["max_position_embeddings"]),
         ("masked-word head", "yes" if card.masked_lm_head else "no", "yes"),
     ]
-    head = (
-        f"| what | `{card.name}` | `bert-base-uncased` |\n| --- | ---: | ---: |\n"
-    )
+    head = f"| what | `{card.name}` | `bert-base-uncased` |\n| --- | ---: | ---: |\n"
     return head + "\n".join(
         f"| {what} | {ours} | {theirs} |" for what, ours, theirs in rows
     )

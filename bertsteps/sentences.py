@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import torch
 
 from .errors import SentenceError
+from .inference import max_tokens
 from .validation import is_int, positive_int
 
 if TYPE_CHECKING:
@@ -37,28 +38,9 @@ class Hit(NamedTuple):
         Hit(index=2, score=0.75)
     """
 
-    index: int
+    # The field shadows tuple.index(), a method nobody calls on a Hit; the name is API.
+    index: int  # type: ignore[assignment]
     score: float
-
-
-def max_tokens(bert: Bert) -> int:
-    """The most tokens (special tokens included) the model reads in one sentence.
-
-    The smaller of the tokenizer's ``model_max_length`` and the model's number of
-    position embeddings.
-
-    Examples:
-        >>> from bertsteps import load
-        >>> max_tokens(load())
-        512
-    """
-    limits = [int(getattr(bert.config, "max_position_embeddings", 0) or 0)]
-    tokenizer_limit = int(getattr(bert.tokenizer, "model_max_length", 0) or 0)
-    if (
-        0 < tokenizer_limit < 1_000_000
-    ):  # "no limit" is stored as a huge number
-        limits.append(tokenizer_limit)
-    return min(limit for limit in limits if limit > 0)
 
 
 def check_sentences(sentences: str | Sequence[str]) -> list[str]:

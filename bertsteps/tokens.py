@@ -11,10 +11,41 @@ from .validation import is_int
 
 if TYPE_CHECKING:
     import torch
+    from transformers import PreTrainedTokenizerBase
 
     from .checkpoints import Bert
 
 Strategy = Literal["mean", "first", "error"]
+
+
+def id_tokens(
+    tokenizer: PreTrainedTokenizerBase, ids: Sequence[int]
+) -> list[str]:
+    """The tokens of ``ids``, one string per id.
+
+    Examples:
+        >>> from bertsteps import load
+        >>> id_tokens(load().tokenizer, [101, 2924, 102])
+        ['[CLS]', 'bank', '[SEP]']
+    """
+    tokens = tokenizer.convert_ids_to_tokens(list(ids))
+    assert isinstance(tokens, list)  # a list of ids gives a list of tokens
+    return tokens
+
+
+def token_ids(
+    tokenizer: PreTrainedTokenizerBase, tokens: Sequence[str]
+) -> list[int]:
+    """The ids of ``tokens``, one int per token.
+
+    Examples:
+        >>> from bertsteps import load
+        >>> token_ids(load().tokenizer, ["bank", "##s"])
+        [2924, 2015]
+    """
+    ids = tokenizer.convert_tokens_to_ids(list(tokens))
+    assert isinstance(ids, list)  # a list of tokens gives a list of ids
+    return ids
 
 
 @dataclass(frozen=True)
@@ -67,7 +98,7 @@ def tokenize(bert: Bert, text: str) -> Tokenized:
     return Tokenized(
         text=text,
         ids=ids,
-        tokens=bert.tokenizer.convert_ids_to_tokens(ids),
+        tokens=id_tokens(bert.tokenizer, ids),
         offsets=[(int(a), int(b)) for a, b in offsets],
     )
 
@@ -133,7 +164,7 @@ def word_ids(
                 "Pass strategy='mean' (average the pieces) or strategy='first' (first piece); "
                 "on the command line, --strategy mean or --strategy first"
             )
-        result.append(bert.tokenizer.convert_tokens_to_ids(pieces))
+        result.append(token_ids(bert.tokenizer, pieces))
     return result
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from safetensors.torch import load_file, save_file
 
 import bertsteps
-from bertsteps.checkpoints import has_complete_mlm_head
+from bertsteps.masked_lm import has_complete_mlm_head
 from bertsteps.provenance import BERT_BASE_UNCASED_CONFIG
 
 
