@@ -1,7 +1,7 @@
 """Writing files and folders whole or not at all.
 
 A file is written to a temporary file in the same folder and moved over the target
-with :func:`os.replace`, which is atomic on one file system; a folder is written as a
+with ``os.replace``, which is atomic on one file system; a folder is written as a
 temporary sibling and swapped in. An error or an interrupt (Ctrl-C) on the way leaves
 the old file or folder as it was and removes the temporary one.
 """
@@ -103,8 +103,8 @@ def atomic_file(
     """Open a temporary file beside ``path`` for writing; on success it replaces ``path``.
 
     Text is UTF-8 with ``\\n`` line ends. On any error or interrupt the temporary file is
-    removed and ``path`` is untouched; an :class:`OSError` becomes a
-    :class:`~bertsteps.errors.BertStepsError`.
+    removed and ``path`` is untouched; an ``OSError`` becomes a
+    [`BertStepsError`][bertsteps.BertStepsError].
 
     Examples:
         >>> import tempfile

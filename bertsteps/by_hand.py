@@ -317,7 +317,7 @@ def encoder_by_hand(
 ) -> list[LayerSteps]:
     """Every layer of ``bert``'s encoder by hand, from the embedding layer's output to the last layer.
 
-    ``inputs`` is what :func:`bertsteps.encode` returns. The embedding layer itself is
+    ``inputs`` is what [`bertsteps.encode`][bertsteps.encode] returns. The embedding layer itself is
     run by the model; each layer's input is the previous by-hand layer's output.
 
     Examples:
@@ -422,7 +422,7 @@ class LayerChanges:
 def layer_changes(steps: list[LayerSteps], row: int = 0) -> LayerChanges:
     """Measure, for sentence ``row`` of the batch, how much each layer of ``steps`` changes each token.
 
-    ``steps`` is what :func:`encoder_by_hand` returns. Padding positions are included:
+    ``steps`` is what [`encoder_by_hand`][bertsteps.encoder_by_hand] returns. Padding positions are included:
     pick the real ones with the attention mask.
 
     Examples:

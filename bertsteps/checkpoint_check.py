@@ -1,13 +1,13 @@
 """Checking a checkpoint folder before it is trusted: one place, one kind of error.
 
-:func:`check_files` reads only ``config.json`` and the headers of the ``*.safetensors``
+``check_files`` reads only ``config.json`` and the headers of the ``*.safetensors``
 files (names and shapes, no weights) and compares them: readable weight files, sizes
 in the config that are positive whole numbers, heads that divide the hidden size, a
 word-embedding matrix of ``(vocab_size, hidden_size)``, as many encoder layers in the
-weights as the config says, and tokenizer files. :func:`check_loaded` then compares the
+weights as the config says, and tokenizer files. ``check_loaded`` then compares the
 loaded tokenizer with the embedding rows and refuses NaN or infinite weights.
 
-Every failure is a :class:`~bertsteps.errors.CheckpointError` naming the file, what is
+Every failure is a [`CheckpointError`][bertsteps.CheckpointError] naming the file, what is
 wrong and what to do.
 """
 
@@ -80,7 +80,7 @@ def _config_int(
 def read_headers(files: Iterable[Path]) -> dict[str, tuple[int, ...]]:
     """Every tensor's name and shape from the headers of safetensors files (no weights read).
 
-    A file that is not valid safetensors (truncated, garbage) is a :class:`CheckpointError`.
+    A file that is not valid safetensors (truncated, garbage) is a [`CheckpointError`][bertsteps.CheckpointError].
 
     Examples:
         >>> from bertsteps.checkpoints import default_folder
@@ -105,7 +105,7 @@ def read_headers(files: Iterable[Path]) -> dict[str, tuple[int, ...]]:
 
 
 def check_family(config: dict[str, Any], name: str) -> None:
-    """Refuse a config whose ``model_type`` is not one of the [families][bertsteps.checkpoint_check.FAMILIES] bertsteps loads.
+    """Refuse a config whose ``model_type`` is not one of the ``FAMILIES`` bertsteps loads.
 
     A config without ``model_type`` passes: the other checks and the loader judge it.
 

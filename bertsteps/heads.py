@@ -53,7 +53,7 @@ PATTERNS: tuple[str, ...] = (
     "special tokens",
     "same word",
 )
-"""The patterns measured, in the order of the last axis of :attr:`HeadPatterns.share`."""
+"""The patterns measured, in the order of the last axis of ``HeadPatterns.share``."""
 
 THRESHOLD = 3.0
 """A head is named for a pattern only at this many times the even-spread share, or more."""
@@ -210,7 +210,7 @@ def head_patterns(
 
     ``attentions`` is one layer's ``(batch, heads, seq, seq)`` probabilities (such as a
     by-hand softmax) or one per layer (``forward(...).attentions``); ``special``,
-    ``word_ids`` and ``attention_mask`` are ``(batch, seq)`` as in :func:`pattern_targets`.
+    ``word_ids`` and ``attention_mask`` are ``(batch, seq)`` as in ``pattern_targets``.
     Query rows of all sentences are pooled: every row counts once.
 
     Examples:

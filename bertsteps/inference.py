@@ -27,8 +27,8 @@ def encode(
     """Model inputs for ``text`` (and ``text_pair``) as tensors on ``bert.device``; a list is padded into a batch.
 
     Extra keyword arguments go to the tokenizer (``truncation=True``, ``max_length=...``).
-    A text longer than the model's limit (:func:`max_tokens`) is a
-    :class:`~bertsteps.errors.TokenError` naming both lengths, unless ``truncation=True`` cuts it.
+    A text longer than the model's limit ([`max_tokens`][bertsteps.max_tokens]) is a
+    [`TokenError`][bertsteps.TokenError] naming both lengths, unless ``truncation=True`` cuts it.
 
     Examples:
         >>> from bertsteps import load

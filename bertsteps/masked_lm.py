@@ -92,8 +92,8 @@ def fill_mask(bert: Bert, text: str, k: int = 5) -> list[list[Guess]]:
     """The ``k`` most probable tokens for each mask token in ``text``, in order of the masks.
 
     Write the tokenizer's mask token (``[MASK]`` for BERT) where a word is to be
-    guessed. Raises :class:`~bertsteps.errors.CheckpointError` for a checkpoint without
-    a masked-LM head, and :class:`~bertsteps.errors.TokenError` for a text with no mask.
+    guessed. Raises [`CheckpointError`][bertsteps.CheckpointError] for a checkpoint without
+    a masked-LM head, and [`TokenError`][bertsteps.TokenError] for a text with no mask.
 
     Examples:
         >>> from bertsteps import load

@@ -5,10 +5,10 @@ To pretrain BERT by masked-word prediction, about 15% of the tokens of each sequ
 token is not always hidden: 80% of the chosen tokens are replaced by ``[MASK]``, 10% by a
 random token and 10% are left unchanged, so that the model cannot rely on ``[MASK]``
 marking the only positions that matter. ``transformers``' ``DataCollatorForLanguageModeling``
-applies this rule; :func:`masking_counts` counts what it did, and
-:meth:`MaskingCounts.compare` sets the counts against the rule.
+applies this rule; [`masking_counts`][bertsteps.masking_counts] counts what it did, and
+[`MaskingCounts.compare`][bertsteps.MaskingCounts.compare] sets the counts against the rule.
 
-:data:`SAMPLE_SENTENCES` is a batch of plain English sentences to mask.
+``SAMPLE_SENTENCES`` is a batch of plain English sentences to mask.
 
 Examples:
     >>> rule = MaskingRule()

@@ -1,13 +1,13 @@
 """The nearest tokens of every token in the vocabulary: a ``(vocab_size, k)`` neighbour table.
 
 Row ``i`` of the table holds the ``k`` tokens whose input embeddings have the highest
-cosine with token ``i``'s, best first. The rules are those of :func:`~bertsteps.similarity.nearest`:
+cosine with token ``i``'s, best first. The rules are those of [`nearest`][bertsteps.nearest]:
 a row never lists its own token, and special tokens and placeholders (``[CLS]``,
-``[unused0]``, ...: :func:`~bertsteps.similarity.excluded_ids`) are never offered as
+``[unused0]``, ...: [`excluded_ids`][bertsteps.similarity.excluded_ids]) are never offered as
 neighbours, though their own rows are filled like any other.
 
-The plain way (:func:`neighbour_table_plain`) multiplies the unit rows by all of them in
-row chunks and keeps each row's ``topk``. :func:`neighbour_table` gets the same table with
+The plain way ([`neighbour_table_plain`][bertsteps.neighbour_table_plain]) multiplies the unit rows by all of them in
+row chunks and keeps each row's ``topk``. [`neighbour_table`][bertsteps.neighbour_table] gets the same table with
 about half the work on the CPU:
 
 * the cosine matrix is symmetric, so the vocabulary is cut into square blocks and only the
@@ -65,10 +65,10 @@ def neighbour_table(
 
     Both are ``(vocab_size, k)`` CPU tensors, int64 token ids and float32 cosines, best
     first. A row never holds its own token; special tokens and ``[unusedN]`` placeholders
-    are never neighbours (as in :func:`~bertsteps.similarity.nearest`), but get rows of
+    are never neighbours (as in [`nearest`][bertsteps.nearest]), but get rows of
     their own. On the CPU only the upper half of the cosine matrix is multiplied, in
     square blocks of ``chunk_size`` rows (rounded up to a multiple of 32; default 2048);
-    on an accelerator this is :func:`neighbour_table_plain`, in chunks of ``chunk_size`` rows.
+    on an accelerator this is [`neighbour_table_plain`][bertsteps.neighbour_table_plain], in chunks of ``chunk_size`` rows.
     The result equals the plain computation up to the order of exactly tied scores.
 
     Examples:
@@ -112,11 +112,11 @@ def neighbour_table_plain(
     device: DeviceLike = "auto",
     chunk_size: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`neighbour_table` the plain way: unit rows times all unit rows in row chunks, then ``topk``.
+    """[`neighbour_table`][bertsteps.neighbour_table] the plain way: unit rows times all unit rows in row chunks, then ``topk``.
 
     Each chunk of ``chunk_size`` rows (default: 512 on the CPU, 256 MiB of scores on an
     accelerator) gets its full row of cosines, excluded columns and its own tokens set
-    to ``-inf``, and ``torch.topk``. The reference that :func:`neighbour_table` is tested against.
+    to ``-inf``, and ``torch.topk``. The reference that [`neighbour_table`][bertsteps.neighbour_table] is tested against.
 
     Examples:
         >>> from bertsteps import load
@@ -139,10 +139,10 @@ def check_table(
     device: DeviceLike = "auto",
     chunk_size: int | None = None,
 ) -> None:
-    """Refuse, before any work, a neighbour table that :func:`neighbour_table` could not make.
+    """Refuse, before any work, a neighbour table that [`neighbour_table`][bertsteps.neighbour_table] could not make.
 
     A bad ``k`` or ``chunk_size``, more neighbours than tokens, or a table whose estimated
-    memory is above the bound of :func:`~bertsteps.validation.check_memory`.
+    memory is above the bound of ``check_memory``.
 
     Examples:
         >>> from bertsteps import load

@@ -210,7 +210,7 @@ class Separation:
 def scores_by_label(
     scores: torch.Tensor, pairs: Sequence[SentencePair]
 ) -> dict[str, torch.Tensor]:
-    """Split per-pair ``scores`` by label; every label of :data:`LABELS` must have pairs.
+    """Split per-pair ``scores`` by label; every label of ``LABELS`` must have pairs.
 
     Examples:
         >>> pairs = [SentencePair("a", "b", label) for label in LABELS]
@@ -289,9 +289,9 @@ def separations(
     poolings: Sequence[Pooling] = ("mean", "cls", "max", "pooler"),
     layers: Sequence[int] | None = None,
 ) -> list[Separation]:
-    """:func:`separation` for every pooling and layer, from one pass of the encoder.
+    """[`separation`][bertsteps.separation] for every pooling and layer, from one pass of the encoder.
 
-    ``layers`` defaults to :func:`compared_layers`. ``"pooler"`` is measured only with
+    ``layers`` defaults to ``compared_layers``. ``"pooler"`` is measured only with
     the last layer, and only where the checkpoint has a pooler.
 
     Examples:

@@ -1,20 +1,20 @@
 """Position embeddings: how alike two position rows are, as a function of how far apart they are.
 
-:func:`offset_cosines` averages the cosine of position rows ``t`` and ``t + k`` over every
-``t``, for each offset ``k``: one curve, 1 at offset 0. :func:`offset_shape` reads the
+[`offset_cosines`][bertsteps.offset_cosines] averages the cosine of position rows ``t`` and ``t + k`` over every
+``t``, for each offset ``k``: one curve, 1 at offset 0. [`offset_shape`][bertsteps.offset_shape] reads the
 curve with three stated tests, each a number against a threshold, so that a page can say
 what the curve does and stay true for any checkpoint:
 
 * **falls**: the mean cosine falls with offset. Spearman's rank correlation of offset
-  and mean cosine over offsets 1 to ``K`` is at most :data:`FALL_RHO`, *and* the mean
-  cosine at offset 1 is at least :data:`FALL_DROP` above its mean over the far half
+  and mean cosine over offsets 1 to ``K`` is at most ``FALL_RHO``, *and* the mean
+  cosine at offset 1 is at least ``FALL_DROP`` above its mean over the far half
   (offsets ``K // 2`` to ``K``);
 * **ripples**: the curve repeats itself. After a centred moving average of
-  :data:`SMOOTH` offsets is taken away, the autocorrelation of what is left first turns
-  negative and then comes back to at least :data:`RIPPLE_R` at a lag ``p`` from 3 to
+  ``SMOOTH`` offsets is taken away, the autocorrelation of what is left first turns
+  negative and then comes back to at least ``RIPPLE_R`` at a lag ``p`` from 3 to
   ``K // 4``; ``p`` (the lag of its highest value there) is the period;
 * **flat**: no structure at all. Every mean cosine at offsets 1 to ``K`` lies within
-  ``±`` :data:`FLAT_LIMIT`, as for rows drawn independently at random (whose cosines
+  ``±`` ``FLAT_LIMIT``, as for rows drawn independently at random (whose cosines
   average out near 0).
 
 ``K`` defaults to half the number of rows, so every point of the curve averages at
@@ -162,7 +162,7 @@ def autocorrelation(y: ArrayLike, max_lag: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class OffsetShape:
-    """What a curve of mean cosine by offset does, decided by the tests of :func:`offset_shape`.
+    """What a curve of mean cosine by offset does, decided by the tests of [`offset_shape`][bertsteps.offset_shape].
 
     ``curve`` is the input (offsets ``0 .. K``), ``trend`` its moving average. The
     ``falls`` test uses ``rho`` and ``drop`` (``near`` minus ``far``); ``fallen_by`` is the
@@ -204,17 +204,17 @@ class OffsetShape:
 
     @property
     def falls(self) -> bool:
-        """Spearman's rho at most :data:`FALL_RHO` and a drop of at least :data:`FALL_DROP`."""
+        """Spearman's rho at most ``FALL_RHO`` and a drop of at least ``FALL_DROP``."""
         return self.rho <= FALL_RHO and self.drop >= FALL_DROP
 
     @property
     def ripples(self) -> bool:
-        """The detrended curve's autocorrelation reaches :data:`RIPPLE_R` at ``period``."""
+        """The detrended curve's autocorrelation reaches ``RIPPLE_R`` at ``period``."""
         return self.ripple_r >= RIPPLE_R
 
     @property
     def flat(self) -> bool:
-        """Every mean cosine beyond offset 0 within plus or minus :data:`FLAT_LIMIT`."""
+        """Every mean cosine beyond offset 0 within plus or minus ``FLAT_LIMIT``."""
         return self.largest < FLAT_LIMIT
 
     @property
@@ -310,9 +310,9 @@ def offset_shape(curve: ArrayLike) -> OffsetShape:
 def ripple_reach(curve: ArrayLike, period: int) -> int:
     """How far from offset 1 the ripple of ``period`` holds, window by window.
 
-    The curve (offset 0 first) is detrended as in :func:`offset_shape`; windows of
+    The curve (offset 0 first) is detrended as in [`offset_shape`][bertsteps.offset_shape]; windows of
     ``4 * period`` offsets, stepping by ``period`` from offset 1, each pass if their own
-    autocorrelation at lag ``period`` reaches :data:`RIPPLE_R`. Returns the last offset of
+    autocorrelation at lag ``period`` reaches ``RIPPLE_R``. Returns the last offset of
     the leading run of passing windows, or 0 if the first window fails (or ``period`` < 1).
 
     Examples:

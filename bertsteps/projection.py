@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class Projection(NamedTuple):
-    """The result of :func:`pca`. Unpacks as ``coords, components, ratio, mean``.
+    """The result of [`pca`][bertsteps.pca]. Unpacks as ``coords, components, ratio, mean``.
 
     ``coords`` is ``(n, k)``: each input row in the new axes. ``components`` is ``(k, d)``:
     the axes, orthonormal rows, strongest first. ``explained_variance_ratio`` is ``(k,)``:
@@ -123,7 +123,7 @@ def pca(matrix: ArrayLike, k: int = 2) -> Projection:
 def vocabulary_map(bert: Bert) -> Projection:
     """The 2-D map of the vocabulary that the explorer draws, and that the chapters describe.
 
-    It is :func:`pca` of the unit-length input embeddings of the tokens that can be
+    It is [`pca`][bertsteps.pca] of the unit-length input embeddings of the tokens that can be
     neighbours (every token but the special and ``[unused…]`` placeholder ones). The
     **variance kept by the map** is ``explained_variance_ratio.sum()``: the share of those
     rows' variance that lies along the map's two axes. ``coords`` has one row per

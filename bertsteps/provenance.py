@@ -2,10 +2,10 @@
 
 The site is called "BERT Step by Step", but a build renders whatever checkpoint it is
 given; the bundled default is not ``bert-base-uncased`` but all-MiniLM-L6-v2, a distilled
-model fine-tuned to compare sentences. :func:`model_card` says so from the files: the
+model fine-tuned to compare sentences. [`model_card`][bertsteps.model_card] says so from the files: the
 shape comes from ``config.json`` and the weights' names, the training history from a small
 table of checkpoints whose provenance is documented (``"not known"`` for any other).
-:func:`compare_with_bert_base` sets a checkpoint beside ``bert-base-uncased``, whose
+[`compare_with_bert_base`][bertsteps.compare_with_bert_base] sets a checkpoint beside ``bert-base-uncased``, whose
 configuration is kept here as a documented constant because it cannot be loaded offline.
 """
 
@@ -111,7 +111,7 @@ class ModelCard:
 def model_card(
     checkpoint: Bert | str | os.PathLike[str] | None = None,
 ) -> ModelCard:
-    """Describe a loaded :class:`~bertsteps.checkpoints.Bert`, or a checkpoint without loading its weights.
+    """Describe a loaded [`Bert`][bertsteps.Bert], or a checkpoint without loading its weights.
 
     Examples:
         >>> card = model_card()

@@ -2,7 +2,7 @@
 
 The sentences are those of the Contextual embeddings chapter: each ambiguous word in
 a few sentences per sense. A good word feature puts two uses of a word with the same
-sense closer (by cosine) than two uses with different senses. :func:`sense_gaps`
+sense closer (by cosine) than two uses with different senses. [`sense_gaps`][bertsteps.sense_gaps]
 measures that for several ways of taking a word's vector from the encoder.
 """
 

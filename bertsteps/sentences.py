@@ -5,7 +5,7 @@ The encoder gives one vector per token. A sentence vector is made from them by a
 maximum over them, the vector of the first token, ``[CLS]``, or the model's *pooler*
 (a dense layer and a tanh applied to ``[CLS]``, trained by BERT's next-sentence task).
 
-:func:`sentence_vectors` pools any layer; :func:`rank` and :func:`search` order passages
+[`sentence_vectors`][bertsteps.sentence_vectors] pools any layer; [`rank`][bertsteps.rank] and [`search`][bertsteps.search] order passages
 by the cosine similarity of their vectors to a query's.
 """
 
@@ -204,7 +204,7 @@ def sentence_vectors(
     layer's output, ``-1`` the last layer. ``normalize`` scales every vector to length 1.
     Sentences run in padded batches of ``batch_size``; the vectors do not depend on it.
 
-    A sentence longer than the model reads (:func:`max_tokens`) is cut to that length
+    A sentence longer than the model reads ([`max_tokens`][bertsteps.max_tokens]) is cut to that length
     with a warning saying how many tokens were dropped, or refused with
     ``truncate=False``. (sentence-transformers cuts all-MiniLM-L6-v2 at 256 tokens,
     this function at the model's own limit, 512: past 256 tokens the two differ.)
@@ -241,7 +241,7 @@ def pooled_layers(
     """Sentence vectors for several poolings and layers from one pass of the encoder.
 
     Keys are ``(pooling, layer)`` with ``layer`` counted from 0 (``-1`` becomes the last
-    layer's number); each value is what :func:`sentence_vectors` returns for them
+    layer's number); each value is what [`sentence_vectors`][bertsteps.sentence_vectors] returns for them
     (not normalised). ``"pooler"`` is only computed with the last layer, which must be
     among ``layers``.
 
@@ -358,7 +358,7 @@ def search(
 def sentence_transformer(folder: str | os.PathLike[str] | None = None) -> Any:
     """sentence-transformers' own model for a checkpoint folder (default: the bundled one), on the CPU.
 
-    Loaded without progress bars, to compare :func:`sentence_vectors` with the library
+    Loaded without progress bars, to compare [`sentence_vectors`][bertsteps.sentence_vectors] with the library
     the bundled checkpoint was fine-tuned with. Needs ``pip install sentence-transformers``.
 
     Examples:

@@ -197,7 +197,7 @@ def cosine_matrix(
     normalised, so float64 rows of 1e300 or 1e-300 are fine); an input with no rows gives
     an empty matrix. A zero vector has cosine 0 with everything; NaN or infinite input is
     an error, and so is a result whose estimated memory is above the bound of
-    :func:`~bertsteps.validation.check_memory`.
+    ``check_memory``.
     The work runs on ``device`` (``"auto"``: CUDA, then MPS, then CPU). Memory stays
     bounded by the result plus one chunk of ``chunk_size`` rows: on the CPU the product
     is written straight into the result, on an accelerator each chunk is copied back.
@@ -269,7 +269,7 @@ def excluded_ids(bert: Bert) -> torch.Tensor:
 
 
 def candidate_mask(bert: Bert) -> torch.Tensor:
-    """A ``(vocab_size,)`` bool mask of the tokens that can be neighbours: all but :func:`excluded_ids`.
+    """A ``(vocab_size,)`` bool mask of the tokens that can be neighbours: all but [`excluded_ids`][bertsteps.similarity.excluded_ids].
 
     Examples:
         >>> from bertsteps import load
@@ -349,7 +349,7 @@ def nearest(
     """The ``k`` tokens of the vocabulary whose input embeddings are closest to ``query`` by cosine.
 
     ``query`` is a word (split words are averaged over their pieces) or a vector of
-    the hidden size, of any finite magnitude (scaled as in :func:`cosine_matrix`). The
+    the hidden size, of any finite magnitude (scaled as in [`cosine_matrix`][bertsteps.cosine_matrix]). The
     query's own token or pieces and special tokens are never returned; a zero vector has
     no direction and is refused, as is NaN or infinity.
 

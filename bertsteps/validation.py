@@ -1,7 +1,7 @@
 """Checks shared by every module: whole numbers that must be positive, finite tensors,
 and a memory bound that big computations are measured against before they allocate.
 
-The bound is :data:`MEMORY_LIMIT_BYTES` (2 GiB), or ``$BERTSTEPS_MEMORY_LIMIT_GB`` when set:
+The bound is ``MEMORY_LIMIT_BYTES`` (2 GiB), or ``$BERTSTEPS_MEMORY_LIMIT_GB`` when set:
 a computation whose estimated peak is above it is refused with a message naming the
 estimate, the bound and a smaller request that fits.
 """
@@ -88,7 +88,7 @@ def memory_limit() -> int:
 
 
 def check_memory(nbytes: float, what: str, hint: str) -> None:
-    """Refuse ``what`` when its estimated peak memory ``nbytes`` exceeds :func:`memory_limit`.
+    """Refuse ``what`` when its estimated peak memory ``nbytes`` exceeds ``memory_limit``.
 
     Examples:
         >>> check_memory(10 * 2**30, "a 10 GiB table", "ask for fewer neighbours")

@@ -536,3 +536,25 @@ def test_a_bad_chapter_fails_the_strict_build(
     )
     assert out.returncode != 0
     assert message in out.stdout + out.stderr
+
+
+def test_api_reference_links_its_cross_references(site: Path) -> None:
+    import bertsteps
+
+    html = (site / "reference" / "index.html").read_text()
+    article = html.split("<article", 1)[1].split("</article>", 1)[0]
+    for role in (":func:", ":class:", ":meth:", ":data:", ":attr:", ":mod:"):
+        assert role not in article, role
+    ids = set(re.findall(r'\bid="([^"]+)"', article))
+    missing = [n for n in bertsteps.__all__ if f"bertsteps.{n}" not in ids]
+    assert missing == []
+    # resolved cross-references are links to anchors on this page; unresolved ones
+    # would be left as <autoref> tags or as [text][identifier] Markdown
+    targets = re.findall(
+        r'<a class="autorefs autorefs-internal"[^<]*?href="#([^"]+)"', article
+    )
+    assert len(targets) >= 40
+    assert sorted(set(targets) - ids) == []
+    assert {"bertsteps.load", "bertsteps.CheckpointError"} <= set(targets)
+    assert "<autoref" not in article
+    assert re.findall(r"\]\[bertsteps[\w.]*\]", article) == []
