@@ -160,18 +160,34 @@ def test_nearest_and_analogy(capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_errors_are_one_line_without_traceback(
-    args: list[str], message: str
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    out = run(*args)
+    monkeypatch.chdir(tmp_path)  # m.gif and ./missing-folder: relative paths
+    capsys.readouterr()
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("bertsteps: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in err
+    assert not (tmp_path / "m.gif").exists()
+
+
+def test_an_error_from_python_dash_m_is_one_line_and_status_2() -> None:
+    """The same, through the real entry point in a new process."""
+    out = run("info", "--checkpoint", "./missing-folder")
     assert out.returncode == 2
     assert out.stdout == ""
     lines = out.stderr.strip().splitlines()
-    assert (
-        len(lines) == 1
-        and lines[0].startswith("bertsteps: error: ")
-        and message in lines[0]
-    )
-    assert "Traceback" not in out.stderr
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("bertsteps: error: ")
+    assert "no checkpoint folder" in lines[0]
 
 
 def test_bad_k_is_a_usage_error() -> None:

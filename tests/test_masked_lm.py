@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 import bertsteps
+from bertsteps.cli import main
 
 
 def test_guesses_are_the_heads_most_probable_tokens(
@@ -55,18 +55,21 @@ def test_bad_input_is_refused(
         bertsteps.fill_mask(bert, text, k=k)
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bertsteps", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def run(
+    capsys: pytest.CaptureFixture[str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The command line in this process (the checkpoints are loaded once per session)."""
+    capsys.readouterr()
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["bertsteps", *args], status, out, err)
 
 
-def test_fill_command_prints_guesses_per_mask(tiny_mlm_folder: Path) -> None:
+def test_fill_command_prints_guesses_per_mask(
+    tiny_mlm_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = run(
+        capsys,
         "fill",
         "paris is the [MASK] of [MASK].",
         "-k",
@@ -81,8 +84,10 @@ def test_fill_command_prints_guesses_per_mask(tiny_mlm_folder: Path) -> None:
     assert ranks == ["1", "2", "3", "1", "2", "3"]
 
 
-def test_fill_without_a_head_fails_clearly_naming_one_that_has_one() -> None:
-    out = run("fill", "the capital of france is [MASK].")
+def test_fill_without_a_head_fails_clearly_naming_one_that_has_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = run(capsys, "fill", "the capital of france is [MASK].")
     assert out.returncode == 2
     assert out.stdout == ""
     lines = out.stderr.splitlines()
