@@ -14,6 +14,9 @@ from bertsteps.cli import main
 from bertsteps.explorer import approximate_cosines, decode, export
 from bertsteps.similarity import excluded_ids, unit_embeddings
 
+# Every test exports (or checks) a table of all 30,522 tokens: tens of seconds each.
+pytestmark = pytest.mark.slow
+
 BUDGET = 5_000_000  # bytes for the bundled default, manifest included
 
 

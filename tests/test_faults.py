@@ -480,6 +480,7 @@ nb.neighbour_table = table
 """
 
 
+@pytest.mark.slow  # the command line in new processes: a real Ctrl-C
 @pytest.mark.parametrize("when", ["writing", "computing"])
 def test_interrupted_neighbour_table_leaves_the_old_file(
     when: str, small_folder: Path, tmp_path: Path
@@ -529,6 +530,7 @@ ex.json = types.SimpleNamespace(dumps=dumps, loads=json.loads)
 """
 
 
+@pytest.mark.slow  # the command line in new processes: a real Ctrl-C
 def test_interrupted_explorer_export_leaves_the_old_folder(
     small_folder: Path, tmp_path: Path
 ) -> None:
@@ -617,6 +619,7 @@ def test_output_paths_are_checked(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # the command line in new processes: /dev/full and an ascii stdout
 def test_standard_output_that_fails(small_folder: Path) -> None:
     with open("/dev/full", "w") as full:
         proc = run_cli(
@@ -642,6 +645,7 @@ def test_standard_output_that_fails(small_folder: Path) -> None:
     assert "PYTHONIOENCODING=utf-8" in err
 
 
+@pytest.mark.slow  # the command line in new processes: a closed pipe
 def test_a_closed_pipe_ends_quietly(small_folder: Path) -> None:
     proc = run_cli(
         "",

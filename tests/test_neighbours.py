@@ -65,6 +65,7 @@ def assert_same_table(got: Table, want: Table, unit: torch.Tensor) -> None:
     assert bool((gi[:, 0] == wi[:, 0]).logical_or(gs[:, 0] == ws[:, 0]).all())
 
 
+@pytest.mark.slow  # the 30,522-token neighbour table (tens of seconds)
 def test_shapes_dtypes_and_order(bert: bertsteps.Bert, fast: Table) -> None:
     indices, scores = fast
     n = bert.embedding_matrix.shape[0]
@@ -79,6 +80,7 @@ def test_shapes_dtypes_and_order(bert: bertsteps.Bert, fast: Table) -> None:
     )  # ordinary tensors, not inference tensors: in-place use works
 
 
+@pytest.mark.slow  # the 30,522-token neighbour table (tens of seconds)
 def test_own_and_excluded_tokens_are_never_neighbours(
     bert: bertsteps.Bert, fast: Table
 ) -> None:
@@ -92,6 +94,7 @@ def test_own_and_excluded_tokens_are_never_neighbours(
     )  # special tokens still get rows
 
 
+@pytest.mark.slow  # the 30,522-token neighbour table (tens of seconds)
 def test_equals_the_plain_computation(
     bert: bertsteps.Bert, fast: Table, plain: Table
 ) -> None:
@@ -101,6 +104,7 @@ def test_equals_the_plain_computation(
     )  # ties are rare
 
 
+@pytest.mark.slow  # the 30,522-token neighbour table (tens of seconds)
 def test_plain_equals_a_direct_computation(
     bert: bertsteps.Bert, plain: Table
 ) -> None:
@@ -126,6 +130,7 @@ def test_plain_equals_a_direct_computation(
     assert bool((plain[0][rows, 0] == top.indices[:, 0]).all())
 
 
+@pytest.mark.slow  # the 30,522-token neighbour table (tens of seconds)
 def test_rows_equal_nearest(bert: bertsteps.Bert, fast: Table) -> None:
     indices, scores = fast
     for word in WORDS:
@@ -145,6 +150,7 @@ def test_rows_equal_nearest(bert: bertsteps.Bert, fast: Table) -> None:
     ) == ["kings", "queen", "monarch"]
 
 
+@pytest.mark.slow  # the 30,522-token neighbour table (tens of seconds)
 def test_random_checkpoint_gets_a_table_of_its_own_size(
     tiny: bertsteps.Bert,
 ) -> None:
@@ -220,6 +226,7 @@ def test_bad_chunk_size(bert: bertsteps.Bert, chunk_size: object) -> None:
         neighbour_table_plain(bert, chunk_size=chunk_size)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # the 30,522-token neighbour table (tens of seconds)
 def test_cli_writes_a_parseable_tsv(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
