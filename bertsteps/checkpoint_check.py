@@ -114,12 +114,17 @@ def check_family(config: dict[str, Any], name: str) -> None:
         >>> check_family({"model_type": "albert"}, "albert-base-v2")
         Traceback (most recent call last):
         ...
-        bertsteps.errors.CheckpointError: bertsteps teaches BERT's layer layout; albert-base-v2 is a albert model (bertsteps reads bert, distilbert and roberta models): use a BERT checkpoint such as bert-base-uncased
+        bertsteps.errors.CheckpointError: bertsteps teaches BERT's layer layout; albert-base-v2 is an albert model (bertsteps reads bert, distilbert and roberta models): use a BERT checkpoint such as bert-base-uncased
     """
     model_type = config.get("model_type")
     if model_type is not None and model_type not in FAMILIES:
+        article = (
+            "an"
+            if str(model_type)[:1].lower() in {"a", "e", "i", "o", "u"}
+            else "a"
+        )
         raise CheckpointError(
-            f"bertsteps teaches BERT's layer layout; {name} is a {model_type} model "
+            f"bertsteps teaches BERT's layer layout; {name} is {article} {model_type} model "
             f"(bertsteps reads {', '.join(FAMILIES[:-1])} and {FAMILIES[-1]} models): "
             "use a BERT checkpoint such as bert-base-uncased"
         )

@@ -246,7 +246,7 @@ def test_by_hand_follows_roberta_and_refuses_distilbert(
 def test_other_families_are_refused(tmp_path: Path) -> None:
     folder = _save(tmp_path / "albert", "albert", False)
     message = (
-        f"bertsteps teaches BERT's layer layout; {folder} is a albert model "
+        f"bertsteps teaches BERT's layer layout; {folder} is an albert model "
         "(bertsteps reads bert, distilbert and roberta models): "
         "use a BERT checkpoint such as bert-base-uncased"
     )
