@@ -4,17 +4,21 @@
   (``hooks/mathml.py``, called by ``hooks/pageassets.py``). The MathJax script tag
   mkdocs-jupyter adds to each notebook page is removed, and so is nbconvert's mermaid
   loader, which would import mermaid from a CDN.
-- ``config.extra.checkpoint`` holds what the checkpoint this build renders with is (its
-  :func:`bertsteps.model_card`), for the footer and the home page.
+- ``config.extra.checkpoint`` holds what the checkpoint this build renders with is (the
+  fields of its :func:`bertsteps.model_card`, read once per build by hooks/buildstate.py),
+  for the footer and the home page.
 - ``$BERTSTEPS_SITE_VERSION`` (set by ``hooks/sites.py``) makes this build one rendering of
   several: Material's version selector, and a ``site_url`` ending in that folder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+from typing import Any
 
+import buildstate  # hooks/buildstate.py: MkDocs puts a hook's own folder on sys.path while loading it
 import mkdocs.plugins
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
@@ -37,32 +41,23 @@ _NOTEBOOK_MERMAID = re.compile(
 )
 
 
-def checkpoint_facts() -> dict[str, object]:
-    """What the checkpoint the site renders with is: shape, name and history (``bertsteps.model_card``)."""
-    from bertsteps import compare_with_bert_base, model_card
-    from bertsteps.checkpoints import resolve
-
-    card = model_card()
+def checkpoint_facts(card: Any) -> dict[str, object]:
+    """What templates say about the checkpoint: the fields and sentences of its ``bertsteps.ModelCard``, and how it compares with bert-base."""
+    compare_with_bert_base = buildstate.bertsteps().compare_with_bert_base
     return {
-        "name": card.name,
-        "kind": resolve().kind,
-        "model_type": card.model_type,
-        "layers": card.layers,
-        "hidden_size": card.hidden_size,
-        "heads": card.heads,
+        **dataclasses.asdict(card),
         "head_size": card.head_size,
-        "vocab_size": card.vocab_size,
-        "masked_lm_head": card.masked_lm_head,
-        "short": card.short,
         "summary": card.summary,
-        "training": card.training,
         "comparison": compare_with_bert_base(card),
     }
 
 
 @mkdocs.plugins.event_priority(100)
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    config.extra["checkpoint"] = checkpoint_facts()
+    # for templates (the footer) and the home page's macros: they read config.extra
+    config.extra["checkpoint"] = checkpoint_facts(
+        buildstate.for_config(config).card
+    )
     version = os.environ.get("BERTSTEPS_SITE_VERSION", "").strip()
     if version:  # one rendering of several (hooks/sites.py): Material's selector reads ../versions.json
         config.extra["version"] = {"provider": "mike"}

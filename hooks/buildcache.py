@@ -1,10 +1,11 @@
 """The build's caches, safe with two builds at once (``mkdocs serve`` open while ``make test`` builds).
 
 Used by hooks/examples.py (the chapters' outputs) and hooks/explorer.py (the explorer's
-data). Everything lives under ``.cache/`` (or ``$BERTSTEPS_BUILD_CACHE``)::
+data), each through ``begin`` (once per build, with every kind's key: hooks/cachekey.py),
+``snapshot_of`` and ``published``. Everything lives under ``.cache/`` (or ``$BERTSTEPS_BUILD_CACHE``)::
 
     <kind>/<fingerprint>/...         published entries: complete, never changed once there
-    builds/<pid>-<token>.json        a lease: the live build <pid> uses <fingerprint>
+    builds/<pid>-<token>.json        a lease: the live build <pid> uses these keys (one per kind)
     builds/<pid>-<token>/            that build's private folder
     builds/<pid>-<token>.trash-*/    what it is deleting
 
@@ -35,7 +36,9 @@ import secrets
 import shutil
 import socket
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("BERTSTEPS_BUILD_CACHE", ROOT / ".cache"))
@@ -45,7 +48,7 @@ UNCHECKABLE_S = (
 )  # how long a lease or folder whose build cannot be checked (another host) is kept
 
 _stem = f"{os.getpid()}-{secrets.token_hex(4)}"  # this process's lease and private folder
-_fingerprint: str | None = None
+_fingerprints: dict[str, str] = {}  # cache kind -> key, of the build under way
 
 
 def lease_path() -> Path:
@@ -60,15 +63,16 @@ def private(name: str = "") -> Path:
     return folder
 
 
-def begin(fingerprint: str, kinds: list[str]) -> None:
-    """Start a build that uses ``fingerprint``: lease it, empty the private folder, prune ``kinds``.
+def begin(fingerprints: Mapping[str, str]) -> None:
+    """Start a build that uses ``fingerprints`` (cache kind -> key): lease them, empty the private folder, prune.
 
-    ``mkdocs serve`` calls this again for every rebuild, in the same process.
+    Under each kind's folder, the keys that neither this build nor a live build leases are
+    deleted. ``mkdocs serve`` calls this again for every rebuild, in the same process.
     """
-    global _fingerprint
-    if _fingerprint is None:
+    if not _fingerprints:
         atexit.register(end)
-    _fingerprint = fingerprint
+    _fingerprints.clear()
+    _fingerprints.update(fingerprints)
     BUILDS.mkdir(parents=True, exist_ok=True)
     write_atomic(
         lease_path(),
@@ -76,16 +80,26 @@ def begin(fingerprint: str, kinds: list[str]) -> None:
             {
                 "pid": os.getpid(),
                 "host": socket.gethostname(),
-                "fingerprint": fingerprint,
+                "fingerprints": _fingerprints,
             }
         ),
     )
     _remove(BUILDS / _stem)  # what an earlier build of this process left
     private()
-    live = live_fingerprints()
-    for kind in kinds:
-        prune(CACHE / kind, keep={fingerprint, *live})
+    for kind, fingerprint in _fingerprints.items():
+        prune(CACHE / kind, keep={fingerprint, *live_fingerprints(kind)})
     _prune_builds()
+
+
+def published(kind: str) -> Path:
+    """Where the published entries of ``kind`` for this build's key live: ``<cache>/<kind>/<key>``."""
+    return CACHE / kind / _fingerprints[kind]
+
+
+def snapshot_of(kind: str) -> tuple[Path, bool]:
+    """This build's private copy of the published ``kind`` entries (hard links), and whether it is whole."""
+    into = private(kind)
+    return into, snapshot(published(kind), into)
 
 
 def end() -> None:
@@ -94,12 +108,15 @@ def end() -> None:
     lease_path().unlink(missing_ok=True)
 
 
-def live_fingerprints(exclude_self: bool = False) -> set[str]:
-    """The fingerprints leased by live builds (this one too unless ``exclude_self``)."""
+def live_fingerprints(kind: str, exclude_self: bool = False) -> set[str]:
+    """The keys of ``kind`` leased by live builds (this one too unless ``exclude_self``)."""
     found = set()
     for lease, info in _leases():
         if _alive(lease, info) and not (exclude_self and lease.stem == _stem):
-            found.add(info["fingerprint"])
+            fingerprints = info["fingerprints"]
+            key = fingerprints.get(kind, fingerprints.get("*"))
+            if key is not None:
+                found.add(key)
     return found
 
 
@@ -188,7 +205,7 @@ def publish_files(
             os.replace(temporary, target)
         new += 1
     if keep is not None and published.name not in live_fingerprints(
-        exclude_self=True
+        published.parent.name, exclude_self=True
     ):
         for path in published.iterdir():
             if path.name not in keep:
@@ -232,19 +249,25 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _leases() -> list[tuple[Path, dict]]:
-    """Every readable lease in ``builds/`` with its contents."""
+def _leases() -> list[tuple[Path, dict[str, Any]]]:
+    """Every readable lease in ``builds/`` with its contents (``fingerprints``: kind -> key)."""
     found = []
     for lease in BUILDS.glob("*.json") if BUILDS.is_dir() else []:
         try:
             info = json.loads(lease.read_text())
+            if "fingerprints" in info:
+                keys = {
+                    str(k): str(v) for k, v in info["fingerprints"].items()
+                }
+            else:  # written by an older build: one key for every kind
+                keys = {"*": str(info["fingerprint"])}
             found.append(
                 (
                     lease,
                     {
                         "pid": int(info["pid"]),
                         "host": str(info["host"]),
-                        "fingerprint": str(info["fingerprint"]),
+                        "fingerprints": keys,
                     },
                 )
             )
@@ -253,12 +276,13 @@ def _leases() -> list[tuple[Path, dict]]:
             ValueError,
             KeyError,
             TypeError,
+            AttributeError,
         ):  # gone meanwhile, or not a lease
             continue
     return found
 
 
-def _alive(lease: Path, info: dict) -> bool:
+def _alive(lease: Path, info: dict[str, Any]) -> bool:
     """Whether the build that wrote ``lease`` may still be running."""
     if info["host"] != socket.gethostname():
         try:

@@ -4,15 +4,19 @@
   mkdocs-jupyter looks at the files, so the chapters live outside ``docs/``.
 - ``on_config`` makes mkdocs-jupyter's cache safe: its cache key covers only a notebook's
   bytes and the plugin's settings, so the cache folder is named after a fingerprint of
-  everything else a page depends on (the bertsteps sources, the checkpoint, the installed
-  packages, the benchmark results that the Performance page plots). Change any of them and
-  every chapter runs again; change nothing and none does.
+  everything else a page depends on, a fixed list documented in hooks/cachekey.py (the
+  bertsteps sources of this checkout, the checkpoint, the versions of a fixed list of
+  distributions, the data and benchmark results the chapters read). Change any of them
+  and every chapter runs again; change nothing and none does. The kernels get this
+  checkout first on their ``PYTHONPATH``, so they import the sources the key covers.
 - two builds at once share that cache safely (hooks/buildcache.py): mkdocs-jupyter writes
   its entries in place, so each build gets a private cache folder, seeded with hard links
   to the published ``.cache/mkdocs-jupyter/<fingerprint>/``; ``on_post_build`` publishes
   the new entries (a hard link each, which never replaces one) and drops the ones this
   build no longer uses, unless another live build uses the same fingerprint. Other
   fingerprints' caches are pruned when no live build leases them.
+- ``on_pre_page`` notes each chapter whose render wrote a new cache entry (it was
+  executed); with ``$BERTSTEPS_BUILD_RECORD`` set, ``on_post_build`` writes that list.
 - ``on_config`` also bounds each cell's run time (``extra.cell_timeout_s`` in mkdocs.yml),
   so a hanging cell fails the build instead of the CI job.
 - each chapter page offers its notebook as ``.ipynb`` for download.
@@ -21,19 +25,15 @@
 from __future__ import annotations
 
 import atexit
-import hashlib
-import importlib.util
 import json
 import logging
 import os
-import platform
 import shutil
-import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 import buildcache  # hooks/buildcache.py: MkDocs puts a hook's own folder on sys.path while loading it
+import buildstate  # hooks/buildstate.py: what the hooks hand on to each other
 import jupytext
 import mkdocs.plugins
 from mkdocs.config.defaults import MkDocsConfig
@@ -44,74 +44,21 @@ log = logging.getLogger("mkdocs.hooks.examples")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-# BERTSTEPS_BUILD_CACHE moves the cache (benchmarks/site_build.py times cold builds with it)
-CACHE_ROOT = buildcache.CACHE / "mkdocs-jupyter"
+# where a build writes what it executed, when set (tests, benchmarks/site_build.py)
+RECORD_ENV = "BERTSTEPS_BUILD_RECORD"
 # this process's own folder (a unique name) for its nbconvert settings and its kernels'
 # local sockets: never a file another build may be rewriting or binding
 JUPYTER = Path(tempfile.mkdtemp(prefix="bertsteps-jupyter-"))
 atexit.register(shutil.rmtree, JUPYTER, ignore_errors=True)
-_config: MkDocsConfig | None = None  # the build under way, for on_build_error
-
-
-def build_fingerprint() -> str:
-    """A hash of what every chapter's output depends on, besides the chapter itself."""
-    from bertsteps.checkpoints import resolve
-
-    h = hashlib.sha256()
-    package = Path(
-        next(
-            iter(
-                importlib.util.find_spec(
-                    "bertsteps"
-                ).submodule_search_locations
-            )
-        )
-    )  # as kernels import it
-    for path in sorted(package.rglob("*.py")):
-        h.update(path.relative_to(package).as_posix().encode())
-        h.update(path.read_bytes())
-    for path in sorted(
-        (ROOT / "benchmarks").glob("*.json")
-    ):  # the Performance page plots these
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    for path in sorted(
-        p for p in (EXAMPLES / "data").rglob("*") if p.is_file()
-    ):  # data the chapters read
-        h.update(path.relative_to(EXAMPLES).as_posix().encode())
-        h.update(path.read_bytes())
-    source = resolve()
-    h.update(f"checkpoint={source.kind}:{source.checkpoint}".encode())
-    for path in sorted(p for p in source.folder.rglob("*") if p.is_file()):
-        stat = path.stat()
-        h.update(
-            f"{path.relative_to(source.folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-        )
-        if path.suffix in {".json", ".txt"}:
-            h.update(path.read_bytes())
-    dists = sorted(
-        f"{d.metadata['Name']}=={d.version}".lower()
-        for d in metadata.distributions()
-    )
-    h.update("\n".join(dists).encode())
-    h.update(f"{sys.version}|{platform.platform()}".encode())
-    return h.hexdigest()[:16]
 
 
 @mkdocs.plugins.event_priority(100)
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _config
-    _config = config
-    fingerprint = build_fingerprint()
-    config.extra["build_fingerprint"] = fingerprint
-    # caches of other packages, checkpoints or versions that no live build uses are removed
-    buildcache.begin(fingerprint, ["mkdocs-jupyter", "explorer"])
-    plugin = config.plugins["mkdocs-jupyter"]
-    private = buildcache.private("mkdocs-jupyter")
-    buildcache.snapshot(
-        CACHE_ROOT / fingerprint, private
-    )  # entries pruned meanwhile simply run again
-    plugin.config["cache_dir"] = str(private)
+    state = buildstate.for_config(config)  # leases this build's cache keys
+    # mkdocs-jupyter's `cache_dir` option, pointed at this build's private copy
+    config.plugins["mkdocs-jupyter"].config["cache_dir"] = str(
+        state.chapters_cache
+    )
 
     timeout = int(config.extra.get("cell_timeout_s", 300))
     buildcache.write_atomic(
@@ -138,13 +85,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
             }
         ),
     )
-    paths = [
-        str(JUPYTER / "config"),
-        *filter(
-            None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep)
-        ),
-    ]
-    os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(dict.fromkeys(paths))
+    buildstate.prepend_env("JUPYTER_CONFIG_PATH", str(JUPYTER / "config"))
     os.environ["JUPYTER_PREFER_ENV_PATH"] = (
         "1"  # the kernel of this environment, not a user-wide one
     )
@@ -154,37 +95,77 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
-def _publish(config: MkDocsConfig, complete: bool) -> None:
+@mkdocs.plugins.event_priority(
+    -100
+)  # after mkdocs-jupyter's on_pre_page, which sets the page's render
+def on_pre_page(page: Page, config: MkDocsConfig, files: Files) -> Page:
+    """Record which chapters this build executes: those whose render wrote a new cache entry."""
+    state = buildstate.for_config(config)
+    if not _is_chapter(page):
+        return page
+    cache = state.chapters_cache
+    render = page.render
+
+    def recorded(config: MkDocsConfig, files: Files) -> None:
+        before = {path.name for path in cache.glob("*.json")}
+        render(config, files)
+        if {path.name for path in cache.glob("*.json")} - before:
+            state.executed.append(page.file.src_uri)
+
+    page.render = recorded  # type: ignore[method-assign]
+    return page
+
+
+def _publish(state: buildstate.BuildState, complete: bool) -> None:
     """Publish the chapter outputs this build computed; a complete build also drops those it did not use."""
-    private = Path(config.plugins["mkdocs-jupyter"].config["cache_dir"])
     used = {
-        path.name for path in private.glob("*.json")
+        path.name for path in state.chapters_cache.glob("*.json")
     }  # mkdocs-jupyter evicted the others
     buildcache.publish_files(
-        private,
-        CACHE_ROOT / config.extra["build_fingerprint"],
+        state.chapters_cache,
+        buildcache.published("mkdocs-jupyter"),
         keep=used if complete else None,
     )
+
+
+def _record(state: buildstate.BuildState, ok: bool) -> None:
+    """With ``$BERTSTEPS_BUILD_RECORD`` set, write what this build executed there (JSON), for tests and benchmarks."""
+    target = os.environ.get(RECORD_ENV)
+    if target:
+        buildcache.write_atomic(
+            Path(target),
+            json.dumps(
+                {
+                    "ok": ok,
+                    "executed": sorted(state.executed),
+                    "fingerprints": state.fingerprints.by_kind(),
+                },
+                indent=1,
+            ),
+        )
 
 
 @mkdocs.plugins.event_priority(
     -100
 )  # after mkdocs-jupyter's own on_post_build (its eviction)
 def on_post_build(config: MkDocsConfig) -> None:
-    _publish(config, complete=True)
+    state = buildstate.for_config(config)
+    _publish(state, complete=True)
+    _record(state, ok=True)
 
 
 @mkdocs.plugins.event_priority(-100)
 def on_build_error(error: Exception) -> None:
     """A failed build still publishes the outputs of the chapters that ran, so the next build reuses them."""
-    if _config is not None:
-        private = Path(_config.plugins["mkdocs-jupyter"].config["cache_dir"])
-        for path in private.glob("*.json"):
+    state = buildstate.current()
+    if state is not None:
+        for path in state.chapters_cache.glob("*.json"):
             try:
                 json.loads(path.read_text(encoding="utf-8"))
             except ValueError:  # written when the error struck
                 path.unlink()
-        _publish(_config, complete=False)
+        _publish(state, complete=False)
+        _record(state, ok=False)
 
 
 @mkdocs.plugins.event_priority(100)

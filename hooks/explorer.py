@@ -1,16 +1,18 @@
 """MkDocs hook: the data of the "Explore the embedding space" page, from the checkpoint this build renders with.
 
-``on_config`` runs after hooks/examples.py (which sets ``config.extra["build_fingerprint"]``
-and leases it) and hooks/kernels.py (which starts the fork server when something must be
-computed). If ``.cache/explorer/<fingerprint>/`` holds the data, the build takes a snapshot
-of it (hard links in its private folder: hooks/buildcache.py), so a build that prunes the
-cache meanwhile cannot take it away. Otherwise it starts ``bertsteps explorer`` in a fork of
-that server, in the background, into its private folder: the export runs while MkDocs reads
-the pages and the chapters execute, and ``on_env`` (before MkDocs copies any file) waits for
-it, publishes it with one rename (if another build published the same data meanwhile, that
-copy is kept) and adds the files, served under ``assets/explorer/``. A rebuild with nothing
-changed reuses the data; a change of the bertsteps sources, the checkpoint or the installed
-packages makes a new fingerprint and new data (the rule the chapters follow). Caches of
+``on_config`` gets the build's state (hooks/buildstate.py: its keys, leased, and the
+modules the fork server preloads). If ``.cache/explorer/<key>/`` holds the data (the key:
+hooks/cachekey.py), the build takes a snapshot of it (hard links in its private folder:
+hooks/buildcache.py), so a build that prunes the cache meanwhile cannot take it away.
+Otherwise it starts this build's fork server (hooks/forkserver.py), if hooks/kernels.py has
+not already, and ``bertsteps explorer`` in a fork of it, in the background, into its
+private folder: the export runs while MkDocs reads the pages and the chapters execute, and
+``on_env`` (before MkDocs copies any file) waits for it, publishes it with one rename (if
+another build published the same data meanwhile, that copy is kept) and adds the files,
+served under ``assets/explorer/``. A rebuild with nothing changed reuses the data; a change
+of the bertsteps sources, the checkpoint or the listed distributions makes a new key and
+new data (the rule the chapters follow; the explorer's key leaves out what only chapters
+read: examples/data/ and benchmark results). Caches of
 other fingerprints are removed when no live build uses them (``buildcache.begin``).
 """
 
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 
 import buildcache  # hooks/buildcache.py
+import buildstate  # hooks/buildstate.py
 import forkserver  # hooks/forkserver.py
 import mkdocs.plugins
 from mkdocs.config.defaults import MkDocsConfig
@@ -33,7 +36,6 @@ from mkdocs.structure.files import File, Files
 
 log = logging.getLogger("mkdocs.hooks.explorer")
 
-CACHE_ROOT = buildcache.CACHE / "explorer"
 SITE_FOLDER = "assets/explorer"
 
 
@@ -83,24 +85,20 @@ class Export:
         self.process.wait()
 
 
-_running: Export | None = None
+_running: list[Export] = []  # the export under way, if one is
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _running
     on_shutdown()  # an export left by an earlier build of `mkdocs serve` that failed
-    published = CACHE_ROOT / config.extra["build_fingerprint"]
-    snapshot = buildcache.private("explorer")
-    if not (
-        buildcache.snapshot(published, snapshot)
-        and (snapshot / "manifest.json").is_file()
-    ):
+    state = buildstate.for_config(config)  # leases this build's keys
+    snapshot, complete = buildcache.snapshot_of("explorer")
+    if not (complete and (snapshot / "manifest.json").is_file()):
         forkserver.start(
-            config.extra["forkserver_preload"], "the explorer's data to export"
+            state.preload, state.build_id, "the explorer's data to export"
         )
         snapshot = buildcache.private(f"explorer-export-{time.time_ns()}")
-        _running = Export(snapshot, published)
-    config.extra["explorer_folder"] = str(snapshot)
+        _running.append(Export(snapshot, buildcache.published("explorer")))
+    state.explorer_folder = snapshot
     return config
 
 
@@ -108,11 +106,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     100
 )  # MkDocs copies static files right after this event
 def on_env(env: object, config: MkDocsConfig, files: Files) -> object:
-    global _running
-    if _running is not None:
-        running, _running = _running, None
-        running.wait()
-    for path in sorted(Path(config.extra["explorer_folder"]).iterdir()):
+    while _running:
+        _running.pop().wait()
+    folder = buildstate.for_config(config).explorer_folder
+    assert folder is not None, "hooks/explorer.py: on_config did not run"
+    for path in sorted(folder.iterdir()):
         files.append(
             File.generated(
                 config, f"{SITE_FOLDER}/{path.name}", abs_src_path=str(path)
@@ -125,10 +123,7 @@ def on_build_error(error: Exception) -> None:
     on_shutdown()
 
 
-def on_shutdown() -> (
-    None
-):  # a build that failed before on_env leaves no export behind
-    global _running
-    if _running is not None:
-        _running.kill()
-        _running = None
+def on_shutdown() -> None:
+    """A build that failed before on_env leaves no export behind."""
+    while _running:
+        _running.pop().kill()

@@ -36,14 +36,18 @@ import selectors
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 ENV = "BERTSTEPS_FORKSERVER"
+# how long `run` waits for the server's child before running the module alone
+FORK_DEADLINE_S = float(os.environ.get("BERTSTEPS_FORK_DEADLINE_S", "120"))
 _HEADER = struct.Struct("!I")  # length of the JSON request that follows
 
 
@@ -69,6 +73,10 @@ def serve(path: str, preload: list[str]) -> Job | None:
     Returns only in a forked child, with the job it must run; the server itself runs
     until its parent (the build) exits or it is sent SIGTERM.
     """
+    problem = private_folder_problem(Path(path).parent)
+    if problem:
+        print(f"forkserver: not serving: {problem}", file=sys.stderr)
+        return None
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(
@@ -85,6 +93,7 @@ def serve(path: str, preload: list[str]) -> Job | None:
             )
 
     stopping = False
+    refused = False  # said once why the server does not fork
 
     def on_sigterm(signum: int, frame: object) -> None:
         nonlocal stopping
@@ -104,6 +113,22 @@ def serve(path: str, preload: list[str]) -> Job | None:
                 if job is None:
                     connection.close()
                     continue
+                hazard = fork_hazard()
+                if hazard:  # the caller runs the module the ordinary way
+                    if not refused:
+                        print(
+                            f"forkserver: not forking: {hazard}",
+                            file=sys.stderr,
+                        )
+                    refused = True
+                    for fd in job.fds:
+                        os.close(fd)
+                    try:
+                        connection.sendall(f"refused {hazard}\n".encode())
+                    except OSError:
+                        pass
+                    connection.close()
+                    continue
                 pid = os.fork()
                 if (
                     pid == 0
@@ -121,8 +146,10 @@ def serve(path: str, preload: list[str]) -> Job | None:
                 selector.register(connection, selectors.EVENT_READ, pid)
             else:  # a `run` went away (killed): its child must not outlive it
                 pid = key.data
-                if not key.fileobj.recv(1):
-                    selector.unregister(key.fileobj)
+                gone = key.fileobj
+                assert isinstance(gone, socket.socket)
+                if not gone.recv(1):
+                    selector.unregister(gone)
                     _kill(pid)
         for pid, connection in list(children.items()):
             done, status = os.waitpid(pid, os.WNOHANG)
@@ -147,6 +174,49 @@ def serve(path: str, preload: list[str]) -> Job | None:
     listener.close()
     Path(path).unlink(missing_ok=True)
     return None
+
+
+def fork_hazard() -> str:
+    """Why forking this process now would be unsafe, or ``""``.
+
+    A fork copies only the calling thread: a lock another thread held stays locked in the
+    child forever. So the server forks only while it has a single thread (native threads
+    counted, such as a BLAS library's pool), and never once CUDA is initialised (a CUDA
+    context does not survive a fork).
+    """
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:  # not Linux: Python's own threads at least
+        threads = threading.active_count()
+    if threads != 1:
+        return f"{threads} threads are running"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            if torch.cuda.is_initialized():
+                return "CUDA is initialised"
+        except (
+            Exception
+        ) as error:  # a torch without the check: assume the worst
+            return f"cannot tell whether CUDA is initialised ({error})"
+    return ""
+
+
+def private_folder_problem(folder: Path) -> str:
+    """Why ``folder`` is not private to this user (owned by them, mode 0700), or ``""``."""
+    try:
+        info = folder.lstat()
+    except OSError as error:
+        return f"{folder}: {error}"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{folder} is not a folder"
+    if info.st_uid != os.getuid():
+        return f"{folder} belongs to another user"
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        return (
+            f"{folder} has mode {oct(stat.S_IMODE(info.st_mode))}, not 0o700"
+        )
+    return ""
 
 
 def _receive(connection: socket.socket) -> Job | None:
@@ -253,20 +323,22 @@ def run(module: str, args: list[str]) -> int:
         request = json.dumps(
             {"module": module, "args": args, "env": env, "cwd": os.getcwd()}
         ).encode()
+        connection.settimeout(FORK_DEADLINE_S)  # the server may be importing
         socket.send_fds(connection, [_HEADER.pack(len(request))], [0, 1, 2])
         connection.sendall(request)
         stream = connection.makefile("rb")
         line = stream.readline()
         if not line:
             raise OSError("the fork server closed the connection")
-    except (
-        OSError
-    ):  # no server, or it is gone: run the module the ordinary way
+        if not line.strip().isdigit():  # "refused <why>": not safe to fork now
+            raise OSError(line.decode(errors="replace").strip())
+        connection.settimeout(None)  # the child runs as long as it runs
+    except OSError:  # no server, it is gone, late or refused: the ordinary way
         connection.close()
         for signum in signals:
             signal.signal(signum, signal.SIG_DFL)
-        for signum in pending:  # what this process would have done with them
-            os.kill(os.getpid(), signum)
+        for number in pending:  # what this process would have done with them
+            os.kill(os.getpid(), number)
         os.execv(sys.executable, [sys.executable, "-m", module, *args])
     # by pidfd, not by pid: with pids wrapping around every few minutes on a busy machine, a
     # signal sent by pid after the server reaped the child could hit another build
@@ -277,47 +349,58 @@ def run(module: str, args: list[str]) -> int:
     except (AttributeError, OSError):  # not Linux 5.3 or later: by pid
         handle = None
     child = int(line)
-    for signum in pending:
-        forward(signum, None)
+    for number in pending:
+        forward(number, None)
     line = stream.readline()  # the child's exit status
     return int(line) if line.strip() else 1
 
 
 # ---------------------------------------------------------------------------- the build's side
 
-_server: subprocess.Popen[bytes] | None = None
-_socket: Path | None = None
+
+class _Build:
+    """This process's server: at most one, started for one build."""
+
+    server: subprocess.Popen[bytes] | None = None
+    build = ""  # the build it was started for
+    socket: Path | None = None
+    stop_registered = False
 
 
 def socket_path() -> str:
     """The socket this process's server listens on (or will): what ``$BERTSTEPS_FORKSERVER`` names.
 
-    It is in a temporary folder of this process's own (a unique name that only this user can
-    enter), so two builds at once, each with its server, never meet; in the temporary folder
-    because a UNIX socket's path may not be longer than 107 bytes.
+    It is in a temporary folder of this process's own (a unique name, mode 0700: only this
+    user can enter it; the server checks before it listens), so two builds at once, each
+    with its server, never meet; in the temporary folder because a UNIX socket's path may
+    not be longer than 107 bytes.
     """
-    global _socket
-    if _socket is None:
+    if _Build.socket is None:
         folder = Path(tempfile.mkdtemp(prefix="bertsteps-forkserver-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        _socket = folder / "server.sock"
-    return str(_socket)
+        _Build.socket = folder / "server.sock"
+    return str(_Build.socket)
 
 
 def running() -> bool:
     """Whether this process has started a server that is still alive."""
-    return _server is not None and _server.poll() is None
+    return _Build.server is not None and _Build.server.poll() is None
 
 
-def start(preload: list[str], reason: str = "") -> None:
-    """Start this process's server once (it imports ``preload`` in the background); later calls do nothing.
+def start(preload: list[str], build: str, reason: str = "") -> None:
+    """Start a server for ``build`` (it imports ``preload`` in the background).
 
-    Only on Linux: elsewhere forking a process that has imported torch is unsafe (macOS)
-    or impossible (Windows), and ``run`` finds no server and starts programs the ordinary way.
+    A server of the same build is kept; one of an earlier build (``mkdocs serve`` rebuilds
+    in one process) is stopped first, so no kernel ever runs a module imported before
+    the sources changed. Only on Linux: elsewhere forking a process that has imported torch
+    is unsafe (macOS) or impossible (Windows), and ``run`` finds no server and starts
+    programs the ordinary way.
     """
-    global _server
-    if running() or not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux"):
         return
+    if running() and _Build.build == build:
+        return
+    stop()
     logging.getLogger("mkdocs.hooks.forkserver").info(
         "fork server started%s; it imports %s once for every kernel",
         f" ({reason})" if reason else "",
@@ -325,26 +408,31 @@ def start(preload: list[str], reason: str = "") -> None:
     )
     path = socket_path()
     Path(path).unlink(missing_ok=True)
-    _server = subprocess.Popen(
+    # no BLAS thread pool in the server: a fork copies only the calling thread (fork_hazard)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    _Build.server = subprocess.Popen(
         [sys.executable, __file__, "serve", path, *preload],
         stdin=subprocess.DEVNULL,
+        env=env,
     )
-    atexit.register(stop)
+    _Build.build = build
+    if not _Build.stop_registered:
+        atexit.register(stop)
+        _Build.stop_registered = True
 
 
 def stop() -> None:
     """Stop the server and the children it still has (there are none after a build)."""
-    global _server
-    if _server is not None:
-        _server.terminate()
+    server, _Build.server, _Build.build = _Build.server, None, ""
+    if server is not None:
+        server.terminate()
         try:
-            _server.wait(timeout=10)
+            server.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            _server.kill()
-            _server.wait()
-        _server = None
-    if _socket is not None:
-        _socket.unlink(missing_ok=True)
+            server.kill()
+            server.wait()
+    if _Build.socket is not None:
+        _Build.socket.unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:

@@ -20,6 +20,7 @@ Each CHECKPOINT is what ``BERTSTEPS_CHECKPOINT`` takes (a hub name or a folder);
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import re
@@ -51,8 +52,8 @@ def slug(name: str) -> str:
 
 def describe(checkpoint: str) -> dict[str, object]:
     """The entry of ``versions.json`` for one checkpoint (read from its files, no weights loaded)."""
-    from bertsteps import model_card
-
+    # imported by name: the hooks are type-checked on their own, not with the package
+    model_card = importlib.import_module("bertsteps").model_card
     card = model_card(None if checkpoint in BUNDLED else checkpoint)
     name = card.name.rstrip("/").rsplit("/", 1)[
         -1

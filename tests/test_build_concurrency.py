@@ -22,8 +22,9 @@ from types import ModuleType
 
 import pytest
 
-from tests.conftest import ROOT, mkdocs_build
-from tests.test_site import CHAPTER, copy_project, executed
+from tests.conftest import ROOT
+from tests.conftest import mkdocs_build as _mkdocs_build
+from tests.test_site import CHAPTER, copy_project
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +32,31 @@ CHAPTERS = {
     "one.py": CHAPTER.format(title="one"),
     "two.py": CHAPTER.format(title="two"),
 }
+
+
+class Built(subprocess.CompletedProcess[str]):
+    """A build's process, and what its hooks recorded (``$BERTSTEPS_BUILD_RECORD``)."""
+
+    record: dict[str, object]
+
+
+def mkdocs_build(
+    project: Path, site: Path, env: dict[str, str] | None = None
+) -> Built:
+    record = site.parent / f"{site.name}.record.json"
+    out = _mkdocs_build(
+        project, site, {**(env or {}), "BERTSTEPS_BUILD_RECORD": str(record)}
+    )
+    built = Built(out.args, out.returncode, out.stdout, out.stderr)
+    built.record = json.loads(record.read_text()) if record.is_file() else {}
+    return built
+
+
+def executed(out: Built) -> set[str]:
+    """The chapters this build executed, as hooks/examples.py recorded them."""
+    chapters = out.record["executed"]
+    assert isinstance(chapters, list)
+    return {Path(uri).stem for uri in chapters}
 
 
 def log_of(out: subprocess.CompletedProcess[str]) -> str:
@@ -72,7 +98,7 @@ def test_two_cold_builds_at_once(tmp_path: Path, tiny_folder: Path) -> None:
         )
     for out in outs:
         assert_clean(out)
-        assert executed(log_of(out)) == {
+        assert executed(out) == {
             "one",
             "two",
         }  # each build ran both chapters itself
@@ -88,7 +114,10 @@ def test_two_cold_builds_at_once(tmp_path: Path, tiny_folder: Path) -> None:
     assert manifests[0] == manifests[1] and manifests[0]["hidden_size"] == 48
 
     # one published copy of each entry, whole; no lease or private folder left behind
+    keys = outs[0].record["fingerprints"]
+    assert isinstance(keys, dict) and keys == outs[1].record["fingerprints"]
     (fingerprint,) = names(project / ".cache" / "explorer")
+    assert fingerprint == keys["explorer"]
     assert (
         json.loads(
             (
@@ -97,9 +126,13 @@ def test_two_cold_builds_at_once(tmp_path: Path, tiny_folder: Path) -> None:
         )
         == manifests[0]
     )
-    assert names(project / ".cache" / "mkdocs-jupyter") == {fingerprint}
+    assert names(project / ".cache" / "mkdocs-jupyter") == {
+        keys["mkdocs-jupyter"]
+    }
     entries = list(
-        (project / ".cache" / "mkdocs-jupyter" / fingerprint).iterdir()
+        (
+            project / ".cache" / "mkdocs-jupyter" / keys["mkdocs-jupyter"]
+        ).iterdir()
     )
     assert len(entries) == 2 and all(
         json.loads(p.read_text())["content"] for p in entries
@@ -134,8 +167,9 @@ def test_pruning_spares_a_cache_another_build_is_using(
     assert_clean(
         warm := mkdocs_build(project, tmp_path / "site-warm", first_env)
     )
-    assert executed(log_of(warm)) == {"one", "two"}
+    assert executed(warm) == {"one", "two"}
     (first,) = names(project / ".cache" / "explorer")
+    (first_chapters,) = names(project / ".cache" / "mkdocs-jupyter")
 
     (project / "examples" / "slow.py").write_text(slow)
     with ThreadPoolExecutor(2) as pool:
@@ -156,11 +190,9 @@ def test_pruning_spares_a_cache_another_build_is_using(
         first_out, other_out = reader.result(), pruner.result()
     assert_clean(first_out)
     assert_clean(other_out)
-    assert executed(log_of(first_out)) == {
-        "slow"
-    }  # one and two came from the cache
+    assert executed(first_out) == {"slow"}  # one and two came from the cache
     assert "explorer data for" not in log_of(first_out)
-    assert executed(log_of(other_out)) == {"one", "two", "slow"}
+    assert executed(other_out) == {"one", "two", "slow"}
     assert "hidden size 48" in chapter_html(tmp_path / "site-first", "one")
     assert "hidden size 32" in chapter_html(tmp_path / "site-other", "one")
     for site, hidden in (("site-first", 48), ("site-other", 32)):
@@ -175,10 +207,22 @@ def test_pruning_spares_a_cache_another_build_is_using(
 
     # the second build did not prune the first one's fingerprint, which was leased
     (other,) = names(project / ".cache" / "explorer") - {first}
+    (other_chapters,) = names(project / ".cache" / "mkdocs-jupyter") - {
+        first_chapters
+    }
     assert names(project / ".cache" / "explorer") == {first, other}
-    assert names(project / ".cache" / "mkdocs-jupyter") == {first, other}
+    assert names(project / ".cache" / "mkdocs-jupyter") == {
+        first_chapters,
+        other_chapters,
+    }
     assert (
-        len(list((project / ".cache" / "mkdocs-jupyter" / first).iterdir()))
+        len(
+            list(
+                (
+                    project / ".cache" / "mkdocs-jupyter" / first_chapters
+                ).iterdir()
+            )
+        )
         == 3
     )  # slow's entry published too
     assert (
@@ -188,9 +232,9 @@ def test_pruning_spares_a_cache_another_build_is_using(
     # once nobody uses it, it goes
     alone = mkdocs_build(project, tmp_path / "site-alone", other_env)
     assert_clean(alone)
-    assert executed(log_of(alone)) == set()
+    assert executed(alone) == set()
     assert names(project / ".cache" / "explorer") == {other}
-    assert names(project / ".cache" / "mkdocs-jupyter") == {other}
+    assert names(project / ".cache" / "mkdocs-jupyter") == {other_chapters}
 
 
 # ---------------------------------------------------------------------------------------
@@ -257,7 +301,7 @@ def test_prune_keeps_what_live_builds_lease(
     try:
         lease(buildcache, running.pid, "live")
         lease(buildcache, int(gone.stdout), "dead")
-        buildcache.begin("mine", ["explorer"])
+        buildcache.begin({"explorer": "mine"})
         assert names(buildcache.CACHE / "explorer") == {"live", "mine"}
         # the dead build's lease and private folder are gone, the live one's stay
         stems = {
@@ -268,7 +312,7 @@ def test_prune_keeps_what_live_builds_lease(
     finally:
         running.kill()
         running.wait()
-    buildcache.begin("mine", ["explorer"])  # now nobody uses "live"
+    buildcache.begin({"explorer": "mine"})  # now nobody uses "live"
     assert names(buildcache.CACHE / "explorer") == {"mine"}
 
 

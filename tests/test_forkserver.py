@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -33,6 +34,7 @@ print(json.dumps({
     "env": os.environ.get("PROBE_VALUE"),
     "server_env": os.environ.get("BERTSTEPS_FORKSERVER"),
     "preloaded": "decimal" in sys.modules,
+    "threads": len(os.listdir("/proc/self/task")),
     "random": random.random(),
     "stdin": sys.stdin.read() if "--stdin" in sys.argv else None,
 }))
@@ -58,17 +60,24 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture()
-def server() -> Iterator[int]:
-    forkserver.start(["decimal"])  # a module the probe did not import itself
+def wait_for_socket() -> int:
+    """The pid of this process's server, once it listens."""
     deadline = time.monotonic() + 30
     while not Path(forkserver.socket_path()).exists():
         assert time.monotonic() < deadline, (
             "the fork server did not open its socket"
         )
         time.sleep(0.02)
-    assert forkserver._server is not None
-    yield forkserver._server.pid
+    assert forkserver._Build.server is not None
+    return forkserver._Build.server.pid
+
+
+@pytest.fixture()
+def server() -> Iterator[int]:
+    forkserver.start(
+        ["decimal"], "build-1"
+    )  # a module the probe did not import itself
+    yield wait_for_socket()
     forkserver.stop()
 
 
@@ -108,6 +117,7 @@ def test_a_child_is_a_fork_of_the_server_with_the_callers_world(
     assert out.returncode == 0, out.stderr
     seen = probe(out)
     assert seen["ppid"] == server  # forked by the server, not started by `run`
+    assert seen["threads"] == 1  # the server forked with one thread
     assert seen["preloaded"] is True  # and so it has what the server imported
     assert seen["argv"] == ["a", "b c", "--stdin"]
     assert seen["cwd"] == str(
@@ -236,3 +246,162 @@ def test_each_process_has_a_socket_of_its_own() -> None:
         assert not Path(
             path
         ).parent.exists()  # removed when its process exited
+
+
+def test_a_new_build_gets_a_new_server(folder: Path) -> None:
+    """`mkdocs serve` rebuilds in one process: a server never serves a second build."""
+    try:
+        forkserver.start(["decimal"], "build-1")
+        first = wait_for_socket()
+        forkserver.start(["decimal"], "build-1")  # the same build: kept
+        assert wait_for_socket() == first
+        forkserver.start(["decimal"], "build-2")
+        second = wait_for_socket()
+        assert second != first and not alive(first)
+        env = {forkserver.ENV: forkserver.socket_path()}
+        assert probe(run(folder, "probe", env=env))["ppid"] == second
+    finally:
+        forkserver.stop()
+    assert not forkserver.running()
+
+
+UNSAFE = {
+    # a preloaded module that leaves a thread running: forking would copy only one of two
+    "threaded": "import threading, time\n"
+    "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n",
+    # a torch whose CUDA is initialised (a stand-in: this machine may have no GPU)
+    "cudainit": "import sys, types\n"
+    "torch = types.ModuleType('torch')\n"
+    "torch.cuda = types.SimpleNamespace(is_initialized=lambda: True)\n"
+    "sys.modules['torch'] = torch\n",
+}
+
+
+@pytest.mark.parametrize("module", sorted(UNSAFE))
+def test_an_unsafe_server_does_not_fork(
+    folder: Path, module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a second thread or CUDA initialised the server refuses: `run` becomes `python -m`."""
+    (folder / f"{module}.py").write_text(UNSAFE[module])
+    monkeypatch.setenv("PYTHONPATH", str(folder))  # where the server finds it
+    try:
+        forkserver.start([module], f"unsafe-{module}")
+        server = wait_for_socket()
+        out = run(
+            folder,
+            "probe",
+            "x",
+            env={forkserver.ENV: forkserver.socket_path(), "PROBE_EXIT": "6"},
+        )
+        assert out.returncode == 6, out.stderr
+        seen = probe(out)
+        assert (
+            seen["ppid"] == os.getpid() != server
+        )  # not a fork: `run` exec'd
+        assert seen["preloaded"] is False and seen["argv"] == ["x"]
+        assert forkserver.running()  # the server itself stays up, refusing
+    finally:
+        forkserver.stop()
+
+
+def test_fork_hazard_counts_threads_and_cuda() -> None:
+    code = (
+        "import importlib.util, sys, threading, time, types\n"
+        f"spec = importlib.util.spec_from_file_location('fs', {str(SCRIPT)!r})\n"
+        "fs = importlib.util.module_from_spec(spec); sys.modules['fs'] = fs\n"
+        "spec.loader.exec_module(fs)\n"
+        "print(repr(fs.fork_hazard()))\n"
+        "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n"
+        "print(repr(fs.fork_hazard()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
+    assert out.stdout.splitlines() == ["''", "'2 threads are running'"]
+
+
+def test_the_socket_folder_must_be_private(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "serve",
+            str(shared / "server.sock"),
+            "decimal",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 0
+    assert "has mode 0o755, not 0o700" in out.stderr
+    assert not (shared / "server.sock").exists()
+    assert forkserver.private_folder_problem(tmp_path / "missing") != ""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    assert forkserver.private_folder_problem(private) == ""
+
+
+def test_run_gives_up_on_a_server_that_never_answers(folder: Path) -> None:
+    """A server that accepts nothing: `run` runs the module itself after its deadline."""
+    import socket
+    import tempfile
+
+    # files, not pipes: the streams `run` sent stay open in the mute socket's queue
+    out_path, err_path = folder / "out.txt", folder / "err.txt"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "mute.sock")
+        mute = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        mute.bind(path)
+        mute.listen(4)  # connections wait in the backlog forever
+        try:
+            start = time.monotonic()
+            with out_path.open("w") as out, err_path.open("w") as err:
+                code = subprocess.run(
+                    [sys.executable, str(SCRIPT), "run", "probe"],
+                    cwd=folder,
+                    env={
+                        **os.environ,
+                        forkserver.ENV: path,
+                        "BERTSTEPS_FORK_DEADLINE_S": "2",
+                        "PROBE_EXIT": "7",
+                    },
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    timeout=60,
+                    check=False,
+                ).returncode
+            took = time.monotonic() - start
+        finally:
+            mute.close()
+    assert code == 7, err_path.read_text()
+    seen = json.loads(out_path.read_text().splitlines()[0])
+    assert seen["ppid"] == os.getpid() and seen["preloaded"] is False
+    assert 2 <= took < 30
+
+
+def test_the_build_preloads_no_bertsteps_module() -> None:
+    """Kernels import bertsteps themselves, so an edit under `mkdocs serve` reaches them."""
+    sys.path.insert(0, str(ROOT / "hooks"))
+    try:
+        import buildstate
+        from mkdocs.config.defaults import MkDocsConfig
+
+        state = buildstate.BuildState(MkDocsConfig())
+        assert state.preload == [
+            "numpy",
+            "torch",
+            "transformers.models.bert.modeling_bert",
+        ]
+    finally:
+        sys.path.remove(str(ROOT / "hooks"))
