@@ -27,14 +27,9 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-# The files a tokenizer can be read from (fast tokenizer, WordPiece, BPE, SentencePiece).
-TOKENIZER_FILES = (
-    "tokenizer.json",
-    "vocab.txt",
-    "vocab.json",
-    "spiece.model",
-    "sentencepiece.bpe.model",
-)
+# The files a tokenizer of the loaded families can be read from: the fast tokenizer's
+# tokenizer.json, BERT's and DistilBERT's WordPiece vocab.txt, RoBERTa's BPE vocab.json.
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json")
 # The model families bertsteps loads: BERT, and the two that keep its embeddings-then-
 # encoder-layers layout closely enough for every function that does not recompute a
 # layer by hand (tests/test_families.py runs each of them end to end).
@@ -187,9 +182,7 @@ def check_files(folder: Path, name: str | None = None) -> Layout:
             f"(numbered {min(found)} to {max(found)}): layers would be dropped or invented. "
             f"Use the config.json saved with these weights, or {_FIX}"
         )
-    if not any(
-        (folder / name).is_file() for name in TOKENIZER_FILES
-    ) and not list(folder.glob("*.model")):
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
         raise CheckpointError(
             f"{folder} has no tokenizer files (none of {', '.join(TOKENIZER_FILES)}): without them every word "
             "would be unknown. Save the tokenizer too (`tokenizer.save_pretrained(folder)`), or use another checkpoint"

@@ -49,7 +49,8 @@ HUB_DOWNLOAD_DEADLINE_S = 1800.0
 T = TypeVar("T")
 
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
-_HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model"]
+# config, weights, tokenizer (tokenizer.json, vocab.txt, or vocab.json with merges.txt)
+_HUB_FILES = ["*.json", "*.safetensors", "*.txt"]
 
 
 @dataclass(frozen=True)
