@@ -9,9 +9,10 @@ same checkout gives the same keys however MkDocs is started (``mkdocs build``,
     - ``bertsteps/**/*.py`` of this checkout (path and bytes): the package the build's
       kernels and the export import (hooks/examples.py puts this checkout first on their
       ``PYTHONPATH``);
-    - the checkpoint: how it was named (``bundled``, a folder, a hub name), and for each of
-      its files the path, size and modification time, with the bytes of its ``.json`` and
-      ``.txt`` files (configuration, vocabulary);
+    - the checkpoint: its kind and name (a folder: its real path, so a symlinked
+      environment counts as the one it links to), and for each of its files the path
+      inside it, size and modification time, with the bytes of its ``.json`` and ``.txt``
+      files (configuration, vocabulary);
     - the versions of the distributions in :data:`DISTRIBUTIONS` (``missing`` for one that
       is not installed): a fixed list, never every distribution ``sys.path`` shows;
     - the Python version and the platform.
@@ -127,9 +128,13 @@ def fingerprints(root: Path, checkpoint: str | None = None) -> Fingerprints:
     h = hashlib.sha256(b"bertsteps build cache, key version 2\n")
     for path in _files(root, root / "bertsteps", "*.py"):
         h.update(_file(root, path))
-    for line in checkpoint_lines(
-        source.kind, source.checkpoint, source.folder
-    ):
+    # a hub name or the bundled one by name; a folder by its real path (however reached)
+    identity = (
+        str(source.folder.resolve())
+        if source.kind == "folder"
+        else source.name
+    )
+    for line in checkpoint_lines(source.kind, identity, source.folder):
         h.update(b"\0" + line)
     h.update("\n".join(versions()).encode())
     h.update(f"\0python {sys.version}|{platform.platform()}".encode())
