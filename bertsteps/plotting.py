@@ -41,6 +41,9 @@ STYLE: dict[RcKeyType, Any] = {
 }
 
 
+MARKED_POINTS = 40
+"""A connected series with more points than this is drawn as a line alone."""
+
 PHONE_COLUMN_PX = 358
 """The article column of a 390 px phone (Material's 16 px margins), in CSS pixels."""
 
@@ -624,6 +627,8 @@ def plot_lines(
 ) -> matplotlib.figure.Figure:
     """One line per entry of ``series`` (its name in the legend), all over the same ``x``.
 
+    A connected series marks each point while there are at most ``MARKED_POINTS`` of
+    them (beyond that the marks would merge into a thick line).
     ``connect=False`` draws markers only, for values measured at these ``x`` alone (a line
     would imply values in between); ``points`` adds single labelled markers, name to
     ``(x, y)``. When every ``x`` is a whole number, so are the ticks.
@@ -651,11 +656,13 @@ def plot_lines(
         fig, ax = _figure_and_axes(ax, alt, (7.0, 4.2))
         markers = "osD^v<>p"
         for k, (name, ys) in enumerate(series.items()):
-            if connect:
+            if (
+                connect
+            ):  # a marker on each measured point, while they stay apart
                 ax.plot(
                     xs,
                     list(ys),
-                    marker="o",
+                    marker="o" if len(xs) <= MARKED_POINTS else "",
                     markersize=4,
                     linewidth=1.8,
                     label=name,

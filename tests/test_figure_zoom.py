@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import bertsteps
+from bertsteps import plotting
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,10 +28,10 @@ def heatmap() -> bertsteps.Figure:
 def test_a_wide_figure_offers_full_size_and_a_small_one_does_not() -> None:
     wide = heatmap().to_html()
     natural = float(re.search(r'<svg [^>]*width="(\d+)"', wide).group(1))
-    assert natural > bertsteps.plotting.PHONE_COLUMN_PX
+    assert natural > plotting.PHONE_COLUMN_PX
     assert f"--natural-width:{natural:.0f}px" in wide
     assert wide.count('class="bertsteps-zoom"') == 1
-    small = bertsteps.plotting.figure(alt="small", figsize=(3, 2))
+    small = plotting.figure(alt="small", figsize=(3, 2))
     small.add_subplot().plot([0, 1], [0, 1])
     assert "bertsteps-zoom" not in small.to_html()
 
@@ -78,3 +79,15 @@ def test_full_size_on_a_phone_makes_the_text_readable(browser: object) -> None:
         <= 1
     )
     page.close()
+
+
+def test_a_dense_line_is_drawn_without_a_marker_per_point() -> None:
+    def markers(n: int) -> int:
+        fig = bertsteps.plot_lines(
+            list(range(n)), {"y": [float(i % 7) for i in range(n)]}, alt="a"
+        )
+        return fig.to_svg().count("<use ")
+
+    limit = plotting.MARKED_POINTS
+    assert markers(limit) == limit
+    assert markers(limit + 1) == 0
