@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV = "BERTSTEPS_FORKSERVER"
+# set (to anything) to start no server: every kernel is a new process (benchmarks/site_build.py)
+DISABLE_ENV = "BERTSTEPS_NO_FORKSERVER"
 # how long `run` waits for the server's child before running the module alone
 FORK_DEADLINE_S = float(os.environ.get("BERTSTEPS_FORK_DEADLINE_S", "120"))
 _HEADER = struct.Struct("!I")  # length of the JSON request that follows
@@ -396,7 +398,7 @@ def start(preload: list[str], build: str, reason: str = "") -> None:
     is unsafe (macOS) or impossible (Windows), and ``run`` finds no server and starts
     programs the ordinary way.
     """
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or os.environ.get(DISABLE_ENV):
         return
     if running() and _Build.build == build:
         return
