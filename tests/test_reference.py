@@ -1,10 +1,12 @@
-"""The API reference page (docs/reference.md): complete, truthful, and cross-referenced.
+"""The API reference (docs/reference/*.md): complete, truthful, and cross-referenced.
 
-Every public name has a ``::: bertsteps.NAME`` directive; every name the page shows with a
+The reference is a section of pages: an overview (docs/reference/index.md) and one page per
+group of names, every one of them in mkdocs.yml's nav. Across the pages, every public name has
+exactly one ``::: bertsteps.NAME`` directive; every name shown with a
 short heading is importable from ``bertsteps``; helpers shown from a module are shown with
 their full path and importable from it; no docstring holds a Sphinx role (mkdocstrings
 prints those as raw text); and every ``[text][bertsteps...]`` cross-reference in the
-package's docstrings names something the page documents. The strict build (tests/test_site.py)
+package's docstrings names something the pages document. The strict build (tests/test_site.py)
 then fails on any reference autorefs cannot resolve.
 """
 
@@ -22,7 +24,8 @@ import yaml
 import bertsteps
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "docs" / "reference.md"
+SECTION = ROOT / "docs" / "reference"
+PAGES = sorted(SECTION.glob("*.md"))
 PACKAGE = ROOT / "bertsteps"
 SPHINX_ROLE = re.compile(
     r":(?:py:)?(?:func|class|meth|data|mod|attr|exc|obj|const|ref):`"
@@ -31,9 +34,13 @@ CROSS_REFERENCE = re.compile(r"\]\[(bertsteps(?:\.\w+)*)\]")
 
 
 def directives() -> list[tuple[str, dict[str, object]]]:
-    """``(identifier, options)`` for every ``::: identifier`` on the page, in order."""
+    """``(identifier, options)`` for every ``::: identifier`` on the pages, page by page."""
     found: list[tuple[str, dict[str, object]]] = []
-    lines = PAGE.read_text(encoding="utf-8").splitlines()
+    lines = [
+        line
+        for page in PAGES
+        for line in [*page.read_text(encoding="utf-8").splitlines(), ""]
+    ]
     for i, line in enumerate(lines):
         if not line.startswith(":::"):
             continue
@@ -48,7 +55,7 @@ def directives() -> list[tuple[str, dict[str, object]]]:
 
 
 def public_directives() -> list[str]:
-    """The names documented as ``bertsteps.NAME``: the page says they import from bertsteps."""
+    """The names documented as ``bertsteps.NAME``: the pages say they import from bertsteps."""
     return [
         ident.split(".")[1]
         for ident, _ in directives()
@@ -79,6 +86,49 @@ def docstrings_in(path: Path) -> list[tuple[str, str]]:
             if doc:
                 found.append((f"{path.name}:{getattr(node, 'name', '')}", doc))
     return found
+
+
+def nav_files(entry: object) -> list[str]:
+    """Every file a ``nav:`` entry of mkdocs.yml names, sections included."""
+    if isinstance(entry, str):
+        return [entry]
+    if isinstance(entry, dict):
+        return [f for value in entry.values() for f in nav_files(value)]
+    if isinstance(entry, list):
+        return [f for item in entry for f in nav_files(item)]
+    return []
+
+
+def test_the_reference_is_a_section_of_pages() -> None:
+    assert not (ROOT / "docs" / "reference.md").exists()
+    # the overview keeps the URL reference/
+    assert SECTION / "index.md" in PAGES
+    assert 5 <= len(PAGES) - 1 <= 10, PAGES
+    # only the overview has no directive; every other page documents something
+    for page in PAGES:
+        has = ":::" in page.read_text(encoding="utf-8")
+        assert has == (page.name != "index.md"), page.name
+
+
+def test_every_page_of_the_section_is_in_the_nav() -> None:
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    listed = nav_files(config["nav"])
+    for page in PAGES:
+        path = page.relative_to(ROOT / "docs").as_posix()
+        assert listed.count(path) == 1, path
+    assert "reference.md" not in listed
+
+
+def test_the_overview_links_every_public_name_once() -> None:
+    text = (SECTION / "index.md").read_text(encoding="utf-8")
+    # autorefs ([bertsteps.load][]), or a plain link to the anchor on its page
+    linked = re.findall(
+        r"\[bertsteps\.(\w+)\](?:\[\]|\([\w-]+\.md#bertsteps\.\1\))", text
+    )
+    assert sorted(linked) == sorted(bertsteps.__all__)
+    # its statements about imports are those the tests below check
+    assert "from bertsteps import load" in text
+    assert "from bertsteps.similarity import as_matrix" in text
 
 
 def test_the_page_reads_its_directives() -> None:
@@ -155,7 +205,7 @@ def test_helpers_are_shown_with_the_module_they_import_from() -> None:
 
 
 def documented_identifiers() -> set[str]:
-    """What the page renders an anchor for: public names, their members, listed helpers."""
+    """What the pages render an anchor for: public names, their members, listed helpers."""
     found = set()
     for name in bertsteps.__all__:
         found.add(f"bertsteps.{name}")

@@ -539,22 +539,51 @@ def test_a_bad_chapter_fails_the_strict_build(
 
 
 def test_api_reference_links_its_cross_references(site: Path) -> None:
+    import posixpath
+
     import bertsteps
 
-    html = (site / "reference" / "index.html").read_text()
-    article = html.split("<article", 1)[1].split("</article>", 1)[0]
-    for role in (":func:", ":class:", ":meth:", ":data:", ":attr:", ":mod:"):
-        assert role not in article, role
-    ids = set(re.findall(r'\bid="([^"]+)"', article))
-    missing = [n for n in bertsteps.__all__ if f"bertsteps.{n}" not in ids]
+    # the reference is a section: an overview (reference/) and a page per group of names
+    pages = sorted((site / "reference").rglob("index.html"))
+    assert len(pages) >= 6, pages
+    articles = {}
+    for page in pages:
+        html = page.read_text()
+        folder = page.parent.relative_to(site).as_posix() + "/"
+        article = html.split("<article", 1)[1]
+        articles[folder] = article.split("</article>", 1)[0]
+    ids = {
+        folder: set(re.findall(r'\bid="([^"]+)"', article))
+        for folder, article in articles.items()
+    }
+    anchors = set().union(*ids.values())
+    missing = [n for n in bertsteps.__all__ if f"bertsteps.{n}" not in anchors]
     assert missing == []
-    # resolved cross-references are links to anchors on this page; unresolved ones
-    # would be left as <autoref> tags or as [text][identifier] Markdown
-    targets = re.findall(
-        r'<a class="autorefs autorefs-internal"[^<]*?href="#([^"]+)"', article
-    )
-    assert len(targets) >= 40
-    assert sorted(set(targets) - ids) == []
-    assert {"bertsteps.load", "bertsteps.CheckpointError"} <= set(targets)
-    assert "<autoref" not in article
-    assert re.findall(r"\]\[bertsteps[\w.]*\]", article) == []
+    # every public name has one entry: its anchor is on exactly one page
+    for name in bertsteps.__all__:
+        anchor = f"bertsteps.{name}"
+        holders = [f for f, found in ids.items() if anchor in found]
+        assert len(holders) == 1, (name, holders)
+    targets = []
+    autorefs = 0
+    roles = (":func:", ":class:", ":meth:", ":data:", ":attr:", ":mod:")
+    for folder, article in articles.items():
+        for role in roles:
+            assert role not in article, (folder, role)
+        # resolved cross-references are links to anchors on a reference page (this one or
+        # another); unresolved ones would be left as <autoref> tags or as [text][identifier]
+        autorefs += article.count('<a class="autorefs autorefs-internal"')
+        for href in re.findall(r'\shref="([^"#]*#bertsteps[\w.]*)"', article):
+            path, anchor = href.split("#", 1)
+            target = posixpath.normpath(posixpath.join(folder, path)) + "/"
+            targets.append((folder, target, anchor))
+        assert "<autoref" not in article, folder
+        assert re.findall(r"\]\[bertsteps[\w.]*\]", article) == [], folder
+    assert autorefs >= 40 + len(bertsteps.__all__)
+    unresolved = [t for t in targets if t[2] not in ids.get(t[1], set())]
+    assert unresolved == []
+    linked = {anchor for _, _, anchor in targets}
+    assert {"bertsteps.load", "bertsteps.CheckpointError"} <= linked
+    # the overview links every public name to its entry
+    overview = {a for f, _, a in targets if f == "reference/"}
+    assert {f"bertsteps.{n}" for n in bertsteps.__all__} <= overview
