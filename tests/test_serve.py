@@ -103,8 +103,17 @@ def test_an_edit_of_bertsteps_reaches_the_served_page(
             text=True,
             start_new_session=True,
         )
-    url = f"http://127.0.0.1:{port}/examples/probe/"
     try:
+        # served under site_url's path (/bertsteps/), as the log says
+        deadline = time.monotonic() + DEADLINE_S
+        while not (
+            serving := re.search(r"Serving on (http://\S+)", log.read_text())
+        ):
+            assert time.monotonic() < deadline and serve.poll() is None, (
+                log.read_text()[-4000:]
+            )
+            time.sleep(1)
+        url = serving.group(1).rstrip("/") + "/examples/probe/"
         pattern = (
             r"marker: (\w+)\s+kernel parent: (\d+)\s+torch preloaded: (\w+)"
         )
