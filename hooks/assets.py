@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
+from html.parser import HTMLParser
 from typing import Any
 
 import buildstate  # hooks/buildstate.py: MkDocs puts a hook's own folder on sys.path while loading it
@@ -27,18 +27,70 @@ from mkdocs.structure.pages import Page
 MATHJAX_URL_IN_NOTEBOOKS = (
     "bertsteps:site-mathjax"  # mkdocs.yml's custom_mathjax_url; stripped below
 )
-_NOTEBOOK_MATHJAX = re.compile(
-    r'<script src="'
-    + re.escape(MATHJAX_URL_IN_NOTEBOOKS)
-    + r'">\s*</script>\s*'
-    r'<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">.*?</script>',
-    re.DOTALL,
-)
-# nbconvert's loader for mermaid diagrams imports mermaid from a CDN; the chapters draw none.
-_NOTEBOOK_MERMAID = re.compile(
-    r'<script type="module">(?:(?!</script>).)*?jp-Mermaid.*?</script>',
-    re.DOTALL,
-)
+
+
+class _Strip(HTMLParser):
+    """Finds, with an HTML parser, the elements of a page's content that the site does not want:
+    the MathJax loader and settings mkdocs-jupyter adds to a notebook page (the site uses no
+    MathJax) and nbconvert's mermaid loader, which imports mermaid from a CDN (the chapters
+    draw no diagrams). Whatever the attributes' order, quoting or spacing."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.html = html
+        self.line_starts = [0] + [
+            i + 1 for i, ch in enumerate(html) if ch == "\n"
+        ]
+        self.spans: list[tuple[int, int]] = []
+        self.script: tuple[int, dict[str, str | None], list[str]] | None = None
+
+    def position(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def handle_starttag(
+        self, tag: str, attrs: list[tuple[str, str | None]]
+    ) -> None:
+        if tag == "script":
+            self.script = (self.position(), dict(attrs), [])
+
+    def handle_data(self, data: str) -> None:
+        if self.script is not None:
+            self.script[2].append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != "script" or self.script is None:
+            return
+        start, attrs, text = self.script
+        self.script = None
+        end = self.html.find(">", self.position()) + 1
+        kind = (attrs.get("type") or "").lower()
+        if (
+            attrs.get("src") == MATHJAX_URL_IN_NOTEBOOKS
+            or kind == "text/x-mathjax-config"
+            or (kind == "module" and "jp-Mermaid" in "".join(text))
+        ):
+            self.spans.append((start, end))
+
+    def handle_comment(self, data: str) -> None:
+        if data.strip() == "MathJax configuration":
+            start = self.position()
+            self.spans.append((start, self.html.find("-->", start) + 3))
+
+
+def strip_notebook_scripts(html: str) -> str:
+    """``html`` without mkdocs-jupyter's MathJax loader and settings and nbconvert's mermaid loader."""
+    if "<script" not in html:
+        return html
+    parser = _Strip(html)
+    parser.feed(html)
+    parser.close()
+    kept, at = [], 0
+    for start, end in sorted(parser.spans):
+        kept.append(html[at:start])
+        at = end
+    kept.append(html[at:])
+    return "".join(kept)
 
 
 def checkpoint_facts(card: Any) -> dict[str, object]:
@@ -69,4 +121,4 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_page_content(
     html: str, page: Page, config: MkDocsConfig, files: Files
 ) -> str:
-    return _NOTEBOOK_MERMAID.sub("", _NOTEBOOK_MATHJAX.sub("", html))
+    return strip_notebook_scripts(html)
