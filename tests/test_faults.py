@@ -327,6 +327,7 @@ def test_nearest_is_right_at_any_magnitude(
     vector = bert.embedding_matrix[row].double().cpu()
     want = bertsteps.nearest(bert, vector.float(), k=3)
     got = bertsteps.nearest(bert, (vector * 10.0**exponent).to(dtype), k=3)
+    assert len(got) == 3
     assert [n.token for n in got] == [n.token for n in want]
     np.testing.assert_allclose(
         [n.score for n in got], [n.score for n in want], atol=1e-5
