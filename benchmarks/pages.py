@@ -54,6 +54,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+RENDER_EVERYTHING = """addEventListener("DOMContentLoaded", () => {
+  const style = document.createElement("style");
+  style.textContent = ".jupyter-wrapper .jp-Cell { content-visibility: visible !important }";
+  document.head.append(style);
+});"""
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 SERIOUS = ("serious", "critical")
 SCHEMES = ("light", "dark")
@@ -196,6 +201,8 @@ def axe_all(
             context = browser.new_context(
                 viewport={"width": width, "height": 900}, color_scheme=scheme
             )
+            # axe checks every cell: none skipped by content-visibility (extra.css)
+            context.add_init_script(RENDER_EVERYTHING)
             page = context.new_page()
             for path in paths:
                 found.setdefault(path, {})[f"{scheme}-{width}"] = axe_page(

@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -220,5 +221,34 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        render_everything(b)
         yield b
         b.close()
+
+
+# The site lets the browser skip laying out chapter cells far from the screen
+# (content-visibility: auto, docs/stylesheets/extra.css). The checks measure and look at
+# every cell (overflow, scrolling blocks, axe, full-page screenshots), so each page the
+# tests open renders them all.
+RENDER_EVERYTHING = """addEventListener("DOMContentLoaded", () => {
+  const style = document.createElement("style");
+  style.textContent = ".jupyter-wrapper .jp-Cell { content-visibility: visible !important }";
+  document.head.append(style);
+});"""
+
+
+def render_everything(browser: Any) -> None:
+    """Every page and context made from ``browser`` runs :data:`RENDER_EVERYTHING`."""
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def context(*args: Any, **kwargs: Any) -> Any:
+        made = new_context(*args, **kwargs)
+        made.add_init_script(RENDER_EVERYTHING)
+        return made
+
+    def page(*args: Any, **kwargs: Any) -> Any:
+        made = new_page(*args, **kwargs)
+        made.add_init_script(RENDER_EVERYTHING)
+        return made
+
+    browser.new_context, browser.new_page = context, page
