@@ -334,6 +334,16 @@ def test_pages_in_the_browser(
         assert overflow <= 1, (
             f"{path} is {overflow}px wider than a {width}px screen"
         )
+        covered = (
+            page.evaluate(  # the copy button sits above the code, not over it
+                """() => [...document.querySelectorAll('.jp-InputArea-editor')].filter(e => {
+                const button = e.querySelector('.zeroclipboard-container');
+                const code = e.querySelector('pre');
+                return button && code && button.getBoundingClientRect().bottom > code.getBoundingClientRect().top + 1;
+            }).length"""
+            )
+        )
+        assert covered == 0, f"{path}: {covered} copy buttons over their code"
         if (
             width >= 1280
         ):  # every chapter's code fits its column (79 characters)
