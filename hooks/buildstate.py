@@ -86,6 +86,8 @@ _latest: list[
 def for_config(config: MkDocsConfig) -> BuildState:
     """The state of the build that ``config`` configures, created on the first call."""
     if not _latest or _latest[0].config is not config:
+        if _latest:  # a rebuild of `mkdocs serve`: read this checkout's bertsteps afresh
+            _forget_bertsteps()
         state = BuildState(config)
         # lease this build's keys and prune the caches no live build uses (hooks/buildcache.py)
         buildcache.begin(state.fingerprints.by_kind())
@@ -99,6 +101,16 @@ def for_config(config: MkDocsConfig) -> BuildState:
 def current() -> BuildState | None:
     """The state of the latest build (for events that get no configuration, such as ``on_build_error``)."""
     return _latest[0] if _latest else None
+
+
+def _forget_bertsteps() -> None:
+    """Drop the bertsteps modules this process imported, so the next import reads the sources as they are now."""
+    for name in [
+        n
+        for n in sys.modules
+        if n == "bertsteps" or n.startswith("bertsteps.")
+    ]:
+        del sys.modules[name]
 
 
 def prepend_env(name: str, value: str) -> None:

@@ -2,10 +2,22 @@
 
 Every chapter of the site runs in its own Jupyter kernel, and every kernel would spend
 about 3.5 s importing torch and transformers before its first cell: on this project that
-is most of a chapter's time. The build starts this server once; it imports those modules
-and then forks a fresh child for every kernel (and for the explorer export), so each
-child starts with them already in memory and nothing else: its own process, its own
-globals, a clean IPython namespace. Nothing is executed in the server besides imports.
+is most of a chapter's time. Each build starts its own server (``start``: a server of an
+earlier build, such as the last rebuild of ``mkdocs serve``, is stopped first) and stops
+it when it ends; it imports those third-party modules (never ``bertsteps``, whose sources
+may change between two builds) and then forks a fresh child for every kernel (and for the
+explorer export), so each child starts with them already in memory and nothing else: its
+own process, its own globals, a clean IPython namespace. Nothing is executed in the server
+besides imports.
+
+Forking is safe only in a process with one thread and no CUDA context: before each fork
+the server checks both (``fork_hazard``; threads counted in ``/proc/self/task``, native
+ones included) and otherwise answers "refused", and ``run`` starts the module the ordinary
+way. The server runs with ``OPENBLAS_NUM_THREADS=1`` so that importing numpy and torch
+starts no BLAS thread pool (numpy's matrix products in a kernel then use one thread;
+torch's own threads are unaffected). Its socket lives in a folder of mode 0700 that only
+this user can enter, checked before the server listens. ``run`` waits at most
+``FORK_DEADLINE_S`` for its child, then runs the module itself.
 
     python hooks/forkserver.py serve SOCKET MODULE...   # import MODULEs, then fork on request
     python hooks/forkserver.py run MODULE ARG...        # like `python -m MODULE ARG...`
