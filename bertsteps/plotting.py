@@ -749,12 +749,17 @@ def plot_scatter(
 ) -> matplotlib.figure.Figure:
     """A labelled 2-D scatter plot: each point named by ``labels``, coloured by its group.
 
+    Labels are moved apart until none overlaps another (adjustText), each joined to its
+    point by a thin line when it had to move.
+
     Examples:
         >>> fig = plot_scatter([[0, 0], [1, 1], [1, 0]], ["king", "queen", "apple"],
         ...                    groups=["royalty", "royalty", "fruit"])
         >>> sorted(t.get_text() for t in fig.axes[0].texts)
         ['apple', 'king', 'queen']
     """
+    from adjustText import adjust_text
+
     from .similarity import as_matrix
 
     xy = as_matrix(points, "points").to("cpu").double().numpy()
@@ -780,19 +785,24 @@ def plot_scatter(
                 color=colours(k % 10),
                 label=kind or None,
             )
-        for (px, py), name in zip(xy, names, strict=True):
-            ax.annotate(
-                name,
-                (px, py),
-                xytext=(4, 3),
-                textcoords="offset points",
-                fontsize=9,
-            )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title)
         _grid(ax)
+        texts = [
+            ax.text(px, py, name, fontsize=9)
+            for (px, py), name in zip(xy, names, strict=True)
+        ]
+        # labels moved apart until none overlaps another or a point (adjustText), with a
+        # thin line back to its point where one had to move away
+        adjust_text(
+            texts,
+            x=xy[:, 0],
+            y=xy[:, 1],
+            ax=ax,
+            arrowprops={"arrowstyle": "-", "color": "#57606a", "lw": 0.6},
+        )
         if groups is not None:
             ax.legend(frameon=False, fontsize=9, loc="best")
     return fig

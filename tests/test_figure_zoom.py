@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import bertsteps
@@ -91,3 +92,23 @@ def test_a_dense_line_is_drawn_without_a_marker_per_point() -> None:
     limit = plotting.MARKED_POINTS
     assert marker(limit) == "o"
     assert marker(limit + 1) in {"", "None"}
+
+
+def test_scatter_labels_do_not_overlap() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rng = np.random.default_rng(1)
+    names = ["one", "two", "three", "four", "five", "grape", "orange", "apple"]
+    points = rng.normal(size=(len(names), 2)) * 0.05  # crowded on purpose
+    fig = bertsteps.plot_scatter(points, names, alt="crowded")
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    boxes = [text.get_window_extent(renderer) for text in fig.axes[0].texts]
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == sorted(names)
+    overlapping = [
+        (names[i], names[j])
+        for i in range(len(boxes))
+        for j in range(i)
+        if boxes[i].overlaps(boxes[j])
+    ]
+    assert overlapping == []
