@@ -342,9 +342,15 @@ def test_time_to_first_neighbours_and_screenshots(
             "pageerror", lambda e, problems=problems: problems.append(str(e))
         )
         open_explorer(page, server, "#king")
-        timings[f"{width}-{scheme}"] = float(
-            page.evaluate("() => window.bertstepsExplorer.firstListMs")
+        first = page.evaluate("() => window.bertstepsExplorer.firstListMs")
+        # recorded once, when this navigation drew its first list: king's
+        assert isinstance(first, int | float) and first > 0, first
+        shown_ms = page.get_attribute(
+            "#bertsteps-explorer", "data-first-list-ms"
         )
+        assert abs(int(shown_ms) - first) <= 0.5, (shown_ms, first)
+        assert "queen" in [token for token, _ in shown(page)[:5]]
+        timings[f"{width}-{scheme}"] = float(first)
         page.wait_for_timeout(300)
         overflow = page.evaluate(
             "() => document.documentElement.scrollWidth - window.innerWidth"
@@ -360,10 +366,11 @@ def test_time_to_first_neighbours_and_screenshots(
     (ARTIFACTS / "explorer-timing.json").write_text(
         json.dumps(timings, indent=1)
     )
+    # reported, not bounded here: a speed goal belongs in benchmarks/
     print(
         f"time from navigation start to the first neighbours list (ms): {timings}"
     )
-    assert max(timings.values()) < 10_000
+    assert len(timings) == 4
 
 
 # ---------------------------------------------------------------------------------------
