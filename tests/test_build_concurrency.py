@@ -143,9 +143,9 @@ def test_two_cold_builds_at_once(tmp_path: Path, tiny_folder: Path) -> None:
         project, tmp_path / "site-c", env
     )  # and what they published is used
     assert_clean(again)
-    assert executed(
-        log_of(again)
-    ) == set() and "explorer data for" not in log_of(again)
+    assert executed(again) == set() and "explorer data for" not in log_of(
+        again
+    )
 
 
 def test_pruning_spares_a_cache_another_build_is_using(
