@@ -359,6 +359,31 @@ def test_pages_in_the_browser(
     assert problems == [], "\n".join(problems)
 
 
+def test_a_code_cells_copy_button_copies_its_code(
+    site: Path, server: str, browser: object
+) -> None:
+    """The copy button copies the cell's code exactly as the chapter's source has it."""
+    import jupytext
+
+    notebook = jupytext.read(ROOT / "examples" / "word_embeddings.py")
+    first = next(
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        and "hide-input" not in cell.metadata.get("tags", [])
+    )
+    context = browser.new_context(  # type: ignore[attr-defined]
+        permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
+    page.goto(server + "examples/word_embeddings/", wait_until="networkidle")
+    page.locator("clipboard-copy").first.click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.strip() == first.strip()
+    assert len(first.splitlines()) > 3
+    context.close()
+
+
 def test_word_embeddings_chapter_as_read(
     site: Path, server: str, browser: object
 ) -> None:
