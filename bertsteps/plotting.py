@@ -61,6 +61,30 @@ _ID = re.compile(r' id="([^"]+)"')
 _REFERENCE = re.compile(r'(?:url\(#|href="#)([^)"]+)')
 
 
+_GROUP_TAG = re.compile(r"<g(?: [^>]*)?>|</g>")
+
+
+def _without_bare_groups(body: str) -> str:
+    """``<g>`` elements without attributes taken out, their children kept: a group that
+    sets nothing changes nothing."""
+    out: list[str] = []
+    bare: list[bool] = []  # for each open <g>: whether it has no attributes
+    at = 0
+    for match in _GROUP_TAG.finditer(body):
+        out.append(body[at : match.start()])
+        tag = match.group()
+        if tag == "</g>":
+            if not bare.pop():
+                out.append(tag)
+        else:
+            bare.append(tag == "<g>")
+            if tag != "<g>":
+                out.append(tag)
+        at = match.end()
+    out.append(body[at:])
+    return "".join(out).replace("<g/>", "")
+
+
 def _two_places(match: re.Match[str]) -> str:
     return f"{float(match.group()):.2f}".rstrip("0").rstrip(".")
 
@@ -68,7 +92,7 @@ def _two_places(match: re.Match[str]) -> str:
 def compact_svg(svg: str) -> str:
     """Matplotlib's SVG, lighter and drawn the same: coordinates to 0.01 pt, no rotation
     by 0 degrees, the font family said once on the ``<svg>``, no blank space between tags,
-    no ids that nothing references, and a style that several labels, ticks or lines
+    no ids that nothing references, no groups that set nothing, and a style that several labels, ticks or lines
     share written once, as a class named after the figure (so two figures on one page
     never share a name).
 
@@ -89,6 +113,7 @@ def compact_svg(svg: str) -> str:
     # of a page; only those a clip path, marker or image reference stay
     used = set(_REFERENCE.findall(body))
     body = _ID.sub(lambda m: m.group(0) if m.group(1) in used else "", body)
+    body = _without_bare_groups(body)
     counts = Counter(m.group(3) for m in _STYLED_TAG.finditer(body))
     shared = [style for style, n in counts.most_common() if n > 1]
     if not shared:

@@ -112,3 +112,33 @@ def test_scatter_labels_do_not_overlap() -> None:
         if boxes[i].overlaps(boxes[j])
     ]
     assert overlapping == []
+
+
+def test_compact_svg_keeps_the_drawing() -> None:
+    """The compacted SVG has the same elements, text and attributes that draw (bare
+    groups flattened, unreferenced ids dropped, shared styles as classes)."""
+    import xml.etree.ElementTree as ET
+
+    fig = heatmap()
+    with plotting.matplotlib.rc_context(plotting.STYLE):
+        import io
+
+        raw = io.StringIO()
+        fig.savefig(raw, format="svg", bbox_inches="tight")
+    ns = "{http://www.w3.org/2000/svg}"
+
+    def drawn(svg: str) -> list[tuple[str, str]]:
+        root = ET.fromstring(svg[svg.index("<svg") :])
+        return [
+            (el.tag.removeprefix(ns), (el.text or "").strip())
+            for el in root.iter()
+            if el.tag.removeprefix(ns) in {"text", "path", "use", "image"}
+        ]
+
+    before, after = drawn(raw.getvalue()), drawn(fig.to_svg())
+    assert len(before) > 100
+    assert after == before
+    compact = fig.to_svg()
+    assert len(compact) < 0.6 * len(raw.getvalue())
+    assert "<g>" not in compact and "<g/>" not in compact
+    assert 'id="figure_1"' not in compact
