@@ -214,6 +214,57 @@ if build is not None:
     display(fig)
 
 # %% [markdown]
+# ## The pages in a reader's browser
+#
+# `benchmarks/pages.py` serves the built site as `python -m http.server` does
+# (uncompressed) and opens every page in headless Chromium: Lighthouse's mobile preset
+# (a simulated slow 4G connection and a four times slower CPU; each figure the median
+# of several runs) and axe-core's accessibility rules, light and dark, at 1280 and
+# 390 px wide. The goals: performance 90 or more on every page, at most 600 KiB at load
+# for a chapter and 450 KiB for any other page, no serious or critical axe finding.
+
+# %% tags=["hide-input"]
+pages = results("pages.json")  # written by benchmarks/pages.py
+if pages is None or "after" not in pages:
+    report = "No page measurements are committed: run `benchmarks/pages.py`."
+else:
+    run = pages["after"]
+    rows = run["rows"]
+    lines = [
+        "| page | performance | accessibility | KiB at load (goal) "
+        "| LCP s | CLS | axe serious |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for page, row in rows.items():
+        lines.append(
+            f"| `/{page}` | {row['performance']} | {row['accessibility']} "
+            f"| {row['bytes'] / 1024:.0f} ({row['bytes_goal'] / 1024:.0f}) "
+            f"| {row['lcp_ms'] / 1000:.1f} | {row['cls']:.2f} "
+            f"| {row['axe_serious']} |"
+        )
+    missed = [
+        page
+        for page, row in rows.items()
+        if row["performance"] < 90
+        or row["bytes"] > row["bytes_goal"]
+        or row["axe_serious"] > 0
+    ]
+    verdict = (
+        f"Every one of the {len(rows)} pages meets the goals."
+        if not missed
+        else f"{len(missed)} of {len(rows)} pages miss a goal: "
+        + ", ".join(f"`/{p}`" for p in missed)
+        + "."
+    )
+    report = (
+        f"Measured on {run['date'][:10]} at commit `{run['commit']}` "
+        f"({run['machine']}; Lighthouse {run['lighthouse']}, axe-core "
+        f"{run['axe_core']}, {run['runs']} runs a page). {verdict}\n\n"
+        + "\n".join(lines)
+    )
+Markdown(report)
+
+# %% [markdown]
 # ## Measure it yourself
 #
 # ```bash

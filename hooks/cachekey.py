@@ -66,6 +66,7 @@ RESULTS = (
     "benchmarks/results.json",
     "benchmarks/site_build.json",
     "benchmarks/cosine.json",
+    "benchmarks/pages.json",
 )
 DATA = "examples/data"
 
