@@ -101,16 +101,18 @@ def main() -> None:
         a_np = a.numpy()
         ours = bertsteps.cosine_matrix(a, device="cpu")
         methods: dict[str, Callable[[], object]] = {
-            "sentence_transformers.util.cos_sim": lambda: cos_sim(a, a),
-            "sklearn cosine_similarity": lambda: cosine_similarity(a_np),
-            "torch cosine_similarity broadcasting": lambda: broadcast(a),
+            "sentence_transformers.util.cos_sim": lambda a=a: cos_sim(a, a),
+            "sklearn cosine_similarity": lambda a_np=a_np: cosine_similarity(
+                a_np
+            ),
+            "torch cosine_similarity broadcasting": lambda a=a: broadcast(a),
         }
         for name, fn in methods.items():
             np.testing.assert_allclose(
                 np.asarray(fn()), ours.numpy(), atol=1e-5, err_msg=name
             )
         t_ours = median_time(
-            lambda: bertsteps.cosine_matrix(a, device="cpu"), args.repeat
+            lambda a=a: bertsteps.cosine_matrix(a, device="cpu"), args.repeat
         )
         rows: list[tuple[str, float]] = [
             (name, median_time(fn, args.repeat))
@@ -119,7 +121,9 @@ def main() -> None:
         loop_rows = max(1, min(n, LOOP_CALL_LIMIT // n))
         torch.testing.assert_close(seed_loop(a, loop_rows), ours[:loop_rows])
         t_loop = (
-            median_time(lambda: seed_loop(a, loop_rows), args.repeat)
+            median_time(
+                lambda a=a, rows=loop_rows: seed_loop(a, rows), args.repeat
+            )
             * n
             / loop_rows
         )

@@ -28,7 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import make_bert_base_shaped_hub_cache
+from tests.conftest import (  # noqa: E402  (the repository root, just put on sys.path)
+    make_bert_base_shaped_hub_cache,
+)
 
 BUDGET_BYTES = 8_000_000
 
