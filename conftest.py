@@ -43,3 +43,15 @@ docstrings = Sybil(
 sybils = docs + readme
 sybils.append(docstrings)
 pytest_collect_file = sybils.pytest()
+
+# Docstring examples that compute a table over the whole vocabulary (about 20 s each on
+# two cores) run with the slow tests (`make test`), not in `make check`.
+SLOW_DOCSTRINGS = ("bertsteps/explorer.py", "bertsteps/neighbours.py")
+
+
+def pytest_collection_modifyitems(config: object, items: list) -> None:
+    import pytest
+
+    for item in items:
+        if item.nodeid.startswith(SLOW_DOCSTRINGS) and "sybil" in item.nodeid:
+            item.add_marker(pytest.mark.slow)
