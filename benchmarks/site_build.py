@@ -132,6 +132,7 @@ def main() -> None:
         }
         env.pop("BERTSTEPS_CHECKPOINT", None)
         env.pop("BERTSTEPS_NO_FORKSERVER", None)
+        load_before = os.getloadavg()[0]
         scripts = {
             c.stem: timed([sys.executable, str(c)], env) for c in chapters
         }
@@ -176,6 +177,7 @@ def main() -> None:
         finally:
             touched.write_bytes(original)
 
+    load_after = os.getloadavg()[0]
     total = sum(scripts.values())
     medians = {d: statistics.median(v) for d, v in cold.items()}
     result = {
@@ -201,6 +203,8 @@ def main() -> None:
             }
             for d in DESIGNS
         },
+        # other work on the machine meanwhile slows every figure: compare within one run
+        "load_average_1min": [round(load_before, 2), round(load_after, 2)],
         "designs_note": "nbclient_parallel is not built: parallel execution with nbclient "
         "(2 at a time, new kernels) plus a build that renders the cached pages; a lower bound",
     }
