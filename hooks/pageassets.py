@@ -233,7 +233,7 @@ def on_page_content(
         html = _STYLE.sub("", head) + body
         _pages.notebook.add(uri)
         html = exclude_from_search(
-            focusable_scrollers(lighter_copy_buttons(html))
+            focusable_scrollers(lighter_copy_buttons(plain_names(html)))
         )
     html, _ = mathml.typeset(html)
     if 'id="bertsteps-explorer"' in html:
