@@ -435,6 +435,12 @@ def start(preload: list[str], build: str, reason: str = "") -> None:
         _Build.stop_registered = True
 
 
+def stop_unless(build: str) -> None:
+    """Stop this process's server unless it was started for ``build``."""
+    if _Build.build != build:
+        stop()
+
+
 def stop() -> None:
     """Stop the server and the children it still has (there are none after a build)."""
     server, _Build.server, _Build.build = _Build.server, None, ""

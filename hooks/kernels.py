@@ -85,7 +85,6 @@ def chapters_to_execute(plugin_config: Any, chapters: list[Path]) -> int:
         return len(chapters)
 
 
-@mkdocs.plugins.event_priority(50)
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     state = buildstate.for_config(config)
     plugin = config.plugins["mkdocs-jupyter"]
@@ -118,7 +117,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
             f"{count} chapter{'s' if count > 1 else ''} to execute",
         )
     else:  # a server of an earlier `mkdocs serve` build must not serve this one
-        forkserver.stop()
+        forkserver.stop_unless(state.build_id)
     return config
 
 

@@ -260,6 +260,10 @@ def test_a_new_build_gets_a_new_server(folder: Path) -> None:
         assert second != first and not alive(first)
         env = {forkserver.ENV: forkserver.socket_path()}
         assert probe(run(folder, "probe", env=env))["ppid"] == second
+        forkserver.stop_unless("build-2")  # its own build: kept
+        assert forkserver.running()
+        forkserver.stop_unless("build-3")  # a build that needs no server
+        assert not forkserver.running() and not alive(second)
     finally:
         forkserver.stop()
     assert not forkserver.running()
