@@ -29,15 +29,23 @@
   (a line longer than :data:`WIDE_CHARS` characters, or more than :data:`TALL_LINES` lines of
   output) gets ``tabindex="0"``, ``role="group"`` and a name, so it can be scrolled with the
   keyboard (axe: ``scrollable-region-focusable``).
+
+Pages are read with Python's ``html.parser`` (:class:`Tree`): elements are found by tag,
+class and attribute, whatever the order or quoting of their attributes, and each change is
+made at the offsets of the elements it concerns, so the rest of a page stays as it was,
+byte for byte (the approach of ``hooks/mathml.py``).
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html as htmllib
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import mathml  # hooks/mathml.py: MkDocs puts a hook's own folder on sys.path
@@ -51,40 +59,40 @@ NOTEBOOK_CSS = "assets/stylesheets/notebook.{}.css"
 EXPLORER_JS = "javascripts/explorer.js"
 EXPLORER_CSS = "stylesheets/explorer.css"
 
-_STYLE = re.compile(r'<style type="text/css">(.*?)</style>\s*', re.DOTALL)
-_WRAPPER = '<div class="jupyter-wrapper">'
-_CODE_CELL = re.compile(
-    r'<div class="jp-Cell jp-CodeCell\b[^"]*" id="cell-id='
-)  # not the wrapper of the same name
-_CODE_BLOCK = re.compile(
-    r'<div class="(highlight-ipynb[^"]*)"><pre((?: id="[^"]*")?)>(.*?)</pre></div>',
-    re.DOTALL,
-)
-_PLAIN_TOKEN = re.compile(r'<span class="[nw]">([^<]*)</span>')
-# A code cell's block, then mkdocs-jupyter's hidden copy of its code for the copy button.
-_COPY_TEXT = re.compile(
-    r'(<div class="highlight-ipynb[^"]*"><pre)(>.*?</pre></div>)\s*'
-    r'<div class="clipboard-copy-txt" id=("cell-[^"]+")>.*?</div>',
-    re.DOTALL,
-)
-_COPY_ICON = re.compile(
-    r'<svg aria-hidden="true" class="clipboard-copy-icon".*?</svg>', re.DOTALL
-)
-_OUTPUT_PRE = re.compile(
-    r'(<div [^>]*?class="[^"]*\bjp-OutputArea-output\b[^"]*"[^>]*>\s*)<pre>(.*?)</pre>',
-    re.DOTALL,
-)
-_TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.DOTALL)
-_FIGURE = re.compile(r'<figure class="bertsteps-figure"([^>]*)>')
-_TAG = re.compile(r"<[^>]+>")
 # Material's bundle, at the end of the body, blocks the parser; deferred, it runs after the
 # page is parsed, in the same order, before DOMContentLoaded (scripts that need Material's
 # document$ wait for that event: docs/javascripts/explorer.js).
-_BUNDLE = re.compile(
-    r'<script src="[^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js"'
+_BUNDLE_SRC = re.compile(r"assets/javascripts/bundle\.[0-9a-f]+\.min\.js$")
+_MKDOCSTRINGS_CSS = "assets/_mkdocstrings.css"
+_PALETTE_CSS = "assets/stylesheets/palette"
+_COPY_ICON = '<span aria-hidden="true" class="clipboard-copy-icon"></span>'
+
+# HTML's void elements: they have no content and no end tag.
+_VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "keygen",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
 )
-_MKDOCSTRINGS_CSS = re.compile(
-    r'\s*<link rel="stylesheet" href="[^"]*assets/_mkdocstrings\.css">'
+# A start tag's name, then each of its attributes, as html.parser reads them (its
+# tagfind_tolerant and attrfind_tolerant): where an attribute lies inside a start tag.
+_TAG_NAME = re.compile(r"<[a-zA-Z][^\t\n\r\f />\x00]*(?:\s|/(?!>))*")
+_ATTRIBUTE = re.compile(
+    r"((?<=['\"\s/])[^\s/>][^\s/=>]*)(\s*=+\s*"
+    r"('[^']*'|\"[^\"]*\"|(?!['\"])[^>\s]*))?(?:\s|/(?!>))*"
 )
 
 
@@ -98,7 +106,12 @@ class _Pages:
     )  # the notebook's <style> blocks, in order, once each
     notebook: set[str] = field(default_factory=set)
     explorer: set[str] = field(default_factory=set)
-    contents: dict[str, str] = field(default_factory=dict)
+    # the pages with mkdocstrings' output (API docs)
+    api_docs: set[str] = field(default_factory=set)
+    # each page's classes and ids
+    names: dict[str, tuple[frozenset[str], frozenset[str]]] = field(
+        default_factory=dict
+    )
     notebook_css_url: str | None = None
 
     def clear(self) -> None:
@@ -106,7 +119,8 @@ class _Pages:
             self.css_parts,
             self.notebook,
             self.explorer,
-            self.contents,
+            self.api_docs,
+            self.names,
         ):
             store.clear()
         self.notebook_css_url = None
@@ -122,11 +136,264 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 # ---------------------------------------------------------------------------------------
+# Reading a page
+
+
+class Element:
+    """One element of a page: its tag, its attributes, and where it lies in the page's text.
+
+    ``start`` is the ``<`` of its start tag and ``start_end`` the offset after that tag's
+    ``>``; ``inner_end`` is the ``<`` of its end tag and ``end`` the offset after it. An
+    element without an end tag (a void element, or one left open) ends where its content
+    ends: there ``inner_end == end``.
+    """
+
+    __slots__ = (
+        "_classes",
+        "attrs",
+        "children",
+        "end",
+        "inner_end",
+        "parent",
+        "previous",
+        "start",
+        "start_end",
+        "tag",
+    )
+
+    def __init__(
+        self,
+        tag: str,
+        attrs: list[tuple[str, str | None]],
+        start: int,
+        start_end: int,
+        parent: Element | None,
+        previous: Element | None,
+    ) -> None:
+        self.tag = tag
+        # a repeated attribute: the first counts, as in a browser
+        self.attrs: dict[str, str | None] = dict(reversed(attrs))
+        self._classes: frozenset[str] | None = None
+        self.start = start
+        self.start_end = start_end
+        self.inner_end = start_end
+        self.end = start_end
+        self.parent = parent
+        self.previous = previous  # the element just before it in its parent
+        self.children: list[Element] = []
+
+    @property
+    def classes(self) -> frozenset[str]:
+        if self._classes is None:
+            self._classes = frozenset((self.attrs.get("class") or "").split())
+        return self._classes
+
+    def descendants(self) -> Iterator[Element]:
+        for child in self.children:
+            yield child
+            yield from child.descendants()
+
+
+class Tree(HTMLParser):
+    """A page's elements, in document order, with their offsets in ``source``, and its text.
+
+    End tags close the innermost open element of their name (the ones opened inside it and
+    left open end there too); an end tag with no open element of its name is ignored.
+    """
+
+    def __init__(self, source: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.source = source
+        self.line_starts = [0]  # html.parser counts lines at "\n" only
+        at = source.find("\n")
+        while at >= 0:
+            self.line_starts.append(at + 1)
+            at = source.find("\n", at + 1)
+        self.elements: list[Element] = []
+        self.roots: list[Element] = []
+        # Each run of text: where it starts, and its text (character references decoded).
+        self.text_at: list[int] = []
+        self.texts: list[str] = []
+        self._open: list[Element] = []
+        # Closed by the last end tag: they end where the next token starts.
+        self._closing: list[Element] = []
+        self.feed(source)
+        self.close()
+        for element in self._closing:
+            element.end = len(source)
+        for element in self._open:
+            element.inner_end = element.end = len(source)
+
+    def _here(self) -> int:
+        line, column = self.getpos()
+        at = self.line_starts[line - 1] + column
+        if self._closing:
+            for element in self._closing:
+                element.end = at
+            self._closing.clear()
+        return at
+
+    def _element(
+        self, tag: str, attrs: list[tuple[str, str | None]]
+    ) -> Element:
+        start = self._here()
+        parent = self._open[-1] if self._open else None
+        siblings = parent.children if parent is not None else self.roots
+        element = Element(
+            tag,
+            attrs,
+            start,
+            start + len(self.get_starttag_text() or ""),
+            parent,
+            siblings[-1] if siblings else None,
+        )
+        siblings.append(element)
+        self.elements.append(element)
+        return element
+
+    def handle_starttag(
+        self, tag: str, attrs: list[tuple[str, str | None]]
+    ) -> None:
+        element = self._element(tag, attrs)
+        if tag not in _VOID:
+            self._open.append(element)
+
+    def handle_startendtag(
+        self, tag: str, attrs: list[tuple[str, str | None]]
+    ) -> None:
+        self._element(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        at = self._here()
+        for depth in range(len(self._open) - 1, -1, -1):
+            if self._open[depth].tag == tag:
+                break
+        else:
+            return
+        for element in self._open[depth + 1 :]:
+            element.inner_end = element.end = at
+        element = self._open[depth]
+        element.inner_end = at
+        self._closing.append(element)
+        del self._open[depth:]
+
+    def handle_data(self, data: str) -> None:
+        self.text_at.append(self._here())
+        self.texts.append(data)
+
+    def handle_comment(self, data: str) -> None:
+        self._here()
+
+    def handle_decl(self, decl: str) -> None:
+        self._here()
+
+    def handle_pi(self, data: str) -> None:
+        self._here()
+
+    def unknown_decl(self, data: str) -> None:
+        self._here()
+
+    def text(self, element: Element) -> str:
+        """The element's text, character references decoded, without its tags."""
+        first = bisect.bisect_left(self.text_at, element.start_end)
+        last = bisect.bisect_left(self.text_at, element.inner_end)
+        return "".join(self.texts[first:last])
+
+    def first(self, tag: str, cls: str) -> Element | None:
+        """The first ``tag`` element of class ``cls``."""
+        return next(
+            (e for e in self.elements if e.tag == tag and cls in e.classes),
+            None,
+        )
+
+    def after_name(self, element: Element) -> int:
+        """Where an attribute goes first: right after the start tag's name."""
+        return element.start + 1 + len(element.tag)
+
+    def before_close(self, element: Element) -> int:
+        """Where an attribute goes last: before the start tag's ``>`` (or ``/>``)."""
+        at = element.start_end - 1
+        if self.source[at - 1] == "/" and self.source[at - 2] in " \"'":
+            at -= 1
+        return at
+
+    def attribute(self, element: Element, name: str) -> tuple[int, int] | None:
+        """Where the attribute ``name`` (its name, ``=`` and value) lies in the page."""
+        tag = self.source[element.start : element.start_end]
+        match = _TAG_NAME.match(tag)
+        at = match.end() if match else len(tag)
+        while (
+            attribute := _ATTRIBUTE.match(tag, at)
+        ) and attribute.end() > at:
+            if attribute.group(1).lower() == name:
+                end = (
+                    attribute.end(3)
+                    if attribute.group(3) is not None
+                    else attribute.end(1)
+                )
+                return element.start + attribute.start(1), element.start + end
+            at = attribute.end()
+        return None
+
+    def whitespace_after(self, at: int) -> int:
+        while at < len(self.source) and self.source[at].isspace():
+            at += 1
+        return at
+
+    def whitespace_before(self, at: int) -> int:
+        while at > 0 and self.source[at - 1].isspace():
+            at -= 1
+        return at
+
+
+class _Names(HTMLParser):
+    """The classes and ids of a page's elements, and whether it holds mkdocstrings' output."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.classes: set[str] = set()
+        self.ids: set[str] = set()
+        self.api_docs = False
+        self.feed(source)
+        self.close()
+
+    def handle_starttag(
+        self, tag: str, attrs: list[tuple[str, str | None]]
+    ) -> None:
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name == "class":
+                classes = value.split()
+                self.classes.update(classes)
+                if "doc" in classes and any(
+                    c.startswith("doc-") for c in classes
+                ):  # mkdocstrings: div.doc.doc-object, h2.doc.doc-heading, ...
+                    self.api_docs = True
+            elif name == "id":
+                self.ids.add(value)
+
+
+# (start, end, text): text in place of source[start:end].
+Edit = tuple[int, int, str]
+
+
+def splice(source: str, edits: list[Edit]) -> str:
+    """``source`` with every edit made; insertions at one offset keep their order."""
+    out: list[str] = []
+    at = 0
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1])):
+        if start < at:
+            raise ValueError(f"overlapping edits at offset {start}")
+        out.append(source[at:start])
+        out.append(text)
+        at = end
+    out.append(source[at:])
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------
 # Page content
-
-
-def _text(fragment: str) -> str:
-    return htmllib.unescape(_TAG.sub("", fragment))
 
 
 def _wide(text: str) -> bool:
@@ -135,50 +402,135 @@ def _wide(text: str) -> bool:
     )
 
 
+def _code_blocks(tree: Tree) -> list[Element]:
+    """The ``<pre>`` of each notebook code block (``div.highlight-ipynb > pre``)."""
+    return [
+        e
+        for e in tree.elements
+        if e.tag == "pre"
+        and e.parent is not None
+        and e.parent.tag == "div"
+        and "highlight-ipynb" in e.parent.classes
+    ]
+
+
+def _plain_names(tree: Tree) -> list[Edit]:
+    edits = []
+    for pre in _code_blocks(tree):
+        for span in pre.descendants():
+            if (
+                span.tag == "span"
+                and list(span.attrs) == ["class"]
+                and span.classes in ({"n"}, {"w"})
+                and not span.children
+            ):
+                inner = tree.source[span.start_end : span.inner_end]
+                edits.append((span.start, span.end, inner))
+    return edits
+
+
+def _copy_buttons(tree: Tree) -> list[Edit]:
+    edits: list[Edit] = []
+    for copy in tree.elements:
+        if copy.tag != "div" or "clipboard-copy-txt" not in copy.classes:
+            continue
+        cell_id = copy.attrs.get("id")
+        block = copy.previous
+        if (
+            not cell_id
+            or block is None
+            or block.tag != "div"
+            or "highlight-ipynb" not in block.classes
+            or not block.children
+            or tree.source[block.end : copy.start].strip()
+        ):
+            continue
+        pre = block.children[0]
+        if pre.tag != "pre" or "id" in pre.attrs:
+            continue
+        at = tree.after_name(pre)
+        edits.append((at, at, f' id="{htmllib.escape(cell_id)}"'))
+        edits.append((block.end, copy.end, ""))
+    for icon in tree.elements:
+        if icon.tag == "svg" and "clipboard-copy-icon" in icon.classes:
+            edits.append((icon.start, icon.end, _COPY_ICON))
+    return edits
+
+
+def _scrollers(tree: Tree) -> list[Edit]:
+    # The code cells, not the wrapper of the same name (which has no id).
+    cells = [
+        e.start
+        for e in tree.elements
+        if e.tag == "div"
+        and "jp-Cell" in e.classes
+        and "jp-CodeCell" in e.classes
+        and e.attrs.get("id")
+    ]
+
+    def cell(element: Element) -> int:
+        return bisect.bisect_left(cells, element.start)
+
+    def add(element: Element, attributes: str) -> None:
+        at = tree.before_close(element)
+        edits.append((at, at, attributes))
+
+    edits: list[Edit] = []
+    for pre in _code_blocks(tree):
+        if "tabindex" not in pre.attrs and _wide(tree.text(pre)):
+            label = f"Code cell {cell(pre.parent or pre)}, scrolls sideways"
+            add(pre, f' tabindex="0" role="group" aria-label="{label}"')
+    for output in tree.elements:
+        if (
+            output.tag != "div"
+            or "jp-OutputArea-output" not in output.classes
+            or not output.children
+        ):
+            continue
+        pre = output.children[0]
+        if (
+            pre.tag != "pre"
+            or "tabindex" in pre.attrs
+            or tree.source[output.start_end : pre.start].strip()
+        ):
+            continue
+        text = tree.text(pre)
+        if _wide(text) or text.count("\n") > TALL_LINES:
+            label = f"Output of code cell {cell(output)}, scrolls"
+            add(pre, f' tabindex="0" role="group" aria-label="{label}"')
+    wrapper = tree.first("div", "jupyter-wrapper")
+    for element in tree.elements:
+        if "tabindex" in element.attrs:
+            continue
+        if (  # tables of notebook outputs scroll (extra.css); Markdown tables are Material's
+            element.tag == "table"
+            and wrapper is not None
+            and element.start >= wrapper.start
+        ):
+            label = f"Table in the output of code cell {cell(element)}, scrolls sideways"
+            add(element, f' tabindex="0" aria-label="{label}"')
+        elif element.tag == "figure" and "bertsteps-figure" in element.classes:
+            add(element, ' tabindex="0"')
+    return edits
+
+
+def _search_exclusions(tree: Tree) -> list[Edit]:
+    edits: list[Edit] = []
+    for element in tree.elements:
+        if "data-search-exclude" in element.attrs:
+            continue
+        if (
+            element.tag == "div"
+            and element.classes & {"clipboard-copy-txt", "jp-RenderedText"}
+        ) or (element.tag == "span" and "notice" in element.classes):
+            at = tree.after_name(element)
+            edits.append((at, at, " data-search-exclude"))
+    return edits
+
+
 def focusable_scrollers(html: str) -> str:
     """``tabindex="0"``, ``role="group"`` and a name on each notebook block that can scroll."""
-    starts = [m.start() for m in _CODE_CELL.finditer(html)]
-
-    def cell(pos: int) -> int:
-        return sum(1 for s in starts if s < pos)
-
-    def code(m: re.Match[str]) -> str:
-        if not _wide(_text(m.group(3))):
-            return m.group(0)
-        label = f"Code cell {cell(m.start())}, scrolls sideways"
-        return (
-            f'<div class="{m.group(1)}"><pre{m.group(2)} tabindex="0" role="group" '
-            f'aria-label="{label}">{m.group(3)}</pre></div>'
-        )
-
-    def output(m: re.Match[str]) -> str:
-        text = _text(m.group(2))
-        if not (_wide(text) or text.count("\n") > TALL_LINES):
-            return m.group(0)
-        label = f"Output of code cell {cell(m.start())}, scrolls"
-        return f'{m.group(1)}<pre tabindex="0" role="group" aria-label="{label}">{m.group(2)}</pre>'
-
-    def table(m: re.Match[str]) -> str:
-        if "tabindex" in m.group(1):
-            return m.group(0)
-        label = f"Table in the output of code cell {cell(m.start())}, scrolls sideways"
-        return f'<table{m.group(1)} tabindex="0" aria-label="{label}">{m.group(2)}</table>'
-
-    html = _CODE_BLOCK.sub(code, html)
-    html = _OUTPUT_PRE.sub(output, html)
-    wrapper = html.find(_WRAPPER)
-    if (
-        wrapper >= 0
-    ):  # tables of notebook outputs scroll (extra.css); Markdown tables are Material's
-        html = html[:wrapper] + _TABLE.sub(table, html[wrapper:])
-    return _FIGURE.sub(
-        lambda m: (
-            m.group(0)
-            if "tabindex" in m.group(1)
-            else f'<figure class="bertsteps-figure"{m.group(1)} tabindex="0">'
-        ),
-        html,
-    )
+    return splice(html, _scrollers(Tree(html)))
 
 
 def plain_names(html: str) -> str:
@@ -186,21 +538,14 @@ def plain_names(html: str) -> str:
     (classes ``n`` and ``w``); on this site both are drawn in the code's own colour
     (extra.css: ``--md-code-hl-name-color`` and the notebook's variable colour are the
     code colour), so the text goes without them: about a quarter of a cell's markup."""
-
-    def block(m: re.Match[str]) -> str:
-        return _PLAIN_TOKEN.sub(r"\1", m.group(0))
-
-    return _CODE_BLOCK.sub(block, html)
+    return splice(html, _plain_names(Tree(html)))
 
 
 def lighter_copy_buttons(html: str) -> str:
     """Each code cell's copy button copies the cell's own ``<pre>`` (its text is the code)
     instead of a hidden second copy of the code, and draws its icon from the stylesheet
     (extra.css) instead of an inline SVG: about 1 KB less per code cell."""
-    html = _COPY_TEXT.sub(r"\1 id=\3\2", html)
-    return _COPY_ICON.sub(
-        '<span aria-hidden="true" class="clipboard-copy-icon"></span>', html
-    )
+    return splice(html, _copy_buttons(Tree(html)))
 
 
 def exclude_from_search(html: str) -> str:
@@ -208,37 +553,64 @@ def exclude_from_search(html: str) -> str:
     fetched by every page, need not hold: each code cell's second copy (the hidden text of its
     copy button), the button's "Copied!" and plain-text outputs (tensors, reprs). Prose, code
     and Markdown outputs stay searchable."""
-    for start in (
-        '<div class="clipboard-copy-txt"',
-        '<span class="notice"',
-        '<div class="jp-RenderedText ',
-    ):
-        tag, rest = start.split(" ", 1)
-        html = html.replace(start, f"{tag} data-search-exclude {rest}")
-    return html
+    return splice(html, _search_exclusions(Tree(html)))
+
+
+def lighter_notebook(html: str) -> tuple[str, list[str]] | None:
+    """A notebook page's content without its ``<style type="text/css">`` blocks (those before
+    its ``div.jupyter-wrapper``), and their CSS, in order; with :func:`plain_names`,
+    :func:`lighter_copy_buttons`, :func:`focusable_scrollers` and :func:`exclude_from_search`
+    applied, all from one reading of the page. None for content that is not a notebook."""
+    tree = Tree(html)
+    wrapper = tree.first("div", "jupyter-wrapper")
+    if wrapper is None:
+        return None
+    css: list[str] = []
+    edits: list[Edit] = []
+    for style in tree.elements:
+        if style.start >= wrapper.start:
+            break
+        if (
+            style.tag == "style"
+            and (style.attrs.get("type") or "").strip().lower() == "text/css"
+            and style.end > style.inner_end  # closed by its end tag
+        ):
+            css.append(html[style.start_end : style.inner_end])
+            edits.append((style.start, tree.whitespace_after(style.end), ""))
+    edits += _plain_names(tree)
+    edits += _copy_buttons(tree)
+    edits += _scrollers(tree)
+    removed = sorted((start, end) for start, end, _ in edits if end > start)
+    starts = [start for start, _ in removed]
+    # Not on what went (the hidden copies of the code).
+    for edit in _search_exclusions(tree):
+        i = bisect.bisect_right(starts, edit[0]) - 1
+        if i < 0 or not removed[i][0] < edit[0] < removed[i][1]:
+            edits.append(edit)
+    return splice(html, edits), css
 
 
 def on_page_content(
     html: str, page: Page, config: MkDocsConfig, files: Files
 ) -> str:
     uri = page.file.src_uri
-    wrapper = html.find(_WRAPPER)
-    notebook = wrapper >= 0
-    if notebook:
-        head, body = html[:wrapper], html[wrapper:]
-        for css in _STYLE.findall(head):
-            _pages.css_parts.setdefault(
-                css.replace(".highlight ", ".highlight-ipynb "), None
-            )
-        html = _STYLE.sub("", head) + body
+    notebook = (  # a page without these words is no notebook: not read twice
+        lighter_notebook(html) if "jupyter-wrapper" in html else None
+    )
+    if notebook is not None:
+        html, css = notebook
         _pages.notebook.add(uri)
-        html = exclude_from_search(
-            focusable_scrollers(lighter_copy_buttons(plain_names(html)))
-        )
+        for part in css:
+            _pages.css_parts.setdefault(
+                part.replace(".highlight ", ".highlight-ipynb "), None
+            )
     html, _ = mathml.typeset(html)
-    if 'id="bertsteps-explorer"' in html:
+    names = _Names(html)
+    _pages.names[uri] = (frozenset(names.classes), frozenset(names.ids))
+    if "bertsteps-explorer" in names.ids:
         _pages.explorer.add(uri)
-    _pages.contents[uri] = html
+    if names.api_docs:
+        _pages.api_docs.add(uri)
     return html
 
 
@@ -407,15 +779,11 @@ def write_css(rules: list) -> str:
     return "\n".join(lines)
 
 
-def trimmed_notebook_css(css: str, pages: list[str], readers: str) -> str:
-    """The rules of ``css`` that can match something in ``pages``, without unread properties."""
-    text = "\n".join(pages)
-    classes = {
-        c
-        for attr in re.findall(r'class="([^"]*)"', text)
-        for c in attr.split()
-    }
-    ids = set(re.findall(r'id="([^"]*)"', text))
+def trimmed_notebook_css(
+    css: str, classes: set[str], ids: set[str], readers: str
+) -> str:
+    """The rules of ``css`` that can match an element with one of ``classes`` or ``ids`` (those
+    of every page: :class:`_Names`), without unread properties."""
     rules = trim_rules(parse_css(css), classes, ids)
     return (
         '@charset "UTF-8";\n'
@@ -437,7 +805,8 @@ def on_env(env: object, config: MkDocsConfig, files: Files) -> object:
     if _pages.css_parts:
         css = trimmed_notebook_css(
             "\n".join(_pages.css_parts),
-            list(_pages.contents.values()),
+            {c for classes, _ in _pages.names.values() for c in classes},
+            {i for _, ids in _pages.names.values() for i in ids},
             _theme_css(config),
         )
         digest = hashlib.sha256(css.encode()).hexdigest()[:8]
@@ -460,45 +829,103 @@ def _relative(page: Page, target: str) -> str:
     )
 
 
-def _before_extra_css(output: str, tag: str) -> str:
-    """``tag`` in the head after Material's palette, before the site's own stylesheets (extra.css wins)."""
-    palette = output.find("assets/stylesheets/palette")
-    at = (
-        output.find("\n", palette) + 1
-        if palette >= 0
-        else output.find("</head>")
+def _head_end(tree: Tree) -> int:
+    head = next((e for e in tree.elements if e.tag == "head"), None)
+    return head.inner_end if head is not None else 0
+
+
+def _before_extra_css(tree: Tree) -> int:
+    """Where a stylesheet goes in the head: on the line after Material's palette, before the
+    site's own stylesheets (extra.css wins); without a palette, at the end of the head."""
+    palette = next(
+        (
+            e
+            for e in tree.elements
+            if e.tag == "link" and _PALETTE_CSS in (e.attrs.get("href") or "")
+        ),
+        None,
     )
-    return output[:at] + tag + "\n" + output[at:]
+    if palette is None:
+        return _head_end(tree)
+    line_end = tree.source.find("\n", palette.end)
+    return line_end + 1 if line_end >= 0 else palette.end
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     uri = page.file.src_uri
+    tree = Tree(output)
+    edits: list[Edit] = []
     head: list[str] = []
     body: list[str] = []
-    if uri in _pages.notebook and _pages.notebook_css_url:
-        output = _before_extra_css(
-            output,
-            f'<link rel="stylesheet" href="{_relative(page, _pages.notebook_css_url)}">',
+    # mkdocstrings' stylesheet, with the white space before it: only where it rendered API
+    # docs (a page on_page_content saw without them)
+    gone = (0, 0)
+    if uri in _pages.names and uri not in _pages.api_docs:
+        mkdocstrings = next(
+            (
+                e
+                for e in tree.elements
+                if e.tag == "link"
+                and "stylesheet" in (e.attrs.get("rel") or "").lower().split()
+                and (e.attrs.get("href") or "").endswith(_MKDOCSTRINGS_CSS)
+            ),
+            None,
         )
+        if mkdocstrings is not None:
+            gone = (
+                tree.whitespace_before(mkdocstrings.start),
+                mkdocstrings.end,
+            )
+    if uri in _pages.notebook and _pages.notebook_css_url:
+        at = _before_extra_css(tree)
+        href = _relative(page, _pages.notebook_css_url)
+        link = f'<link rel="stylesheet" href="{href}">'
+        if gone[0] <= at < gone[1]:
+            # in the white space that goes: the link takes its place, on the same line
+            gone = (at, gone[1])
+            edits.append((at, at, link))
+        else:
+            edits.append((at, at, link + "\n"))
+    if gone[1] > gone[0]:
+        edits.append((*gone, ""))
     if uri in _pages.explorer:
         # Material's anchor tracking (navigation.tracking) rewrites the URL's hash as the page
         # scrolls, which would wipe the explorer's state (#word&a=…&b=…): without a mounted
         # table of contents, it does not run on this page.
-        output = output.replace(' data-md-component="toc"', "")
+        for element in tree.elements:
+            if element.attrs.get("data-md-component") == "toc":
+                where = tree.attribute(element, "data-md-component")
+                if where is not None:
+                    start, end = where
+                    if tree.source[start - 1].isspace():
+                        start -= 1
+                    edits.append((start, end, ""))
         head.append(
             f'<link rel="stylesheet" href="{_relative(page, EXPLORER_CSS)}">'
         )
         body.append(
             f'<script src="{_relative(page, EXPLORER_JS)}" defer></script>'
         )
-    if (
-        'class="doc doc-' not in output
-    ):  # mkdocstrings' stylesheet: only where it rendered API docs
-        output = _MKDOCSTRINGS_CSS.sub("", output, count=1)
-    output = _BUNDLE.sub(r"\g<0> defer", output, count=1)
+    bundle = next(
+        (
+            e
+            for e in tree.elements
+            if e.tag == "script"
+            and _BUNDLE_SRC.search(e.attrs.get("src") or "")
+        ),
+        None,
+    )
+    if bundle is not None and "defer" not in bundle.attrs:
+        src = tree.attribute(bundle, "src")
+        at = src[1] if src is not None else tree.before_close(bundle)
+        edits.append((at, at, " defer"))
     if head:
-        output = output.replace("</head>", "\n".join(head) + "\n</head>", 1)
+        at = _head_end(tree)
+        edits.append((at, at, "\n".join(head) + "\n"))
     if body:  # inside the content container: Material's instant navigation runs them too
-        at = output.rfind("</article>")
-        output = output[:at] + "\n".join(body) + "\n" + output[at:]
-    return output
+        at = max(
+            (e.inner_end for e in tree.elements if e.tag == "article"),
+            default=_head_end(tree),
+        )
+        edits.append((at, at, "\n".join(body) + "\n"))
+    return splice(output, edits)
