@@ -68,9 +68,6 @@ CHAPTER_BYTES = 600 * 1024
 OTHER_BYTES = 450 * 1024
 # Waits until the page has settled: MathJax done (where loaded) and the explorer ready (where present).
 SETTLED = """() => {
-  const mj = window.MathJax;
-  if (mj && mj.Hub && (mj.Hub.queue.running || mj.Hub.queue.pending)) return false;
-  if (document.querySelector('script[src*="mathjax.js"]') && !(mj && mj.Hub && mj.isReady)) return false;
   const explorer = document.getElementById('bertsteps-explorer');
   return !explorer || explorer.dataset.ready === 'true' || explorer.dataset.failed === 'true';
 }"""
@@ -169,6 +166,9 @@ def serve(site: Path) -> Iterator[str]:
 def axe_page(page: Any, url: str, source: str) -> list[dict[str, Any]]:
     """Open ``url`` in a Playwright page, wait until it settles, run axe: its violations."""
     page.goto(url, wait_until="load")
+    page.mouse.move(
+        5, 5
+    )  # the explorer loads its data on the reader's first move
     page.wait_for_load_state("networkidle")
     page.wait_for_function(SETTLED, timeout=30_000)
     page.add_script_tag(content=source)

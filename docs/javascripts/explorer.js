@@ -836,11 +836,21 @@
 
   // The data (about 2 MB) is not part of the page's load: it is fetched on the reader's
   // first sign of use (a pointer move, a touch, a key, a scroll or the wheel), or at once
-  // when the URL asks for a word (a link into the explorer), or when an earlier visit
-  // already fetched it. A reader who only looks at the page downloads the page.
+  // when the URL asks for a word (a link into the explorer), when the reader came from
+  // another page of the site, or when an earlier visit already fetched it. A reader who only looks at the page downloads the page.
   const INTENT = ["pointermove", "pointerdown", "touchstart", "keydown", "wheel", "scroll", "focusin"];
+  // Reached by a link on another page of the site (a page load, or Material's instant
+  // navigation): the reader already chose to come here.
+  function arrivedByNavigation() {
+    const first = performance.getEntriesByType("navigation")[0];
+    if (first && new URL(first.name).pathname !== location.pathname) return true; // instant
+    if (!document.referrer) return false;
+    const from = new URL(document.referrer);
+    return from.origin === location.origin && from.pathname !== location.pathname;
+  }
+
   function firstIntent() {
-    if (core || location.hash.length > 1) return afterFirstPaint();
+    if (core || location.hash.length > 1 || arrivedByNavigation()) return afterFirstPaint();
     return new Promise((resolve) => {
       const go = () => {
         for (const type of INTENT) window.removeEventListener(type, go, true);
