@@ -456,13 +456,11 @@ bertsteps.tokenize(bert, "{title}").tokens
 """
 
 
-def executed(log: str) -> set[str]:
-    return {
-        Path(p).stem
-        for p in re.findall(
-            r"Converting notebook \(execute=True\): (\S+)", log
-        )
-    }
+def executed(record: Path) -> set[str]:
+    """The chapters a build executed, as its hooks recorded them ($BERTSTEPS_BUILD_RECORD)."""
+    data = json.loads(record.read_text())
+    assert data["ok"] is True
+    return {Path(p).stem for p in data["executed"]}
 
 
 def test_cache_rules(tmp_path: Path, tiny_folder: Path) -> None:
@@ -475,9 +473,12 @@ def test_cache_rules(tmp_path: Path, tiny_folder: Path) -> None:
             "two.py": CHAPTER.format(title="two"),
         },
     )
-    env = {
-        "PYTHONPATH": str(project)
-    }  # the copy's bertsteps, for the hooks and the kernels
+    record = tmp_path / "record.json"
+    env = {  # the copy's bertsteps, for the hooks and the kernels; its own cache
+        "PYTHONPATH": str(project),
+        "BERTSTEPS_BUILD_CACHE": str(project / ".cache"),
+        "BERTSTEPS_BUILD_RECORD": str(record),
+    }
 
     exports: list[
         bool
@@ -499,7 +500,7 @@ def test_cache_rules(tmp_path: Path, tiny_folder: Path) -> None:
         assert (
             len(list((project / ".cache" / "explorer").iterdir())) == 1
         )  # other fingerprints are removed
-        return executed(out.stdout + out.stderr)
+        return executed(record)
 
     def explorer_hidden_size() -> int:
         return json.loads(
