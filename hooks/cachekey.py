@@ -22,7 +22,7 @@ fingerprint, plus
     - every file under ``examples/data/`` (the data chapters read);
     - the committed results in :data:`RESULTS`, the ones the Performance page reads (path
       and bytes, ``missing`` for one that is absent). Other files of ``benchmarks/`` (such
-      as ``pages.json`` or ``sites.json``) are not read by any page and do not count.
+      as ``sites.json``) are not read by any page and do not count.
 
 A chapter's own source is not in the folder's fingerprint: mkdocs-jupyter names each cache
 entry after the chapter's bytes and the plugin's settings.
