@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import bertsteps
+from benchmarks.pages import RENDER_EVERYTHING
 
 
 def make_random_checkpoint(
@@ -229,12 +230,7 @@ def browser() -> Iterator[object]:
 # The site lets the browser skip laying out chapter cells far from the screen
 # (content-visibility: auto, docs/stylesheets/extra.css). The checks measure and look at
 # every cell (overflow, scrolling blocks, axe, full-page screenshots), so each page the
-# tests open renders them all.
-RENDER_EVERYTHING = """addEventListener("DOMContentLoaded", () => {
-  const style = document.createElement("style");
-  style.textContent = ".jupyter-wrapper .jp-Cell { content-visibility: visible !important }";
-  document.head.append(style);
-});"""
+# tests open renders them all (the same script as benchmarks/pages.py's axe runs).
 
 
 def render_everything(browser: Any) -> None:
