@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from html.parser import HTMLParser
 
+from htmltree import Edit, Tree, splice
 from latex2mathml.converter import convert
 
 SKIP_TAGS = frozenset(
@@ -52,75 +52,6 @@ _TEX = re.compile(
 
 class MathError(ValueError):
     """A formula that cannot be typeset: the build stops and names it."""
-
-
-class _TextSpans(HTMLParser):
-    """Offsets ``[start, end)`` of every run of text outside the skipped elements."""
-
-    def __init__(self, source: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.source = source
-        self.line_starts = [0]
-        for line in source.splitlines(keepends=True):
-            self.line_starts.append(self.line_starts[-1] + len(line))
-        self.events: list[
-            tuple[int, bool]
-        ] = []  # (offset, is text we may rewrite)
-        self.skipping: list[str] = []  # tag names of the open skipped elements
-
-    def _here(self) -> int:
-        line, column = self.getpos()
-        return self.line_starts[line - 1] + column
-
-    def _markup(self) -> None:
-        self.events.append((self._here(), False))
-
-    def handle_starttag(
-        self, tag: str, attrs: list[tuple[str, str | None]]
-    ) -> None:
-        self._markup()
-        classes = set((dict(attrs).get("class") or "").split())
-        if self.skipping and tag == self.skipping[0]:
-            self.skipping.append(tag)  # the same element nested: count it
-        elif not self.skipping and (
-            tag in SKIP_TAGS or classes & SKIP_CLASSES
-        ):
-            self.skipping.append(tag)
-
-    def handle_startendtag(
-        self, tag: str, attrs: list[tuple[str, str | None]]
-    ) -> None:
-        self._markup()
-
-    def handle_endtag(self, tag: str) -> None:
-        self._markup()
-        if self.skipping and tag == self.skipping[0]:
-            self.skipping.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.events.append((self._here(), not self.skipping))
-
-    def handle_comment(self, data: str) -> None:
-        self._markup()
-
-    def handle_decl(self, decl: str) -> None:
-        self._markup()
-
-    def handle_pi(self, data: str) -> None:
-        self._markup()
-
-    def unknown_decl(self, data: str) -> None:
-        self._markup()
-
-    def spans(self) -> list[tuple[int, int]]:
-        self.feed(self.source)
-        self.close()
-        ends = [offset for offset, _ in self.events[1:]] + [len(self.source)]
-        return [
-            (start, end)
-            for (start, text), end in zip(self.events, ends, strict=True)
-            if text and end > start
-        ]
 
 
 def to_mathml(tex: str, display: bool) -> str:
@@ -177,18 +108,21 @@ def typeset(html: str) -> tuple[str, int]:
     >>> n, page.count('display="block"')
     (2, 1)
     """
-    pieces: list[str] = []
+    tree = Tree(html)
+    skipped = [
+        (element.start_end, element.inner_end)
+        for element in tree.elements
+        if element.tag in SKIP_TAGS or element.classes & SKIP_CLASSES
+    ]
+    edits: list[Edit] = []
     total = 0
-    at = 0
-    for start, end in _TextSpans(html).spans():
-        text = htmllib.unescape(html[start:end])
-        if "$" not in text and "\\" not in text:
+    for start, end, text in tree.text_runs():
+        if ("$" not in text and "\\" not in text) or any(
+            a <= start < b for a, b in skipped
+        ):
             continue
         typeset_text, count = _typeset_text(text)
         if count:
-            pieces.append(html[at:start])
-            pieces.append(typeset_text)
-            at = end
+            edits.append((start, end, typeset_text))
             total += count
-    pieces.append(html[at:])
-    return "".join(pieces), total
+    return splice(html, edits), total
