@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import subprocess
@@ -194,6 +195,39 @@ def random_site(
     assert out.returncode == 0, log[-5000:]
     assert "WARNING" not in log, log[-5000:]
     return folder
+
+
+def run_chapter(
+    chapter: Path,
+    tmp_path: Path,
+    checkpoint: Path | None = None,
+    probe: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """A chapter run as a script in a new interpreter, with ``checkpoint`` (default: the
+    bundled one); with ``probe``, that code runs instead, given the chapter's path."""
+    env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
+    env["MPLBACKEND"] = "Agg"
+    if checkpoint is not None:
+        env["BERTSTEPS_CHECKPOINT"] = str(checkpoint)
+    code = [str(chapter)] if probe is None else ["-c", probe, str(chapter)]
+    return subprocess.run(
+        [sys.executable, *code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def probe_chapter(
+    chapter: Path, probe: str, tmp_path: Path, checkpoint: Path | None = None
+) -> Any:
+    """What ``probe`` printed last, as JSON, after running the chapter (it must succeed)."""
+    out = run_chapter(chapter, tmp_path, checkpoint, probe)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="session")

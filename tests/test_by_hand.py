@@ -12,6 +12,7 @@ from transformers.activations import ACT2FN
 
 import bertsteps
 from bertsteps import by_hand
+from tests.conftest import probe_chapter
 
 TEXTS = [
     "the river bank",
@@ -325,10 +326,6 @@ def test_feed_forward_chapter_measures_follow_the_checkpoint(
     tmp_path: Path, tiny_folder: Path
 ) -> None:
     """The numbers behind the feed-forward chapter's claims: met by the default, not by random weights."""
-    import json
-    import os
-    import subprocess
-    import sys
 
     probe = (
         "import json, runpy, sys; ns = runpy.run_path(sys.argv[1]); "
@@ -341,23 +338,7 @@ def test_feed_forward_chapter_measures_follow_the_checkpoint(
     )
     found = {}
     for name, checkpoint in (("default", None), ("random", tiny_folder)):
-        env = {
-            k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"
-        }
-        env["MPLBACKEND"] = "Agg"
-        if checkpoint is not None:
-            env["BERTSTEPS_CHECKPOINT"] = str(checkpoint)
-        out = subprocess.run(
-            [sys.executable, "-c", probe, str(chapter)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert out.returncode == 0, out.stderr[-3000:]
-        found[name] = json.loads(out.stdout.strip().splitlines()[-1])
+        found[name] = probe_chapter(chapter, probe, tmp_path, checkpoint)
     default, random = found["default"], found["random"]
     assert len(default["gap"]) == 6 and len(random["gap"]) == 2
     # ffn-mostly-off, layernorm-matters, one-layer-turns-most, blocks-change-substantially

@@ -9,6 +9,7 @@ import torch
 
 import bertsteps
 from bertsteps.context import WordInContext, word_in_context, word_positions
+from tests.conftest import probe_chapter
 
 
 def test_single_token_word_matches_every_hidden_state(
@@ -119,10 +120,6 @@ def test_chapter_sense_measures_follow_the_checkpoint(
     tmp_path: Path, tiny_folder: Path
 ) -> None:
     """The numbers behind the chapter's sense claims: met by the default, not by random weights."""
-    import json
-    import os
-    import subprocess
-    import sys
 
     probe = (
         "import json, runpy, sys; ns = runpy.run_path(sys.argv[1]); "
@@ -137,23 +134,7 @@ def test_chapter_sense_measures_follow_the_checkpoint(
     )
     found = {}
     for name, checkpoint in (("default", None), ("random", tiny_folder)):
-        env = {
-            k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"
-        }
-        env["MPLBACKEND"] = "Agg"
-        if checkpoint is not None:
-            env["BERTSTEPS_CHECKPOINT"] = str(checkpoint)
-        out = subprocess.run(
-            [sys.executable, "-c", probe, str(chapter)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert out.returncode == 0, out.stderr[-3000:]
-        found[name] = json.loads(out.stdout.strip().splitlines()[-1])
+        found[name] = probe_chapter(chapter, probe, tmp_path, checkpoint)
     default, random = found["default"], found["random"]
     assert set(default["gained"]) == {"bank", "bat"}
     assert min(default["gained"].values()) >= 0.02  # senses-separate holds

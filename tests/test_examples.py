@@ -7,32 +7,14 @@ With the default checkpoint every chapter already runs in the strict site build
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_chapter
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "examples").glob("*.py"))
-
-
-def run_chapter(
-    chapter: Path, tmp_path: Path, checkpoint: Path
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
-    env["MPLBACKEND"] = "Agg"
-    env["BERTSTEPS_CHECKPOINT"] = str(checkpoint)
-    return subprocess.run(
-        [sys.executable, str(chapter)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def test_there_are_chapters() -> None:

@@ -4,14 +4,12 @@ none (the page says so and shows the masking rule and the head's steps on shapes
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import probe_chapter
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow  # every test runs the chapter in a new process
@@ -41,21 +39,9 @@ print(json.dumps({
 
 
 def run(checkpoint: Path | None, tmp_path: Path) -> dict[str, object]:
-    env = {k: v for k, v in os.environ.items() if k != "BERTSTEPS_CHECKPOINT"}
-    env["MPLBACKEND"] = "Agg"
-    if checkpoint is not None:
-        env["BERTSTEPS_CHECKPOINT"] = str(checkpoint)
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(CHAPTER)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    result: dict[str, object] = probe_chapter(
+        CHAPTER, PROBE, tmp_path, checkpoint
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
