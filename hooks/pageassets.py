@@ -18,6 +18,12 @@
   anchor tracking leaves the explorer's URL hash alone); mkdocstrings' stylesheet only on
   pages with API docs.
 - **Material's bundle** is deferred: it no longer holds up the first paint.
+- **Material's stylesheet** in two (``on_post_build``, :mod:`stylesheets`): the rules that
+  can match an element of a built page, or one Material's script adds as it starts, are
+  the only part of it that holds up the first paint (``main.<hash>.first.css``, about half
+  of it); the rest (``main.<hash>.rest.css``: search results, dialogs, right-to-left
+  layouts, features the site does not use) is added after the page's load event, right
+  after the first part, so the cascade keeps Material's order.
 - **Plain names.** Pygments' spans around names and spaces, drawn in the code's own
   colour anyway, are left out of code cells (:func:`plain_names`).
 - **Copy buttons.** A code cell's copy button copies the cell's ``<pre>``; mkdocs-jupyter's
@@ -41,6 +47,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import html as htmllib
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -48,10 +55,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import mathml  # hooks/mathml.py: MkDocs puts a hook's own folder on sys.path
+import stylesheets
 from htmltree import Edit, Element, Tree, splice
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from stylesheets import trimmed_notebook_css
 
 WIDE_CHARS = 30  # a code line wider than a 320 px phone's column (about 31 characters at this code size)
 TALL_LINES = 20  # outputs are at most 32em tall (docs/stylesheets/extra.css), then scroll
@@ -263,9 +273,16 @@ def _search_exclusions(tree: Tree) -> list[Edit]:
         if "data-search-exclude" in element.attrs:
             continue
         if (
-            element.tag == "div"
-            and element.classes & {"clipboard-copy-txt", "jp-RenderedText"}
-        ) or (element.tag == "span" and "notice" in element.classes):
+            (
+                element.tag == "div"
+                and element.classes & {"clipboard-copy-txt", "jp-RenderedText"}
+            )
+            or (element.tag == "span" and "notice" in element.classes)
+            or (
+                element.tag == "details"
+                and "bertsteps-numbers" in element.classes
+            )
+        ):
             at = tree.after_name(element)
             edits.append((at, at, " data-search-exclude"))
     return edits
@@ -294,8 +311,8 @@ def lighter_copy_buttons(html: str) -> str:
 def exclude_from_search(html: str) -> str:
     """``data-search-exclude`` (Material's search skips the element) on what the search index,
     fetched by every page, need not hold: each code cell's second copy (the hidden text of its
-    copy button), the button's "Copied!" and plain-text outputs (tensors, reprs). Prose, code
-    and Markdown outputs stay searchable."""
+    copy button), the button's "Copied!", plain-text outputs (tensors, reprs) and the tables
+    of numbers under heatmaps. Prose, code and Markdown outputs stay searchable."""
     return splice(html, _search_exclusions(Tree(html)))
 
 
@@ -355,184 +372,6 @@ def on_page_content(
     if names.api_docs:
         _pages.api_docs.add(uri)
     return html
-
-
-# ---------------------------------------------------------------------------------------
-# The notebook stylesheet
-
-
-def _split_top(text: str, sep: str) -> list[str]:
-    """``text`` split at ``sep`` outside brackets, parentheses and strings."""
-    parts, depth, quote, start = [], 0, "", 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-        i += 1
-    parts.append(text[start:])
-    return parts
-
-
-def parse_css(css: str) -> list[tuple[str, str | list]]:
-    """Top-level rules as ``(prelude, declarations)``, or ``(prelude, [rules])`` for a
-    block at-rule (``@media``, ``@supports``); statements such as ``@charset`` are dropped."""
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
-    rules: list[tuple[str, str | list]] = []
-    i, n = 0, len(css)
-    while i < n:
-        brace = css.find("{", i)
-        semi = css.find(";", i)
-        if brace < 0:
-            break
-        if 0 <= semi < brace and css[i:semi].strip().startswith(
-            "@"
-        ):  # @charset, @import
-            i = semi + 1
-            continue
-        depth, j, quote = 1, brace + 1, ""
-        while j < n and depth:
-            ch = css[j]
-            if quote:
-                if ch == "\\":
-                    j += 1
-                elif ch == quote:
-                    quote = ""
-            elif ch in "\"'":
-                quote = ch
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-            j += 1
-        prelude, body = css[i:brace].strip(), css[brace + 1 : j - 1]
-        if prelude.startswith(("@media", "@supports", "@layer", "@container")):
-            rules.append((prelude, parse_css(body)))
-        else:
-            rules.append((prelude, body.strip()))
-        i = j
-    return rules
-
-
-_PAREN = re.compile(r"\((?:[^()]|\([^()]*\))*\)")
-_NAMES = re.compile(r"([.#])((?:[\w-]|\\.)+)")
-
-
-def selector_can_match(
-    selector: str, classes: set[str], ids: set[str]
-) -> bool:
-    """False when the selector names a class or id (outside parentheses) that no page has."""
-    for kind, name in _NAMES.findall(
-        _PAREN.sub("", re.sub(r"\[[^\]]*\]", "", selector))
-    ):
-        if "\\" in name:
-            continue  # an escaped name: kept
-        if name not in (classes if kind == "." else ids):
-            return False
-    return True
-
-
-def trim_rules(rules: list, classes: set[str], ids: set[str]) -> list:
-    """The rules with only the selectors that can match; rules left with none dropped."""
-    kept: list = []
-    for prelude, body in rules:
-        if isinstance(body, list):
-            inner = trim_rules(body, classes, ids)
-            if inner:
-                kept.append((prelude, inner))
-        elif prelude.startswith("@"):  # @font-face, @keyframes, @page
-            kept.append((prelude, body))
-        else:
-            selectors = [s.strip() for s in _split_top(prelude, ",")]
-            alive = [
-                s for s in selectors if selector_can_match(s, classes, ids)
-            ]
-            if alive and body:
-                kept.append((",".join(alive), body))
-    return kept
-
-
-def _declarations(rules: list) -> list[str]:
-    out: list[str] = []
-    for _, body in rules:
-        out.extend(_declarations(body) if isinstance(body, list) else [body])
-    return out
-
-
-def _without_unread(rules: list, read: set[str]) -> tuple[list, bool]:
-    """The rules without custom property declarations outside ``read``; whether any went."""
-    out: list = []
-    removed = False
-    for prelude, body in rules:
-        if isinstance(body, list):
-            inner, gone = _without_unread(body, read)
-            removed |= gone
-            if inner:
-                out.append((prelude, inner))
-        elif prelude.startswith("@"):
-            out.append((prelude, body))
-        else:
-            decls = [d.strip() for d in _split_top(body, ";") if d.strip()]
-            alive = [
-                d
-                for d in decls
-                if not d.startswith("--") or d.split(":", 1)[0].strip() in read
-            ]
-            removed |= len(alive) != len(decls)
-            if alive:
-                out.append((prelude, ";".join(alive)))
-    return out, removed
-
-
-def drop_unread_properties(rules: list, readers: str) -> list:
-    """Remove custom property declarations that no ``var()`` in the rules or ``readers``
-    reads, again and again (a property read only by removed ones goes too)."""
-    while True:
-        read = set(
-            re.findall(
-                r"var\(\s*(--[\w-]+)",
-                "\n".join(_declarations(rules)) + readers,
-            )
-        )
-        rules, removed = _without_unread(rules, read)
-        if not removed:
-            return rules
-
-
-def write_css(rules: list) -> str:
-    lines = []
-    for prelude, body in rules:
-        if isinstance(body, list):
-            lines.append(f"{prelude}{{\n{write_css(body)}\n}}")
-        else:
-            compact = re.sub(r"\s+", " ", body)
-            lines.append(f"{prelude}{{{compact}}}")
-    return "\n".join(lines)
-
-
-def trimmed_notebook_css(
-    css: str, classes: set[str], ids: set[str], readers: str
-) -> str:
-    """The rules of ``css`` that can match an element with one of ``classes`` or ``ids`` (those
-    of every page: :class:`_Names`), without unread properties."""
-    rules = trim_rules(parse_css(css), classes, ids)
-    return (
-        '@charset "UTF-8";\n'
-        + write_css(drop_unread_properties(rules, readers))
-        + "\n"
-    )
 
 
 def _theme_css(config: MkDocsConfig) -> str:
@@ -672,3 +511,94 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
         )
         edits.append((at, at, "\n".join(body) + "\n"))
     return splice(output, edits)
+
+
+# ---------------------------------------------------------------------------------------
+# Material's stylesheet: what the first paint needs, then the rest
+
+_MAIN_CSS = re.compile(r"assets/stylesheets/main\.[0-9a-f]+\.min\.css$")
+FIRST_CSS = "main.{}.first.css"
+REST_CSS = "main.{}.rest.css"
+# Adds the rest of Material's stylesheet once the page has loaded, right after the first
+# part (the cascade keeps Material's order before palette and extra.css).
+_LOAD_REST = (
+    '<script>(s=>addEventListener("load",()=>{{const l=document.createElement("link");'
+    'l.rel="stylesheet";l.href="{href}";s.before(l)}},{{once:true}}))'
+    "(document.currentScript)</script>"
+    '<noscript><link rel="stylesheet" href="{href}"></noscript>'
+)
+
+
+def first_paint_edits(tree: Tree, first: str, rest: str) -> list[Edit]:
+    """Material's ``main.css`` link made to load ``first`` (a file name in the same folder),
+    followed by what loads ``rest`` after the page's load event (or at once without script)."""
+    for element in tree.elements:
+        href = element.attrs.get("href") or ""
+        if element.tag == "link" and _MAIN_CSS.search(href):
+            folder = href.rsplit("/", 1)[0] + "/" if "/" in href else ""
+            where = tree.attribute(element, "href")
+            assert where is not None
+            return [
+                (*where, f'href="{folder}{first}"'),
+                (
+                    element.end,
+                    element.end,
+                    _LOAD_REST.format(href=htmllib.escape(folder + rest)),
+                ),
+            ]
+    return []
+
+
+def _write(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    """Material's ``main.css`` split for the first paint (:mod:`stylesheets`), from the names
+    of every page as written and those Material's script adds; every page re-linked."""
+    site = Path(config.site_dir)
+    folder = site / "assets" / "stylesheets"
+    mains = [
+        p
+        for p in folder.glob("main.*.min.css")
+        if _MAIN_CSS.search(p.as_posix())
+    ]
+    bundles = list((site / "assets" / "javascripts").glob("bundle.*.min.js"))
+    if len(mains) != 1 or len(bundles) != 1:
+        raise PluginError(
+            f"expected one Material main.*.min.css and one bundle.*.min.js in {site}/assets, "
+            f"found {len(mains)} and {len(bundles)}: is the theme Material for MkDocs 9?"
+        )
+    pages = {
+        path: Tree(path.read_text(encoding="utf-8"))
+        for path in sorted(site.rglob("*.html"))
+    }
+    names = stylesheets.Names(tags=set(), attributes=set(), values=set())
+    for tree in pages.values():
+        for element in tree.elements:
+            names.add_element(element.tag, element.attrs)
+    first, rest = stylesheets.split_for_first_paint(
+        mains[0].read_text(encoding="utf-8"),
+        stylesheets.with_script_names(
+            names,
+            stylesheets.material_script_names(
+                bundles[0].read_text(encoding="utf-8")
+            ),
+        ),
+    )
+    first_name = FIRST_CSS.format(_digest(first))
+    rest_name = REST_CSS.format(_digest(rest))
+    _write(folder / first_name, first)
+    _write(folder / rest_name, rest)
+    for path, tree in pages.items():
+        edits = first_paint_edits(tree, first_name, rest_name)
+        if edits:
+            _write(path, splice(tree.source, edits))
+    for old in (mains[0], mains[0].with_name(mains[0].name + ".map")):
+        old.unlink(missing_ok=True)  # no page links it any more
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
