@@ -18,12 +18,13 @@
   anchor tracking leaves the explorer's URL hash alone); mkdocstrings' stylesheet only on
   pages with API docs.
 - **Material's bundle** is deferred: it no longer holds up the first paint.
-- **Material's stylesheet** in two (``on_post_build``, :mod:`stylesheets`): the rules that
-  can match an element of a built page, or one Material's script adds as it starts, are
-  the only part of it that holds up the first paint (``main.<hash>.first.css``, about half
-  of it); the rest (``main.<hash>.rest.css``: search results, dialogs, right-to-left
-  layouts, features the site does not use) is added after the page's load event, right
-  after the first part, so the cascade keeps Material's order.
+- **Material's stylesheets** in two (``on_post_build``, :mod:`stylesheets`): the rules
+  that can match an element of a built page, or one Material's script adds as it starts,
+  are the only part that holds up the first paint (``main.<hash>.first.css``, about half
+  of ``main.css``; ``palette.<hash>.first.css``, the site's own colours); the rest
+  (``….rest.css``: search results, dialogs, right-to-left layouts, other colours,
+  features the site does not use) is added after the page's load event, right after the
+  first part, so the cascade keeps Material's order.
 - **Plain names.** Pygments' spans around names and spaces, drawn in the code's own
   colour anyway, are left out of code cells (:func:`plain_names`).
 - **Copy buttons.** A code cell's copy button copies the cell's ``<pre>``; mkdocs-jupyter's
@@ -514,13 +515,11 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Material's stylesheet: what the first paint needs, then the rest
+# Material's stylesheets: what the first paint needs, then the rest
 
-_MAIN_CSS = re.compile(r"assets/stylesheets/main\.[0-9a-f]+\.min\.css$")
-FIRST_CSS = "main.{}.first.css"
-REST_CSS = "main.{}.rest.css"
-# Adds the rest of Material's stylesheet once the page has loaded, right after the first
-# part (the cascade keeps Material's order before palette and extra.css).
+_MATERIAL_CSS = re.compile(r"(?:^|/)((?:main|palette)\.[0-9a-f]+\.min\.css)$")
+# Adds the rest of a stylesheet once the page has loaded, right after its first part (the
+# cascade keeps Material's order, before extra.css); without script, at once.
 _LOAD_REST = (
     '<script>(s=>addEventListener("load",()=>{{const l=document.createElement("link");'
     'l.rel="stylesheet";l.href="{href}";s.before(l)}},{{once:true}}))'
@@ -529,24 +528,28 @@ _LOAD_REST = (
 )
 
 
-def first_paint_edits(tree: Tree, first: str, rest: str) -> list[Edit]:
-    """Material's ``main.css`` link made to load ``first`` (a file name in the same folder),
-    followed by what loads ``rest`` after the page's load event (or at once without script)."""
+def first_paint_edits(
+    tree: Tree, parts: dict[str, tuple[str, str]]
+) -> list[Edit]:
+    """Each link to one of Material's stylesheets (a name in ``parts``) made to load the
+    first part, followed by what loads the rest after the page's load event; both parts
+    are file names in the stylesheet's folder."""
+    edits: list[Edit] = []
     for element in tree.elements:
-        href = element.attrs.get("href") or ""
-        if element.tag == "link" and _MAIN_CSS.search(href):
-            folder = href.rsplit("/", 1)[0] + "/" if "/" in href else ""
-            where = tree.attribute(element, "href")
-            assert where is not None
-            return [
-                (*where, f'href="{folder}{first}"'),
-                (
-                    element.end,
-                    element.end,
-                    _LOAD_REST.format(href=htmllib.escape(folder + rest)),
-                ),
-            ]
-    return []
+        match = _MATERIAL_CSS.search(element.attrs.get("href") or "")
+        if element.tag != "link" or match is None or match[1] not in parts:
+            continue
+        href = element.attrs["href"] or ""
+        folder = href[: match.start(1)]
+        first, rest = parts[match[1]]
+        where = tree.attribute(element, "href")
+        assert where is not None
+        edits.append((*where, f'href="{folder}{first}"'))
+        rest_href = htmllib.escape(folder + rest)
+        edits.append(
+            (element.end, element.end, _LOAD_REST.format(href=rest_href))
+        )
+    return edits
 
 
 def _write(path: Path, text: str) -> None:
@@ -556,20 +559,20 @@ def _write(path: Path, text: str) -> None:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    """Material's ``main.css`` split for the first paint (:mod:`stylesheets`), from the names
-    of every page as written and those Material's script adds; every page re-linked."""
+    """Material's ``main.css`` and ``palette.css`` split for the first paint
+    (:mod:`stylesheets`), from the names of every page as written and those Material's
+    script adds; every page re-linked, Material's whole files removed."""
     site = Path(config.site_dir)
     folder = site / "assets" / "stylesheets"
-    mains = [
-        p
-        for p in folder.glob("main.*.min.css")
-        if _MAIN_CSS.search(p.as_posix())
-    ]
+    sheets = sorted(
+        p for p in folder.glob("*.min.css") if _MATERIAL_CSS.search(p.name)
+    )
     bundles = list((site / "assets" / "javascripts").glob("bundle.*.min.js"))
-    if len(mains) != 1 or len(bundles) != 1:
+    if len(sheets) != 2 or len(bundles) != 1:
         raise PluginError(
-            f"expected one Material main.*.min.css and one bundle.*.min.js in {site}/assets, "
-            f"found {len(mains)} and {len(bundles)}: is the theme Material for MkDocs 9?"
+            f"expected Material's main.*.min.css, palette.*.min.css and bundle.*.min.js "
+            f"in {site}/assets, found {[p.name for p in sheets]} and {len(bundles)} "
+            "bundle: is the theme Material for MkDocs 9?"
         )
     pages = {
         path: Tree(path.read_text(encoding="utf-8"))
@@ -579,25 +582,31 @@ def on_post_build(config: MkDocsConfig) -> None:
     for tree in pages.values():
         for element in tree.elements:
             names.add_element(element.tag, element.attrs)
-    first, rest = stylesheets.split_for_first_paint(
-        mains[0].read_text(encoding="utf-8"),
-        stylesheets.with_script_names(
-            names,
-            stylesheets.material_script_names(
-                bundles[0].read_text(encoding="utf-8")
-            ),
+    names = stylesheets.with_script_names(
+        names,
+        stylesheets.material_script_names(
+            bundles[0].read_text(encoding="utf-8")
         ),
     )
-    first_name = FIRST_CSS.format(_digest(first))
-    rest_name = REST_CSS.format(_digest(rest))
-    _write(folder / first_name, first)
-    _write(folder / rest_name, rest)
+    parts: dict[str, tuple[str, str]] = {}
+    for sheet in sheets:
+        stem = sheet.name.split(".", 1)[0]  # main, palette
+        first, rest = stylesheets.split_for_first_paint(
+            sheet.read_text(encoding="utf-8"), names
+        )
+        parts[sheet.name] = (
+            f"{stem}.{_digest(first)}.first.css",
+            f"{stem}.{_digest(rest)}.rest.css",
+        )
+        _write(folder / parts[sheet.name][0], first)
+        _write(folder / parts[sheet.name][1], rest)
     for path, tree in pages.items():
-        edits = first_paint_edits(tree, first_name, rest_name)
+        edits = first_paint_edits(tree, parts)
         if edits:
             _write(path, splice(tree.source, edits))
-    for old in (mains[0], mains[0].with_name(mains[0].name + ".map")):
-        old.unlink(missing_ok=True)  # no page links it any more
+    for sheet in sheets:  # no page links them any more
+        sheet.unlink()
+        sheet.with_name(sheet.name + ".map").unlink(missing_ok=True)
 
 
 def _digest(text: str) -> str:

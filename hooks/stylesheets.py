@@ -3,7 +3,7 @@
 - :func:`trimmed_notebook_css`: mkdocs-jupyter's JupyterLab stylesheet, without the rules
   for classes and ids that no page has, and without the custom properties nothing reads
   (``hooks/pageassets.py`` serves it once for every chapter).
-- :func:`split_for_first_paint`: Material's ``main.css`` in two. The *first* part holds
+- :func:`split_for_first_paint`: Material's ``main.css`` (and ``palette.css``) in two. The *first* part holds
   every rule that can match an element a page is built with, or one Material's script
   adds as it starts (:func:`material_script_names`); it is the only stylesheet of
   Material's that holds up the first paint. The *rest* (search results, dialogs,
@@ -321,7 +321,9 @@ def material_script_names(script: str) -> Names:
 
     Example:
         >>> js = 'e.classList.add("md-header--shadow");n="md-tag--"+t;x("md-dialog--active")'
-        >>> names = material_script_names(js + ';setAttribute("data-md-state","")')
+        >>> names = material_script_names(
+        ...     js + ';setAttribute("data-md-state","");b.dataset("data-md-color-scheme")'
+        ... )
         >>> sorted(names.classes), names.class_prefixes, names.any_value
         (['focus-visible', 'js', 'md-header--shadow'], ('md-tag--',), {'data-md-state'})
     """
@@ -338,10 +340,17 @@ def material_script_names(script: str) -> Names:
             if t.endswith("-") and not t.startswith(AFTER_READER_ACTS)
         )
     )
+    # The palette's colours (data-md-color-scheme, -primary, -accent, -media) are copied
+    # from the palette's inputs, whose values are in the page: those values, no others.
+    attributes = {
+        a
+        for a in re.findall(r"(?<![\w-])data-md-[\w-]+", script)
+        if not a.startswith("data-md-color-")
+    }
     return Names(
         # the focus-visible polyfill's class; "js" replaces "no-js" on <html>
         classes=classes | {"focus-visible", "js"},
-        any_value=set(re.findall(r"(?<![\w-])data-md-[\w-]+", script)),
+        any_value=attributes,
         class_prefixes=prefixes,
     )
 

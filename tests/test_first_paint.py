@@ -127,32 +127,38 @@ STYLES = """() => {
   return out;
 }"""
 PAGES = ["", "examples/self_attention/", "reference/by-hand/", "explorer/"]
+MATERIAL = {  # Material's own stylesheets, whole: main and palette
+    path.name.split(".", 1)[0]: path.read_text()
+    for path in MATERIAL_CSS[0].parent.glob("*.min.css")
+}
 
 
-def styles(
-    browser: Any, url: str, *, whole: str | None, rest: bool
-) -> list[str]:
-    """Every element's computed style at ``url``: with the first part only, or with
-    Material's ``whole`` stylesheet served in its place, and the rest blocked unless
-    ``rest``."""
+def styles(browser: Any, url: str, scheme: str, *, served: str) -> list[str]:
+    """Every element's computed style at ``url`` once loaded, with ``served`` stylesheets
+    of Material's: ``"first"`` (the first parts, the rest blocked), ``"whole"`` (Material's
+    own files in place of the first parts, the rest blocked) or ``"both"`` (as built)."""
     context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
+        viewport={"width": 1280, "height": 900},
+        color_scheme=scheme,
+        reduced_motion="reduce",
     )
     page = context.new_page()
-    if whole is not None:
+    if served == "whole":
         page.route(
-            re.compile(r".*/main\.[0-9a-f]+\.first\.css$"),
-            lambda route: route.fulfill(body=whole, content_type="text/css"),
+            re.compile(r".*/(main|palette)\.[0-9a-f]+\.first\.css$"),
+            lambda route: route.fulfill(
+                body=MATERIAL[
+                    route.request.url.rsplit("/", 1)[1].split(".")[0]
+                ],
+                content_type="text/css",
+            ),
         )
-    if not rest:
-        page.route(
-            re.compile(r".*/main\.[0-9a-f]+\.rest\.css$"),
-            lambda route: route.abort(),
-        )
+    if served != "both":
+        page.route(re.compile(r".*\.rest\.css$"), lambda route: route.abort())
     page.goto(url, wait_until="load")
-    if rest:
+    if served == "both":
         page.wait_for_function(
-            "() => [...document.styleSheets].some(s => /rest\\.css$/.test(s.href || ''))"
+            "() => [...document.styleSheets].filter(s => /rest\\.css$/.test(s.href || '')).length == 2"
         )
     page.wait_for_timeout(300)
     out = page.evaluate(STYLES)
@@ -161,28 +167,33 @@ def styles(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_first_part_styles_every_element_as_the_whole_stylesheet(
-    site: Path, server: str, browser: object
+    site: Path, server: str, browser: object, scheme: str
 ) -> None:
-    assert not list((site / "assets" / "stylesheets").glob("main.*.min.css"))
-    whole = MATERIAL_CSS[0].read_text()
+    assert sorted(MATERIAL) == ["main", "palette"]
+    assert not list((site / "assets" / "stylesheets").glob("*.min.css"))
     for path in PAGES:
         html = (site / path / "index.html").read_text()
-        assert re.search(r'href="[^"]*main\.[0-9a-f]+\.first\.css"', html), (
-            path
-        )
-        assert re.search(
-            r'<noscript><link rel="stylesheet" href="[^"]*main\.[0-9a-f]+\.rest\.css"></noscript>',
-            html,
-        ), path
-        first_only = styles(browser, server + path, whole=None, rest=False)
-        material = styles(browser, server + path, whole=whole, rest=False)
+        for stem in MATERIAL:
+            assert re.search(
+                rf'href="[^"]*{stem}\.[0-9a-f]+\.first\.css"', html
+            ), (path, stem)
+            assert re.search(
+                rf'<noscript><link rel="stylesheet" href="[^"]*{stem}\.[0-9a-f]+\.rest\.css"></noscript>',
+                html,
+            ), (path, stem)
+        url = server + path
+        first_only = styles(browser, url, scheme, served="first")
+        material = styles(browser, url, scheme, served="whole")
         assert len(first_only) > 300, (path, len(first_only))
-        # before load: the first part alone styles every element as Material's sheet does
+        # before load: the first parts alone style every element as Material's sheets do
         assert differences(first_only, material) == [], path
         # after load, with the rest: still the same (the cascade kept its order)
-        after_load = styles(browser, server + path, whole=None, rest=True)
+        after_load = styles(browser, url, scheme, served="both")
         assert differences(after_load, material) == [], path
+        if scheme == "dark":  # the dark palette applied, not left to the rest
+            assert any("color-scheme:dark" in row for row in first_only), path
 
 
 def differences(seen: list[str], expected: list[str]) -> list[tuple]:
