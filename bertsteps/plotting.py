@@ -13,6 +13,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
@@ -135,8 +136,54 @@ def compact_svg(svg: str) -> str:
     return f"{head}><style>{rules}</style{body}"
 
 
+@dataclass(frozen=True)
+class NumberTable:
+    """The numbers of one heatmap whose cells do not show them all, for
+    [`Figure.to_html`][bertsteps.Figure.to_html]: its ``values`` written with ``fmt``,
+    ``rows`` and ``cols`` as header cells, ``corner`` in the top-left header cell (says
+    what the rows and columns are), ``caption`` the heatmap's title (its lines kept)."""
+
+    caption: str
+    rows: tuple[str, ...]
+    cols: tuple[str, ...]
+    values: np.ndarray
+    fmt: str
+    corner: str = "row \\ column"
+
+    def to_html(self, fallback_caption: str = "") -> str:
+        """One ``<table>``: a caption, a header row, then a row header and the values on
+        each row. Optional end tags (``</td>``, ``</th>``, ``</tr>``, ``</thead>``) are left
+        out and no cell has an attribute but a header's ``scope``: a 64 by 64 matrix
+        adds about 36 KB (about 6 KB gzipped).
+
+        Examples:
+            >>> NumberTable("a & b", ("x",), ("y", "z"), np.array([[0.5, -1.0]]), ".1f").to_html()
+            '<table><caption>a &amp; b</caption><thead><tr><th scope="col">row \\\\ column<th scope="col">y<th scope="col">z<tbody><tr><th scope="row">x<td>0.5<td>-1.0</table>'
+        """
+        esc = html.escape
+        caption = "<br>".join(
+            esc(line)
+            for line in (self.caption or fallback_caption).splitlines()
+        )
+        head = "".join(f'<th scope="col">{esc(c)}' for c in self.cols)
+        body = "".join(
+            f'<tr><th scope="row">{esc(r)}'
+            + "".join(f"<td>{format(v, self.fmt)}" for v in row)
+            for r, row in zip(self.rows, self.values, strict=True)
+        )
+        return (
+            f"<table>{f'<caption>{caption}</caption>' if caption else ''}"
+            f'<thead><tr><th scope="col">{esc(self.corner)}{head}'
+            f"<tbody>{body}</table>"
+        )
+
+
 class Figure(matplotlib.figure.Figure):
     """A matplotlib Figure that knows its alt text and renders itself as accessible inline SVG.
+
+    ``numbers`` holds one ``NumberTable`` per heatmap
+    whose cells do not show every value ([`plot_matrix`][bertsteps.plot_matrix] and
+    [`plot_matrices`][bertsteps.plot_matrices] fill it); ``to_html`` adds them as tables.
 
     Examples:
         >>> fig = figure(alt="an empty plot")
@@ -145,6 +192,7 @@ class Figure(matplotlib.figure.Figure):
     """
 
     alt: str = "A figure."
+    numbers: tuple[NumberTable, ...] = ()
 
     def to_svg(self) -> str:
         """The figure as an SVG document (text as text, no timestamp)."""
@@ -174,6 +222,23 @@ class Figure(matplotlib.figure.Figure):
         On a narrow screen, where the shrunken text would be small, a "Full size" box under
         the figure shows it at its natural width (``--natural-width``) in a box that scrolls
         sideways (docs/stylesheets/extra.css; no script).
+
+        When some heatmap of the figure does not write every value in its cells (too
+        small to hold them, or ``show_values=False``), its numbers follow the drawing
+        in a table, in a ``<details class="bertsteps-numbers">`` box that is closed
+        until the reader opens it ("The numbers in this figure"): one table per such
+        heatmap, captioned with its title, each row and column headed by its label,
+        the values written with the heatmap's ``fmt``. The tables sit in a box that
+        scrolls sideways and takes the keyboard (``tabindex="0"``, ``role="group"``,
+        ``aria-label``). ``to_svg`` and the ``image/svg+xml`` output have no table.
+
+        Examples:
+            >>> html = plot_matrix([[1.0, 0.5], [0.5, 1.0]], ["king", "queen"],
+            ...                    show_values=False).to_html()
+            >>> html[html.index("<details"):html.index("<table>")]
+            '<details class="bertsteps-numbers"><summary>The numbers in this figure</summary><div tabindex="0" role="group" aria-label="Table of the numbers, scrolls sideways">'
+            >>> html[html.index("<tbody>"):html.index("</table>")]
+            '<tbody><tr><th scope="row">king<td>1.00<td>0.50<tr><th scope="row">queen<td>0.50<td>1.00'
         """
         alt = html.escape(self.alt, quote=True)
         svg = self.to_svg()
@@ -207,7 +272,28 @@ class Figure(matplotlib.figure.Figure):
         )
         return (
             f'<figure class="bertsteps-figure"{natural_width}>{head}'
-            f"<title>{alt}</title>{svg[head_end:]}{zoom}</figure>"
+            f"<title>{alt}</title>{svg[head_end:]}{zoom}{self._numbers_html()}"
+            "</figure>"
+        )
+
+    def _numbers_html(self) -> str:
+        """The tables of ``numbers`` in a closed ``<details>``; nothing when there are none."""
+        if not self.numbers:
+            return ""
+        suptitle = self.get_suptitle()
+        several = len(self.numbers) > 1
+        tables = "".join(
+            table.to_html(
+                suptitle
+                or (f"Heatmap {k} of {len(self.numbers)}" if several else "")
+            )
+            for k, table in enumerate(self.numbers, start=1)
+        )
+        name = "Tables" if several else "Table"
+        return (
+            '<details class="bertsteps-numbers"><summary>The numbers in this figure</summary>'
+            f'<div tabindex="0" role="group" aria-label="{name} of the numbers, scrolls sideways">'
+            f"{tables}</div></details>"
         )
 
     def _repr_mimebundle_(
@@ -351,7 +437,13 @@ def plot_matrix(
     dark cells and black on light ones, and is left out when the cells are too small
     to hold it. The figure's size follows the number of rows and columns, capped, and
     its fonts show at about 10 px or more on a desktop page. Pass ``ax`` to draw into
-    your own axes.
+    your own axes (then every value is written when ``show_values``: you size the cells).
+
+    When the cells do not show the values (too small for them, or ``show_values=False``),
+    the figure keeps them: its HTML ([`Figure.to_html`][bertsteps.Figure.to_html], what a
+    notebook shows) ends with a table of every value written with ``fmt``, closed until
+    the reader opens it, captioned with ``title``; the default ``alt`` says so. So does
+    a heatmap drawn into your ``ax``, when its figure is a [`Figure`][bertsteps.Figure].
 
     Examples:
         >>> fig = plot_matrix([[1.0, 0.5], [0.5, 1.0]], ["king", "queen"])
@@ -359,6 +451,11 @@ def plot_matrix(
         ['1.00', '0.50', '0.50', '1.00']
         >>> fig.axes[0].images[0].get_cmap().name
         'Blues'
+        >>> fig.numbers  # every value is in its cell: no table
+        ()
+        >>> big = plot_matrix(np.eye(40), [str(i) for i in range(40)])
+        >>> len(big.axes[0].texts), big.to_html().count("<td>")
+        (0, 1600)
     """
     from .similarity import as_matrix
 
@@ -380,13 +477,6 @@ def plot_matrix(
     )
     if cmap is None:
         cmap = auto_cmap
-    if alt is None:
-        alt = (
-            f"Heatmap of a {len(rows)} by {len(cols)} matrix"
-            + (f" ({title})" if title else "")
-            + f"; rows: {', '.join(rows)}; columns: {', '.join(cols)}"
-            + ("; each cell shows its value." if show_values else ".")
-        )
     n_rows, n_cols = len(rows), len(cols)
     longest_row = max((len(r) for r in rows), default=1)
     longest_col = max((len(c) for c in cols), default=1)
@@ -401,6 +491,27 @@ def plot_matrix(
         width = max(3.2, n_cols * cell + label_w + (1.3 if colorbar else 0.2))
         height = max(2.4, n_rows * cell + label_h + (0.4 if title else 0.1))
         own = ax is None
+        texts = [format(v, fmt) for v in values.flat]
+        value_pt = min(10.0, _points(10.5, width))
+        fits = bool(texts) and (
+            max(len(t) for t in texts) * 0.62 * value_pt <= 0.95 * cell * 72
+            and value_pt <= 0.8 * cell * 72
+        )
+        # in the caller's axes, the caller sizes the cells
+        written = show_values and bool(texts) and (fits or not own)
+        if alt is None:
+            alt = (
+                f"Heatmap of a {n_rows} by {n_cols} matrix"
+                + (f" ({title})" if title else "")
+                + f"; rows: {', '.join(rows)}; columns: {', '.join(cols)}"
+                + (
+                    "; each cell shows its value."
+                    if written
+                    else "; its values are in a table under it."
+                    if texts
+                    else "."
+                )
+            )
         fig, ax = _figure_and_axes(ax, alt, (width, height))
         fig_w = float(fig.get_figwidth())
         tick_pt = min(11.0, _points(10.5, fig_w))
@@ -428,28 +539,30 @@ def plot_matrix(
             spine.set_visible(False)
         if title:
             ax.set_title(title, fontsize=min(12.0, _points(12, fig_w)))
-        if show_values and values.size:
+        if written:
             value_pt = min(10.0, _points(10.5, fig_w))
-            texts = [format(v, fmt) for v in values.flat]
-            cell_pt = cell * 72
-            fits = (
-                max(len(t) for t in texts) * 0.62 * value_pt <= 0.95 * cell_pt
-                and value_pt <= 0.8 * cell_pt
+            for (i, j), v in np.ndenumerate(values):
+                colour = _text_colour(image.cmap(image.norm(v)))
+                ax.text(
+                    j,
+                    i,
+                    format(v, fmt),
+                    ha="center",
+                    va="center",
+                    color=colour,
+                    fontsize=value_pt,
+                )
+        root = getattr(
+            fig, "figure", None
+        )  # the figure itself, or a subfigure's
+        if texts and not written and isinstance(root, Figure):
+            # the values the cells do not show, for Figure.to_html's table
+            root.numbers = (
+                *root.numbers,
+                NumberTable(
+                    title or "", tuple(rows), tuple(cols), values.copy(), fmt
+                ),
             )
-            if (
-                fits or not own
-            ):  # in the caller's axes, the caller sizes the cells
-                for (i, j), v in np.ndenumerate(values):
-                    colour = _text_colour(image.cmap(image.norm(v)))
-                    ax.text(
-                        j,
-                        i,
-                        format(v, fmt),
-                        ha="center",
-                        va="center",
-                        color=colour,
-                        fontsize=value_pt,
-                    )
         if colorbar:
             bar = fig.colorbar(image, ax=ax, shrink=0.8 if n_rows > 3 else 1.0)
             bar.set_label(
@@ -520,7 +633,7 @@ def plot_matrices(
     colorbar_label: str = "value",
     colorbar_extend: str = "neither",
     show_values: bool = False,
-    fmt: str = ".1f",
+    fmt: str | None = None,
     outline: Sequence[ArrayLike] | None = None,
     xlabel: str = "",
     ylabel: str = "",
@@ -540,11 +653,20 @@ def plot_matrices(
     in the cell so that neighbouring frames stay apart. Each panel is
     ``panel_width`` inches wide, or ``cell_size`` inches per column when that is given.
 
+    With ``show_values=True`` every value is written in its cell with ``fmt`` (by default
+    ``".2f"`` when every value lies in [0, 1], such as attention probabilities, and
+    ``".1f"`` otherwise). With ``show_values=False`` (the default) the numbers are in the
+    figure's HTML instead ([`Figure.to_html`][bertsteps.Figure.to_html]): one table per
+    panel, captioned with its title, closed until the reader opens it, its top-left
+    cell saying what the rows and columns are (``ylabel \\ xlabel``).
+
     Examples:
         >>> fig = plot_matrices([[[0.9, 0.1], [0.2, 0.8]], [[0.5, 0.5], [0.5, 0.5]]], ["a", "b"],
         ...                     titles=["head 0", "head 1"], alt="two attention patterns")
         >>> [ax.get_title() for ax in fig.axes[:2]], fig.axes[0].images[0].norm.vmax
         (['head 0', 'head 1'], 1.0)
+        >>> [(t.caption, t.corner, t.fmt) for t in fig.numbers]
+        [('head 0', 'row \\\\ column', '.2f'), ('head 1', 'row \\\\ column', '.2f')]
     """
     from .similarity import as_matrix
 
@@ -582,6 +704,8 @@ def plot_matrices(
         if vmax is None
         else vmax
     )
+    if fmt is None:  # probabilities get two places, larger values one
+        fmt = ".2f" if 0.0 <= stacked.min() and stacked.max() <= 1.0 else ".1f"
     rows = list(labels)
     cols = list(col_labels) if col_labels is not None else rows
     ncols = max(1, min(ncols, len(values)))
@@ -668,6 +792,9 @@ def plot_matrices(
             fig.supxlabel(xlabel, fontsize=title_pt)
         if ylabel:
             fig.supylabel(ylabel, fontsize=title_pt)
+    # the tables of the panels whose values are not written: rows and columns named
+    corner = f"{ylabel or 'row'} \\ {xlabel or 'column'}"
+    fig.numbers = tuple(replace(t, corner=corner) for t in fig.numbers)
     return fig
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
+from typing import Any
 
 import matplotlib
+import matplotlib.figure
 import numpy as np
 import pytest
 
@@ -405,3 +408,227 @@ def test_tick_labels_thinned_to_what_fits() -> None:
     assert size <= 1.3 * cell_pt * n / len(
         shown
     )  # each shown label has room for itself
+
+
+class _Tables(HTMLParser):
+    """The tables of a figure's HTML: caption, header row and body rows, each cell as
+    ``(tag, scope, text)`` (the markup leaves out optional end tags, as a browser reads it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict[str, Any]] = []
+        self.details: list[dict[str, str | None]] = []
+        self.scrollers: list[dict[str, str | None]] = []
+        self.summary = ""
+        self._in: str | None = None  # "caption", "summary" or a cell
+
+    def handle_starttag(
+        self, tag: str, attrs: list[tuple[str, str | None]]
+    ) -> None:
+        named = dict(attrs)
+        if tag == "details":
+            self.details.append(named)
+        elif tag == "div" and "tabindex" in named:
+            self.scrollers.append(named)
+        elif tag == "summary":
+            self._in = "summary"
+        elif tag == "table":
+            self.tables.append(
+                {"caption": "", "head": [], "body": [], "part": "head"}
+            )
+        elif tag == "caption":
+            self._in = "caption"
+        elif tag == "br" and self._in == "caption":
+            self.tables[-1]["caption"] += "\n"
+        elif tag == "tbody":
+            self.tables[-1]["part"] = "body"
+        elif tag == "tr":
+            self.tables[-1][self.tables[-1]["part"]].append([])
+        elif tag in {"th", "td"}:
+            row = self.tables[-1][self.tables[-1]["part"]][-1]
+            row.append([tag, named.get("scope"), ""])
+            self._in = "cell"
+            assert set(named) <= {"scope"}, (
+                attrs
+            )  # no other attribute per cell
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"caption", "summary"}:
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "summary":
+            self.summary += data
+        elif self._in == "caption":
+            self.tables[-1]["caption"] += data
+        elif self._in == "cell":
+            self.tables[-1][self.tables[-1]["part"]][-1][-1][2] += data
+
+
+def _tables(html: str) -> _Tables:
+    parsed = _Tables()
+    parsed.feed(html)
+    parsed.close()
+    return parsed
+
+
+def test_hidden_values_are_in_a_table_of_numbers() -> None:
+    rng = np.random.default_rng(3)
+    m = rng.uniform(-1, 1, size=(40, 30))
+    rows = [f"r{i}" for i in range(40)]
+    cols = [f"c{j}" for j in range(30)]
+    fig = bertsteps.plot_matrix(m, rows, col_labels=cols, title="demo")
+    assert not fig.axes[0].texts  # too small for the values
+    html = fig.to_html()
+    parsed = _tables(html)
+    assert len(parsed.tables) == 1 and len(parsed.details) == 1
+    assert "open" not in parsed.details[0]  # closed until the reader opens it
+    assert parsed.details[0]["class"] == "bertsteps-numbers"
+    assert parsed.summary == "The numbers in this figure"
+    assert parsed.scrollers == [
+        {
+            "tabindex": "0",
+            "role": "group",
+            "aria-label": "Table of the numbers, scrolls sideways",
+        }
+    ]
+    table = parsed.tables[0]
+    assert table["caption"] == "demo"
+    (head,) = table["head"]
+    assert head[0] == ["th", "col", "row \\ column"]  # never an empty header
+    assert head[1:] == [["th", "col", c] for c in cols]
+    assert [row[0] for row in table["body"]] == [
+        ["th", "row", r] for r in rows
+    ]
+    cells = [cell for row in table["body"] for cell in row[1:]]
+    assert len(cells) == 40 * 30 and {c[0] for c in cells} == {"td"}
+    assert all(c[1] is None for c in cells)
+    numbers = np.array([float(c[2]) for c in cells]).reshape(40, 30)
+    np.testing.assert_array_equal(numbers, np.round(m, 2))
+    assert [c[2] for c in cells[:3]] == [format(v, ".2f") for v in m[0, :3]]
+    # the table sits after the drawing, inside the figure; the SVG alone has none
+    assert (
+        html.index("</svg>") < html.index("<details") < html.index("</figure>")
+    )
+    assert html.endswith("</details></figure>")
+    bundle = fig._repr_mimebundle_()
+    assert "<table" not in bundle["image/svg+xml"]
+    assert "<table" not in fig.to_svg() and "<details" not in fig.to_svg()
+    assert "its values are in a table under it" in fig.alt
+    assert "each cell shows its value" not in fig.alt
+
+
+def test_a_heatmap_that_writes_every_value_has_no_table() -> None:
+    fig = bertsteps.plot_matrix([[1.0, 0.5], [0.5, 1.0]], ["king", "queen"])
+    assert len(fig.axes[0].texts) == 4
+    html = fig.to_html()
+    assert fig.numbers == ()
+    assert "<table" not in html and "<details" not in html
+    assert fig.alt.endswith("each cell shows its value.")
+    hidden = bertsteps.plot_matrix(
+        [[1.0, 0.5], [0.5, 1.0]], ["king", "queen"], show_values=False
+    )
+    body = _tables(hidden.to_html()).tables[0]["body"]
+    assert [[c[2] for c in row] for row in body] == [
+        ["king", "1.00", "0.50"],
+        ["queen", "0.50", "1.00"],
+    ]
+
+
+def test_the_table_uses_the_heatmaps_format() -> None:
+    m = np.array([[0.12345, -2.5], [3.0, 0.0]])
+    fig = bertsteps.plot_matrix(m, ["a", "b"], show_values=False, fmt=".3f")
+    body = _tables(fig.to_html()).tables[0]["body"]
+    assert [[c[2] for c in row[1:]] for row in body] == [
+        ["0.123", "-2.500"],
+        ["3.000", "0.000"],
+    ]
+
+
+def test_small_multiples_have_one_table_per_panel() -> None:
+    rng = np.random.default_rng(7)
+    probs = rng.random((5, 4, 4))
+    probs /= probs.sum(-1, keepdims=True)  # attention: every value in [0, 1]
+    tokens = ["[CLS]", "a", "cat", "[SEP]"]
+    titles = [f"head {h}\nprevious token" for h in range(5)]
+    fig = bertsteps.plot_matrices(
+        list(probs),
+        tokens,
+        titles=titles,
+        ncols=3,
+        xlabel="key",
+        ylabel="query",
+        alt="five heads",
+    )
+    assert not any(ax.texts for ax in fig.axes)  # show_values=False
+    parsed = _tables(fig.to_html())
+    assert len(parsed.details) == 1 and len(parsed.scrollers) == 1
+    assert parsed.scrollers[0]["aria-label"] == (
+        "Tables of the numbers, scrolls sideways"
+    )
+    assert [t["caption"] for t in parsed.tables] == titles  # lines kept
+    for table, p in zip(parsed.tables, probs, strict=True):
+        assert table["head"][0][0] == ["th", "col", "query \\ key"]
+        assert [c[2] for c in table["head"][0][1:]] == tokens
+        numbers = [[float(c[2]) for c in row[1:]] for row in table["body"]]
+        np.testing.assert_array_equal(numbers, np.round(p, 2))  # ".2f"
+    # values beyond 1: one place, as in the cells; written in the cells: no table
+    ratios = bertsteps.plot_matrices(
+        [probs[0] + 1, probs[1] + 1], tokens, titles=["x", "y"], alt="r"
+    )
+    assert {t.fmt for t in ratios.numbers} == {".1f"}
+    assert ratios.numbers[0].corner == "row \\ column"
+    first = _tables(ratios.to_html()).tables[0]["body"][0]
+    assert [c[2] for c in first[1:]] == [
+        format(v, ".1f") for v in probs[0][0] + 1
+    ]
+    shown = bertsteps.plot_matrices(
+        [probs[0], probs[1]],
+        tokens,
+        titles=["x", "y"],
+        alt="s",
+        show_values=True,
+    )
+    assert shown.numbers == () and "<table" not in shown.to_html()
+    assert [t.get_text() for t in shown.axes[0].texts][:2] == [
+        format(v, ".2f") for v in probs[0][0][:2]
+    ]
+
+
+def test_labels_and_titles_in_the_table_are_escaped() -> None:
+    labels = ["<b>", "a&b", '"q"']
+    fig = bertsteps.plot_matrix(
+        np.eye(3), labels, show_values=False, title="x < y & z"
+    )
+    html = fig.to_html()
+    part = html[html.index("<details") :]
+    assert "<b>" not in part and "a&b" not in part and '"q"' not in part
+    assert "<caption>x &lt; y &amp; z</caption>" in part
+    assert '<th scope="col">&lt;b&gt;' in part
+    assert '<th scope="row">a&amp;b' in part
+    assert '<th scope="col">&quot;q&quot;' in part
+    table = _tables(html).tables[0]
+    assert [
+        c[2] for c in table["head"][0][1:]
+    ] == labels  # read back as written
+
+
+def test_heatmaps_in_your_own_axes_add_their_tables() -> None:
+    fig = bertsteps.figure(alt="two heatmaps", figsize=(8, 4))
+    left, right = fig.subplots(1, 2)
+    bertsteps.plot_matrix(
+        [[0.25, 0.5]],
+        ["a"],
+        col_labels=["x", "y"],
+        ax=left,
+        show_values=False,
+        title="left",
+    )
+    bertsteps.plot_matrix([[1.0]], ["b"], ax=right, title="right")  # written
+    assert [t.caption for t in fig.numbers] == ["left"]
+    assert len(_tables(fig.to_html()).tables) == 1
+    plain = matplotlib.figure.Figure()
+    bertsteps.plot_matrix(
+        [[1.0]], ["a"], ax=plain.add_subplot(), show_values=False
+    )
+    assert not hasattr(plain, "numbers")  # nothing to render it: nothing kept
