@@ -26,7 +26,7 @@
   features the site does not use) is added after the page's load event, right after the
   first part, so the cascade keeps Material's order.
 - **Plain names.** Pygments' spans around names and spaces, drawn in the code's own
-  colour anyway, are left out of code cells (:func:`plain_names`).
+  colour anyway, are left out of code cells and highlighted blocks (:func:`plain_names`).
 - **Copy buttons.** A code cell's copy button copies the cell's ``<pre>``; mkdocs-jupyter's
   hidden second copy of the code and the inline SVG icon of each button go
   (:func:`lighter_copy_buttons`).
@@ -157,14 +157,15 @@ def _wide(text: str) -> bool:
 
 
 def _code_blocks(tree: Tree) -> list[Element]:
-    """The ``<pre>`` of each notebook code block (``div.highlight-ipynb > pre``)."""
+    """The ``<pre>`` of each notebook code block (``div.highlight-ipynb > pre``) and of
+    each highlighted block of a Markdown page or API docs (``div.highlight > pre``)."""
     return [
         e
         for e in tree.elements
         if e.tag == "pre"
         and e.parent is not None
         and e.parent.tag == "div"
-        and "highlight-ipynb" in e.parent.classes
+        and e.parent.classes & {"highlight-ipynb", "highlight"}
     ]
 
 
@@ -295,10 +296,11 @@ def focusable_scrollers(html: str) -> str:
 
 
 def plain_names(html: str) -> str:
-    """Pygments wraps every name and every run of spaces of a code cell in a ``<span>``
+    """Pygments wraps every name and every run of spaces of a code block in a ``<span>``
     (classes ``n`` and ``w``); on this site both are drawn in the code's own colour
     (extra.css: ``--md-code-hl-name-color`` and the notebook's variable colour are the
-    code colour), so the text goes without them: about a quarter of a cell's markup."""
+    code colour), so the text goes without them: about a quarter of a cell's markup,
+    a fifth of the elements of an API page."""
     return splice(html, _plain_names(Tree(html)))
 
 
@@ -358,6 +360,8 @@ def on_page_content(
     notebook = (  # a page without these words is no notebook: not read twice
         lighter_notebook(html) if "jupyter-wrapper" in html else None
     )
+    if notebook is None and "highlight" in html:
+        html = plain_names(html)  # Markdown code blocks and API signatures
     if notebook is not None:
         html, css = notebook
         _pages.notebook.add(uri)

@@ -123,11 +123,23 @@ def test_names_lose_their_spans_whatever_the_attribute_quoting() -> None:
     )
 
 
-def test_names_outside_code_cells_keep_their_spans() -> None:
+def test_names_in_markdown_code_blocks_lose_their_spans_too() -> None:
     markdown = (
-        '<div class="highlight"><pre><span class="n">a</span></pre></div>'
+        '<div class="language-python highlight"><pre><span></span><code>'
+        '<span class="n">a</span><span class="w"> </span><span class="o">=</span>'
+        "</code></pre></div>"
     )
-    assert pageassets.plain_names(markdown) == markdown
+    assert pageassets.plain_names(markdown) == (
+        '<div class="language-python highlight"><pre><span></span><code>'
+        'a <span class="o">=</span></code></pre></div>'
+    )
+
+
+def test_names_outside_code_blocks_keep_their_spans() -> None:
+    prose = (
+        '<p><span class="n">a</span></p><pre><span class="n">b</span></pre>'
+    )
+    assert pageassets.plain_names(prose) == prose
 
 
 def test_the_copy_button_copies_the_pre_whatever_the_attribute_order() -> None:
