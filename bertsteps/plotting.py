@@ -442,7 +442,8 @@ def plot_matrix(
     When the cells do not show the values (too small for them, or ``show_values=False``),
     the figure keeps them: its HTML ([`Figure.to_html`][bertsteps.Figure.to_html], what a
     notebook shows) ends with a table of every value written with ``fmt``, closed until
-    the reader opens it, captioned with ``title``; the default ``alt`` says so. So does
+    the reader opens it, captioned with ``title``. The alt text, the default or yours,
+    ends by saying where the values are (in the cells, or in that table). So does
     a heatmap drawn into your ``ax``, when its figure is a [`Figure`][bertsteps.Figure].
 
     Examples:
@@ -499,19 +500,22 @@ def plot_matrix(
         )
         # in the caller's axes, the caller sizes the cells
         written = show_values and bool(texts) and (fits or not own)
+        where = (
+            "each cell shows its value"
+            if written
+            else "its values are in a table under it"
+            if texts
+            else ""
+        )
         if alt is None:
             alt = (
                 f"Heatmap of a {n_rows} by {n_cols} matrix"
                 + (f" ({title})" if title else "")
                 + f"; rows: {', '.join(rows)}; columns: {', '.join(cols)}"
-                + (
-                    "; each cell shows its value."
-                    if written
-                    else "; its values are in a table under it."
-                    if texts
-                    else "."
-                )
+                + (f"; {where}." if where else ".")
             )
+        elif where:  # the caller's words, then where the values are
+            alt = f"{alt.rstrip()} {where[0].upper()}{where[1:]}."
         fig, ax = _figure_and_axes(ax, alt, (width, height))
         fig_w = float(fig.get_figwidth())
         tick_pt = min(11.0, _points(10.5, fig_w))

@@ -337,7 +337,7 @@ bertsteps.plot_matrix(
     alt="Heatmap of the cosine similarity between the last-layer vectors of "
     f"bank in {len(labels)} sentences, grouped by sense ("
     + ", ".join(f"{len(ws)} {sense}" for sense, ws in found["bank"].items())
-    + "); each cell shows its value.",
+    + ").",
 )
 
 # %% tags=["hide-input"]

@@ -299,8 +299,8 @@ bertsteps.plot_matrix(
     title="How much each layer turns each token",
     alt=f"Heatmap of the cosine between each token's vector before and "
     f"after each of the {len(steps)} layers, for the {len(tokens)} tokens "
-    f"of '{sentence}'; each cell shows its value, from "
-    f"{float(cosines.min()):.2f} to {float(cosines.max()):.2f}.",
+    f"of '{sentence}', from {float(cosines.min()):.2f} to "
+    f"{float(cosines.max()):.2f}.",
 )
 
 # %% [markdown]

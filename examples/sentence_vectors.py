@@ -391,8 +391,8 @@ bertsteps.plot_matrix(
     names,
     title="Cosine similarity of sentence vectors (mean, last layer)",
     alt=f"Heatmap of the cosine similarity of {len(few)} sentences, four "
-    "pairs of paraphrases in order; each cell shows its value, from "
-    f"{float(similarity.min()):.2f} to 1.",
+    f"pairs of paraphrases in order, from {float(similarity.min()):.2f} "
+    "to 1.",
 )
 
 # %% tags=["hide-input"]

@@ -156,22 +156,35 @@ def _wide(text: str) -> bool:
     )
 
 
-def _code_blocks(tree: Tree) -> list[Element]:
-    """The ``<pre>`` of each notebook code block (``div.highlight-ipynb > pre``) and of
-    each highlighted block of a Markdown page or API docs (``div.highlight > pre``)."""
+def _code_blocks(tree: Tree, *, markdown: bool = False) -> list[Element]:
+    """The ``<pre>`` of each notebook code block (``div.highlight-ipynb > pre``); with
+    ``markdown``, of each highlighted block of Markdown or API docs (``div.highlight > pre``)
+    too."""
+    kinds = (
+        {"highlight-ipynb", "highlight"} if markdown else {"highlight-ipynb"}
+    )
     return [
         e
         for e in tree.elements
         if e.tag == "pre"
         and e.parent is not None
         and e.parent.tag == "div"
-        and e.parent.classes & {"highlight-ipynb", "highlight"}
+        and e.parent.classes & kinds
     ]
+
+
+def _inside(element: Element, tag: str, cls: str) -> bool:
+    parent = element.parent
+    while parent is not None:
+        if parent.tag == tag and cls in parent.classes:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _plain_names(tree: Tree) -> list[Edit]:
     edits = []
-    for pre in _code_blocks(tree):
+    for pre in _code_blocks(tree, markdown=True):
         for span in pre.descendants():
             if (
                 span.tag == "span"
@@ -261,6 +274,8 @@ def _scrollers(tree: Tree) -> list[Edit]:
             element.tag == "table"
             and wrapper is not None
             and element.start >= wrapper.start
+            # a heatmap's numbers: their box scrolls and takes the keyboard (plotting.py)
+            and not _inside(element, "details", "bertsteps-numbers")
         ):
             label = f"Table in the output of code cell {cell(element)}, scrolls sideways"
             add(element, f' tabindex="0" aria-label="{label}"')

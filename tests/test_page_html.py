@@ -242,6 +242,20 @@ def test_markdown_tables_and_named_tables_stay_as_they_are() -> None:
     assert pageassets.focusable_scrollers(page) == page
 
 
+def test_a_heatmaps_numbers_keep_their_own_box_and_names() -> None:
+    """The box around a heatmap's tables of numbers takes the keyboard and names them
+    (bertsteps/plotting.py); the tables keep their captions as their names, and no
+    Markdown code block of a chapter is taken for a code cell."""
+    numbers = (
+        '<details class="bertsteps-numbers"><summary>The numbers</summary>'
+        '<div tabindex="0" role="group" aria-label="Table of the numbers">'
+        "<table><caption>bank</caption><tr><td>1</table></div></details>"
+    )
+    markdown = f'<div class="highlight"><pre><code>{WIDE}</code></pre></div>'
+    page = wrapped(code_cell(1, "", numbers), markdown)
+    assert pageassets.focusable_scrollers(page) == page
+
+
 def test_every_figure_takes_the_keyboard_once() -> None:
     figure = '<figure style="--natural-width:683px" class="bertsteps-figure">'
     assert pageassets.focusable_scrollers(figure + "</figure>") == (

@@ -632,3 +632,20 @@ def test_heatmaps_in_your_own_axes_add_their_tables() -> None:
         [[1.0]], ["a"], ax=plain.add_subplot(), show_values=False
     )
     assert not hasattr(plain, "numbers")  # nothing to render it: nothing kept
+
+
+def test_your_alt_text_ends_by_saying_where_the_values_are() -> None:
+    small = bertsteps.plot_matrix(
+        [[1.0, 0.5], [0.5, 1.0]], ["a", "b"], alt="Two words compared."
+    )
+    assert small.alt == "Two words compared. Each cell shows its value."
+    hidden = bertsteps.plot_matrix(
+        [[1.0, 0.5], [0.5, 1.0]],
+        ["a", "b"],
+        alt="Two words compared.",
+        show_values=False,
+    )
+    assert hidden.alt == (
+        "Two words compared. Its values are in a table under it."
+    )
+    assert hidden.to_html().count("<td>") == 4
