@@ -80,6 +80,40 @@ def test_no_images_without_alt_text(site: Path) -> None:
             assert re.search(r'\balt="[^"]+"', tag), f"{page}: {tag[:120]}"
 
 
+def test_heatmaps_say_where_their_numbers_are(site: Path) -> None:
+    """A heatmap whose cells do not show its values carries them in a table under it, and
+    its alt text says which (bertsteps.plot_matrix): checked on the built chapters."""
+    figures = [
+        figure
+        for page in chapter_pages(site)
+        for figure in re.findall(
+            r'<figure class="bertsteps-figure".*?</figure>',
+            page.read_text(),
+            re.DOTALL,
+        )
+        if "Heatmap" in figure[:600] or "heatmaps" in figure[:600]
+    ]
+    with_table = [f for f in figures if "bertsteps-numbers" in f]
+    assert len(figures) >= 6 and len(with_table) >= 2, (
+        len(figures),
+        len(with_table),
+    )
+    for figure in figures:
+        label = re.search(r'aria-label="([^"]*)"', figure)
+        assert label is not None, figure[:200]
+        if "bertsteps-numbers" in figure:
+            assert "each cell shows its value" not in label[1].lower(), label[
+                1
+            ]
+            assert "<td>" in figure and "<caption>" in figure, label[1]
+        elif label[1].startswith(
+            "Heatmap"
+        ):  # one heatmap: its values in its cells
+            assert label[1].lower().endswith("each cell shows its value."), (
+                label[1]
+            )
+
+
 def test_no_stderr_or_errors_in_cell_outputs(site: Path) -> None:
     for page in chapter_pages(site):
         html = page.read_text()
