@@ -378,6 +378,21 @@ def test_pages_in_the_browser(
             )
         )
         assert covered == 0, f"{path}: {covered} copy buttons over their code"
+        covered = (
+            page.evaluate(  # Material's copy buttons too (Markdown, API pages)
+                """() => [...document.querySelectorAll('.md-typeset pre')].filter(pre => {
+                const nav = pre.querySelector(':scope > .md-code__nav');
+                const code = pre.querySelector(':scope > code');
+                if (!nav || !code) return false;
+                const top = code.getBoundingClientRect().top
+                    + parseFloat(getComputedStyle(code).paddingTop);
+                return nav.getBoundingClientRect().bottom > top + 1;
+            }).length"""
+            )
+        )
+        assert covered == 0, (
+            f"{path}: {covered} of Material's copy buttons over their code"
+        )
         if (
             width >= 1280
         ):  # every chapter's code fits its column (79 characters)
