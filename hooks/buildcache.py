@@ -217,7 +217,7 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``path`` so that a reader sees the old text or the new, never a part of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{_stem}.tmp")
-    temporary.write_text(text)
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
 
 

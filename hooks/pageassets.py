@@ -48,13 +48,13 @@ from __future__ import annotations
 import bisect
 import hashlib
 import html as htmllib
-import os
 import posixpath
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import buildcache
 import mathml  # hooks/mathml.py: MkDocs puts a hook's own folder on sys.path
 import stylesheets
 from htmltree import Edit, Element, Tree, splice
@@ -571,12 +571,6 @@ def first_paint_edits(
     return edits
 
 
-def _write(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def on_post_build(config: MkDocsConfig) -> None:
     """Material's ``main.css`` and ``palette.css`` split for the first paint
     (:mod:`stylesheets`), from the names of every page as written and those Material's
@@ -617,12 +611,12 @@ def on_post_build(config: MkDocsConfig) -> None:
             f"{stem}.{_digest(first)}.first.css",
             f"{stem}.{_digest(rest)}.rest.css",
         )
-        _write(folder / parts[sheet.name][0], first)
-        _write(folder / parts[sheet.name][1], rest)
+        buildcache.write_atomic(folder / parts[sheet.name][0], first)
+        buildcache.write_atomic(folder / parts[sheet.name][1], rest)
     for path, tree in pages.items():
         edits = first_paint_edits(tree, parts)
         if edits:
-            _write(path, splice(tree.source, edits))
+            buildcache.write_atomic(path, splice(tree.source, edits))
     for sheet in sheets:  # no page links them any more
         sheet.unlink()
         sheet.with_name(sheet.name + ".map").unlink(missing_ok=True)
